@@ -1,0 +1,83 @@
+internal import CRdKafka
+public import Logging
+import Synchronization
+
+/// A Kafka cluster inside this process: librdkafka's mock cluster, listening on random
+/// loopback TCP ports and speaking the Kafka protocol to any client (Java, Python, …).
+///
+/// It supports produce, fetch, list offsets, metadata, consumer groups with offset
+/// commit/fetch and idempotent producers; it does not answer ListGroups, DescribeGroups
+/// or CreateTopics, so topics are created here. Its API is experimental in librdkafka:
+/// this file is the only user of `rdkafka_mock.h`.
+public final class EmbeddedKafka: Sendable {
+    /// A topic to create, with its partition count.
+    public struct Topic: Sendable, Equatable {
+        public var name: String
+        public var partitions: Int
+
+        public init(_ name: String, partitions: Int) {
+            self.name = name
+            self.partitions = partitions
+        }
+    }
+
+    /// The `bootstrap.servers` list of the cluster's brokers on 127.0.0.1.
+    public let bootstrapServers: String
+    /// Number of brokers.
+    public let brokerCount: Int
+
+    private let context: RDKafkaClientContext
+    private let host: SendableHandle
+    private let cluster: SendableHandle
+    private let stopped = Mutex(false)
+
+    /// Starts `brokers` brokers and creates `topics`.
+    /// - Throws: ``KafkaError`` when the cluster or a topic cannot be created.
+    public init(brokers: Int = 3, topics: [Topic] = [], logger: Logger) throws(KafkaError) {
+        let context = RDKafkaClientContext(logger: logger)
+        // The mock cluster lives inside a client handle; this one never connects anywhere.
+        let host = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: [("client.id", "streamsocial-embedded-kafka")], context: context)
+        guard let cluster = rd_kafka_mock_cluster_new(host, Int32(clamping: brokers)) else {
+            rd_kafka_destroy(host)
+            throw KafkaError(.other, "could not start the embedded Kafka cluster")
+        }
+        self.context = context
+        self.host = SendableHandle(host)
+        self.cluster = SendableHandle(cluster)
+        self.brokerCount = brokers
+        self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+        for topic in topics {
+            do {
+                try createTopic(topic)
+            } catch {
+                stop()
+                throw error
+            }
+        }
+    }
+
+    /// Creates a topic with a replication factor of up to 3 (fewer with fewer brokers).
+    public func createTopic(_ topic: Topic) throws(KafkaError) {
+        let replicas = Int32(min(3, brokerCount))
+        let err = rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(clamping: topic.partitions), replicas)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "create topic \(topic.name)") }
+    }
+
+    /// Takes a broker down (its connections close, it refuses new ones) or back up: for
+    /// reliability tests. Broker ids start at 1.
+    public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
+        let err = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id)") }
+    }
+
+    /// Stops the brokers and frees the cluster. Idempotent; blocking.
+    public func stop() {
+        let wasStopped = stopped.withLock { stopped in
+            defer { stopped = true }
+            return stopped
+        }
+        guard !wasStopped else { return }
+        rd_kafka_mock_cluster_destroy(cluster.pointer)
+        rd_kafka_destroy(host.pointer)
+    }
+}

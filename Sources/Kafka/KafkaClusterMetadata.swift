@@ -1,0 +1,45 @@
+internal import CRdKafka
+
+/// What the cluster says about itself: its brokers and topics.
+public struct KafkaClusterMetadata: Sendable, Equatable {
+    public struct Broker: Sendable, Equatable {
+        public var id: Int32
+        public var host: String
+        public var port: Int32
+    }
+
+    public struct Topic: Sendable, Equatable {
+        public var name: String
+        public var partitionCount: Int
+        /// Set when the broker reported an error for this topic.
+        public var error: String?
+    }
+
+    public var brokers: [Broker]
+    /// Sorted by name.
+    public var topics: [Topic]
+
+    /// Blocking metadata request for all topics on `client`.
+    static func fetch(client: OpaquePointer, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(client, 1, nil, &metadata, Int32(clamping: timeout.milliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
+            throw .rdKafka(err, context: "metadata")
+        }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        let m = metadata.pointee
+        let brokers = (0..<Int(m.broker_cnt)).map { index in
+            let broker = m.brokers[index]
+            return Broker(id: broker.id, host: String(cString: broker.host), port: broker.port)
+        }
+        let topics = (0..<Int(m.topic_cnt)).map { index in
+            let topic = m.topics[index]
+            return Topic(
+                name: String(cString: topic.topic),
+                partitionCount: Int(topic.partition_cnt),
+                error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err))
+            )
+        }
+        return KafkaClusterMetadata(brokers: brokers.sorted { $0.id < $1.id }, topics: topics.sorted { $0.name < $1.name })
+    }
+}

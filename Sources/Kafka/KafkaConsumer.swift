@@ -1,0 +1,160 @@
+internal import CRdKafka
+import Foundation
+public import Logging
+import Synchronization
+
+/// Reads topics on a thread of its own and hands each event to a handler.
+///
+/// In group mode a record's offset is stored only after the handler returned for it and
+/// committed in the background (at-least-once: after a crash, the records whose handler
+/// had not finished are read again). Rebalances are served inside the poll loop, so
+/// assignment changes reach the handler in order with the records.
+///
+/// - Important: call ``close()`` when done: the polling thread keeps the consumer alive.
+public final class KafkaConsumer: Sendable {
+    public typealias Handler = @Sendable (KafkaConsumerEvent) -> Void
+
+    private let context: RDKafkaClientContext
+    private let client: SendableHandle
+    private let configuration: KafkaConsumerConfiguration
+    private let logger: Logger
+    private let poller = Mutex<PollingThread?>(nil)
+    private let closed = Mutex(false)
+
+    /// Creates the consumer; nothing is read until ``run(handler:)``.
+    /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
+    public init(configuration: KafkaConfiguration, consumer: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
+        let settings = configuration.dictionary + consumer.dictionary + configuration.passThrough
+        let context = RDKafkaClientContext(logger: logger)
+        let handle = try RDKafkaConfig.makeClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context) { conf in
+            if case .group = consumer.mode {
+                rd_kafka_conf_set_rebalance_cb(conf, KafkaConsumer.rebalanceCallback)
+            }
+        }
+        // Serve every event (rebalances, errors) from the consumer queue we poll.
+        rd_kafka_poll_set_consumer(handle)
+        self.context = context
+        self.client = SendableHandle(handle)
+        self.configuration = consumer
+        self.logger = logger
+    }
+
+    /// Starts reading: `handler` is called on the consumer's thread, one event at a time.
+    /// Call once.
+    public func run(handler: @escaping Handler) {
+        context.handler.withLock { $0 = handler }
+        let thread = PollingThread(name: "kafka-consumer") { [self] thread in
+            switch configuration.mode {
+            case .assignAllFromEarliest(let topics):
+                assignAll(topics: topics, handler: handler, until: thread)
+            case .group(_, let topics):
+                let list = RDKafkaTopicPartitionList(topics.map { KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
+                let err = list.withPointer { rd_kafka_subscribe(client.pointer, $0) }
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { handler(.error(.rdKafka(err, context: "subscribe"))) }
+            }
+            while !thread.isStopping { pollOnce(handler: handler) }
+        }
+        poller.withLock { $0 = thread }
+    }
+
+    /// Stops reading, commits what was processed (group mode), leaves the group and
+    /// destroys the client. Blocking; idempotent. The handler may still receive
+    /// ``KafkaConsumerEvent/revoked(_:)`` on the calling thread while the group is left.
+    public func close() {
+        let wasClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !wasClosed else { return }
+        poller.withLock { $0 }?.stopAndWait()
+        rd_kafka_consumer_close(client.pointer)
+        rd_kafka_destroy(client.pointer)
+        context.handler.withLock { $0 = nil }
+    }
+
+    private func pollOnce(handler: Handler) {
+        guard let message = rd_kafka_consumer_poll(client.pointer, 100) else { return }
+        defer { rd_kafka_message_destroy(message) }
+        let err = message.pointee.err
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                handler(.error(.rdKafka(err, context: "consume")))
+            }
+            return
+        }
+        handler(.record(Self.record(from: message)))
+        if case .group = configuration.mode {
+            _ = rd_kafka_offset_store(message.pointee.rkt, message.pointee.partition, message.pointee.offset)
+        }
+    }
+
+    /// Without a group: find every partition of `topics` and read each from the start.
+    /// Retries until the topics exist or the consumer stops.
+    private func assignAll(topics: [String], handler: Handler, until thread: PollingThread) {
+        while !thread.isStopping {
+            do throws(KafkaError) {
+                let metadata = try KafkaClusterMetadata.fetch(client: client.pointer, timeout: .seconds(2))
+                var partitions: [KafkaTopicPartition] = []
+                for topic in topics {
+                    guard let found = metadata.topics.first(where: { $0.name == topic }), found.partitionCount > 0 else {
+                        throw KafkaError(.unknownTopic, "topic \(topic) not found")
+                    }
+                    partitions += (0..<Int32(found.partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+                }
+                let list = RDKafkaTopicPartitionList(partitions, offset: Int64(RD_KAFKA_OFFSET_BEGINNING))
+                let err = list.withPointer { rd_kafka_assign(client.pointer, $0) }
+                if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                    handler(.assigned(partitions))
+                    return
+                }
+                handler(.error(.rdKafka(err, context: "assign")))
+            } catch {
+                handler(.error(error))
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    static func record(from message: UnsafeMutablePointer<rd_kafka_message_t>) -> KafkaRecord {
+        let m = message.pointee
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? []
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &type)
+        return KafkaRecord(
+            topic: String(cString: rd_kafka_topic_name(m.rkt)),
+            partition: m.partition,
+            offset: m.offset,
+            key: key,
+            value: value,
+            timestampMilliseconds: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+        )
+    }
+
+    /// The group's rebalance callback. Called on the consumer's polling thread (inside
+    /// `rd_kafka_consumer_poll`) or on the thread calling ``close()``.
+    static let rebalanceCallback: @convention(c) (OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?, UnsafeMutableRawPointer?) -> Void = { client, err, partitions, _ in
+        guard let client, let partitions else { return }
+        let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
+        let changed = RDKafkaTopicPartitionList.partitions(of: partitions)
+        let handler = RDKafkaClientContext.of(client)?.handler.withLock { $0 }
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if cooperative {
+                if let error = rd_kafka_incremental_assign(client, partitions) { rd_kafka_error_destroy(error) }
+            } else {
+                rd_kafka_assign(client, partitions)
+            }
+            handler?(.assigned(changed))
+        default:
+            // Revoked or lost: processed offsets are committed by the background
+            // committer before librdkafka hands the partitions to another member.
+            handler?(.revoked(changed))
+            if cooperative {
+                if let error = rd_kafka_incremental_unassign(client, partitions) { rd_kafka_error_destroy(error) }
+            } else {
+                rd_kafka_assign(client, nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,225 @@
+internal import CRdKafka
+import Foundation
+public import Logging
+import Synchronization
+
+/// An idempotent, `acks=all` producer whose every send ends in a real outcome: a
+/// ``KafkaDeliveryReport`` from the broker or a ``KafkaError`` within
+/// ``KafkaProducerConfiguration/messageTimeout``.
+///
+/// Delivery reports arrive as events on librdkafka's main queue, polled by a thread of
+/// the producer's own. Each record carries its send id as the per-message opaque, so no
+/// Swift object crosses into C. The completion is registered *before* the record is
+/// handed to librdkafka, because the report can arrive before `rd_kafka_produce` returns.
+///
+/// - Important: call ``close(flushTimeout:)`` when done: the polling thread keeps the
+///   producer alive until then.
+public final class KafkaProducer: Sendable {
+    /// Called exactly once per send, on the producer's polling thread, or on the calling
+    /// thread when the send fails at once (queue full, unknown configuration, closed).
+    public typealias Completion = @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
+
+    private struct State: ~Copyable {
+        var nextID: UInt = 1
+        var pending: [UInt: Completion] = [:]
+        var topics: [String: SendableHandle] = [:]
+        var brokersDown = false
+        var closed = false
+    }
+
+    private let context: RDKafkaClientContext
+    private let client: SendableHandle
+    private let mainQueue: SendableHandle
+    private let state = Mutex(State())
+    private let logger: Logger
+    private let bootstrapServers: String
+    private let poller = Mutex<PollingThread?>(nil)
+
+    /// Creates the producer and starts its polling thread.
+    /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
+    public init(configuration: KafkaConfiguration, producer: KafkaProducerConfiguration = .init(), logger: Logger) throws(KafkaError) {
+        let settings = configuration.dictionary + producer.dictionary + configuration.passThrough
+        let context = RDKafkaClientContext(logger: logger)
+        let handle = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: settings, context: context) { conf in
+            rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
+        }
+        self.context = context
+        self.client = SendableHandle(handle)
+        self.mainQueue = SendableHandle(rd_kafka_queue_get_main(handle))
+        self.logger = logger
+        self.bootstrapServers = configuration.bootstrapServers
+        let thread = PollingThread(name: "kafka-producer") { [self] thread in
+            while !thread.isStopping { pollOnce(timeoutMilliseconds: 100) }
+        }
+        poller.withLock { $0 = thread }
+    }
+
+    /// Number of records handed to librdkafka and not yet reported.
+    public var inFlight: Int { state.withLock { $0.pending.count } }
+
+    /// Whether librdkafka last said that every broker is down.
+    public var brokersDown: Bool { state.withLock { $0.brokersDown } }
+
+    /// Produces one record; `completion` receives where it was stored or why it was not.
+    ///
+    /// Never blocks: a full local queue fails at once with ``KafkaError/Code/queueFull``.
+    /// - Parameters:
+    ///   - partition: a fixed partition, or `nil` to let the murmur2 partitioner place
+    ///     the key (a record without key goes to a random partition).
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32? = nil, completion: @escaping Completion) {
+        let registered: (id: UInt, topic: SendableHandle)? = state.withLock { state in
+            guard !state.closed else { return nil }
+            let id = state.nextID
+            state.nextID &+= 1
+            state.pending[id] = completion
+            if let handle = state.topics[topic] { return (id, handle) }
+            guard let created = rd_kafka_topic_new(client.pointer, topic, nil) else { return nil }
+            let handle = SendableHandle(created)
+            state.topics[topic] = handle
+            return (id, handle)
+        }
+        guard let registered else {
+            completion(.failure(KafkaError(.shutdown, "the producer is closed")))
+            return
+        }
+        let opaque = UnsafeMutableRawPointer(bitPattern: registered.id)
+        let result = value.withUnsafeBytes { valueBytes in
+            withOptionalBytes(key) { keyBytes in
+                rd_kafka_produce(
+                    registered.topic.pointer, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                    UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
+                    keyBytes?.baseAddress, keyBytes?.count ?? 0, opaque
+                )
+            }
+        }
+        if result != 0 {
+            let error = KafkaError.rdKafka(rd_kafka_last_error(), context: "produce to \(topic)")
+            if let completion = state.withLock({ $0.pending.removeValue(forKey: registered.id) }) {
+                completion(.failure(error))
+            }
+        }
+    }
+
+    /// Produces one record and waits for the broker's acknowledgement.
+    ///
+    /// The wait is bounded by ``KafkaProducerConfiguration/messageTimeout``; cancelling
+    /// the task does not recall a record already handed to librdkafka.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32? = nil) async throws(KafkaError) -> KafkaDeliveryReport {
+        let result = await withCheckedContinuation { (continuation: CheckedContinuation<Result<KafkaDeliveryReport, KafkaError>, Never>) in
+            send(topic: topic, key: key, value: value, partition: partition) { continuation.resume(returning: $0) }
+        }
+        return try result.get()
+    }
+
+    /// Waits until every record handed over so far has a delivery report or `timeout`
+    /// passed. Blocking: call it from a thread you own, never the cooperative pool.
+    /// - Throws: ``KafkaError/Code/timedOut`` when records are still in flight.
+    public func flush(timeout: Duration) throws(KafkaError) {
+        let err = rd_kafka_flush(client.pointer, Int32(clamping: timeout.milliseconds))
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "flush") }
+    }
+
+    /// Flushes for up to `flushTimeout`, stops the polling thread, fails every send still
+    /// pending with ``KafkaError/Code/shutdown`` and destroys the client. Idempotent.
+    /// Blocking: call it from a thread you own.
+    public func close(flushTimeout: Duration = .seconds(5)) {
+        let alreadyClosed = state.withLock { state in
+            defer { state.closed = true }
+            return state.closed
+        }
+        guard !alreadyClosed else { return }
+        if flushTimeout > .zero {
+            _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.milliseconds))
+        }
+        poller.withLock { $0 }?.stopAndWait()
+        // Reports that arrived after the thread stopped still resolve their sends.
+        while pollOnce(timeoutMilliseconds: 0) {}
+        let (abandoned, topics) = state.withLock { state in
+            defer { state.pending = [:]; state.topics = [:] }
+            return (Array(state.pending.values), Array(state.topics.values))
+        }
+        for completion in abandoned {
+            completion(.failure(KafkaError(.shutdown, "the producer closed before the broker acknowledged")))
+        }
+        for topic in topics { rd_kafka_topic_destroy(topic.pointer) }
+        rd_kafka_queue_destroy(mainQueue.pointer)
+        rd_kafka_destroy(client.pointer)
+    }
+
+    /// Serves one event from the main queue. Returns whether there was one.
+    /// Called on the polling thread (and once more from ``close(flushTimeout:)``).
+    @discardableResult
+    private func pollOnce(timeoutMilliseconds: Int32) -> Bool {
+        guard let event = rd_kafka_queue_poll(mainQueue.pointer, timeoutMilliseconds) else { return false }
+        defer { rd_kafka_event_destroy(event) }
+        switch rd_kafka_event_type(event) {
+        case RD_KAFKA_EVENT_DR:
+            deliver(event)
+        case RD_KAFKA_EVENT_ERROR:
+            handleError(event)
+        default:
+            break
+        }
+        return true
+    }
+
+    private func deliver(_ event: OpaquePointer) {
+        var outcomes: [(UInt, Result<KafkaDeliveryReport, KafkaError>)] = []
+        outcomes.reserveCapacity(Int(rd_kafka_event_message_count(event)))
+        while let message = rd_kafka_event_message_next(event) {
+            let id = UInt(bitPattern: message.pointee._private)
+            let err = message.pointee.err
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+                var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                let timestamp = rd_kafka_message_timestamp(message, &type)
+                outcomes.append((id, .success(KafkaDeliveryReport(
+                    topic: topic, partition: message.pointee.partition, offset: message.pointee.offset,
+                    timestampMilliseconds: type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp
+                ))))
+            } else {
+                outcomes.append((id, .failure(.rdKafka(err))))
+            }
+        }
+        let completions: [(Completion, Result<KafkaDeliveryReport, KafkaError>)] = state.withLock { state in
+            var anySuccess = false
+            let matched = outcomes.compactMap { id, result -> (Completion, Result<KafkaDeliveryReport, KafkaError>)? in
+                guard let completion = state.pending.removeValue(forKey: id) else { return nil }
+                switch result {
+                case .success:
+                    anySuccess = true
+                    return (completion, result)
+                case .failure(let error) where error.code == .timedOut && state.brokersDown:
+                    return (completion, .failure(KafkaError(
+                        .brokerUnreachable,
+                        "no Kafka broker reachable at \(bootstrapServers) before the send timed out",
+                        rdKafkaCode: error.rdKafkaCode
+                    )))
+                case .failure:
+                    return (completion, result)
+                }
+            }
+            if anySuccess { state.brokersDown = false }
+            return matched
+        }
+        for (completion, result) in completions { completion(result) }
+    }
+
+    private func handleError(_ event: OpaquePointer) {
+        let err = rd_kafka_event_error(event)
+        let reason = String(cString: rd_kafka_event_error_string(event))
+        if err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
+            state.withLock { $0.brokersDown = true }
+        }
+        let fatal = rd_kafka_event_error_is_fatal(event) != 0
+        logger.log(level: fatal ? .critical : .warning, "Kafka producer error", metadata: [
+            "kafka.error": .string(reason), "kafka.fatal": .stringConvertible(fatal),
+        ])
+    }
+}
+
+/// Lends `bytes` as a raw buffer, or `nil` when there are none (a record without key).
+func withOptionalBytes<R>(_ bytes: [UInt8]?, _ body: (UnsafeRawBufferPointer?) -> R) -> R {
+    guard let bytes else { return body(nil) }
+    return bytes.withUnsafeBytes { body($0) }
+}

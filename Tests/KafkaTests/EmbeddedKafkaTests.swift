@@ -1,0 +1,153 @@
+import Kafka
+import Testing
+
+@Suite("Embedded Kafka and the Kafka wrapper, over loopback TCP")
+struct EmbeddedKafkaTests {
+    @Test("the embedded cluster answers metadata with its brokers and topics")
+    func metadata() throws {
+        let cluster = try EmbeddedKafka(brokers: 3, topics: [.init("user-timeline", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        #expect(cluster.bootstrapServers.split(separator: ",").count == 3)
+        #expect(cluster.bootstrapServers.hasPrefix("127.0.0.1:"))
+
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { admin.close() }
+        let metadata = try admin.metadata()
+        #expect(metadata.brokers.map(\.id) == [1, 2, 3])
+        let topic = try #require(metadata.topics.first { $0.name == "user-timeline" })
+        #expect(topic.partitionCount == 6)
+        #expect(topic.error == nil)
+    }
+
+    @Test("a send resolves with the partition and offset the broker acknowledged, and a consumer reads it back")
+    func produceAndConsume() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        let config = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        defer { producer.close() }
+
+        var reports: [KafkaDeliveryReport] = []
+        for index in 0..<5 {
+            reports.append(try await producer.send(topic: "t", key: "alice".bytes, value: "post \(index)".bytes))
+        }
+        // alice → 3 under murmur2, as kafka-python 2.0.2 and the Java client place it.
+        #expect(reports.map(\.partition) == Array(repeating: 3, count: 5))
+        #expect(reports.map(\.offset) == [0, 1, 2, 3, 4])
+        #expect(producer.inFlight == 0)
+
+        let collector = EventCollector()
+        let consumer = try KafkaConsumer(configuration: config, consumer: .init(mode: .assignAllFromEarliest(topics: ["t"])), logger: quietLogger)
+        consumer.run { collector.append($0) }
+        defer { consumer.close() }
+        #expect(eventually { collector.records.count == 5 })
+        let records = collector.records
+        #expect(records.map { String(decoding: $0.value, as: UTF8.self) } == (0..<5).map { "post \($0)" })
+        #expect(records.allSatisfy { $0.key == "alice".bytes && $0.partition == 3 && $0.topic == "t" })
+        #expect(records.allSatisfy { $0.timestampMilliseconds != nil })
+        let assigned = collector.events.compactMap { if case .assigned(let partitions) = $0 { partitions } else { nil } }
+        #expect(assigned.first?.count == 6)
+    }
+
+    @Test("keys land where the Java client puts them (murmur2), not where librdkafka's default would")
+    func murmur2Placement() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        // Reference values computed with kafka-python 2.0.2's murmur2 (see INTEROP.md).
+        for (key, partition) in [("alice", 3), ("bob", 0), ("carol", 2)] {
+            let report = try await producer.send(topic: "t", key: key.bytes, value: [1])
+            #expect(report.partition == Int32(partition), "key \(key)")
+        }
+    }
+
+    @Test("a group consumer commits offset + 1 of what it processed, visible to the admin client")
+    func groupCommit() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("g", partitions: 2)], logger: quietLogger)
+        defer { cluster.stop() }
+        let config = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        defer { producer.close() }
+        for index in 0..<10 {
+            _ = try await producer.send(topic: "g", key: nil, value: "\(index)".bytes, partition: Int32(index % 2))
+        }
+
+        var consumerConfig = KafkaConsumerConfiguration(mode: .group(id: "test-group", topics: ["g"]))
+        consumerConfig.commitInterval = .milliseconds(100)
+        let consumer = try KafkaConsumer(configuration: config, consumer: consumerConfig, logger: quietLogger)
+        let collector = EventCollector()
+        consumer.run { collector.append($0) }
+        #expect(eventually(timeout: .seconds(20)) { collector.records.count == 10 })
+        consumer.close()
+        #expect(collector.events.contains { if case .assigned = $0 { true } else { false } })
+
+        let admin = try KafkaAdmin(configuration: config, logger: quietLogger)
+        defer { admin.close() }
+        let partitions = [KafkaTopicPartition(topic: "g", partition: 0), KafkaTopicPartition(topic: "g", partition: 1)]
+        let committed = try admin.committedOffsets(group: "test-group", partitions: partitions)
+        #expect(committed == [partitions[0]: 5, partitions[1]: 5])
+        let watermarks = try admin.watermarks(topic: "g", partition: 0)
+        #expect(watermarks.low == 0 && watermarks.high == 5)
+        #expect(try admin.committedOffsets(group: "nobody", partitions: partitions).isEmpty)
+    }
+
+    @Test("an unknown librdkafka property is a configuration error naming the key")
+    func unknownProperty() throws {
+        let config = KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"])
+        #expect {
+            _ = try KafkaProducer(configuration: config, logger: quietLogger)
+        } throws: { error in
+            let error = error as? KafkaError
+            return error?.code == .configuration && error?.message.contains("no.such.property") == true
+        }
+    }
+
+    @Test("a record over message.max.bytes fails at once as messageTooLarge")
+    func tooLarge() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 1)], logger: quietLogger)
+        defer { cluster.stop() }
+        let config = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers, properties: ["message.max.bytes": "2000"])
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        defer { producer.close() }
+        await #expect(throws: KafkaError.self) {
+            _ = try await producer.send(topic: "t", key: nil, value: [UInt8](repeating: 7, count: 10_000))
+        }
+        do {
+            _ = try await producer.send(topic: "t", key: nil, value: [UInt8](repeating: 7, count: 10_000))
+        } catch {
+            #expect(error.code == .messageTooLarge)
+        }
+    }
+
+    @Test("with no broker listening, a send ends as brokerUnreachable within message.timeout.ms")
+    func unreachable() async throws {
+        var producerConfig = KafkaProducerConfiguration()
+        producerConfig.messageTimeout = .seconds(1)
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: "127.0.0.1:1"), producer: producerConfig, logger: quietLogger)
+        defer { producer.close(flushTimeout: .zero) }
+        let start = ContinuousClock.now
+        do {
+            _ = try await producer.send(topic: "t", key: nil, value: [1])
+            Issue.record("a send to a closed port succeeded")
+        } catch {
+            #expect(error.code == .brokerUnreachable)
+        }
+        #expect(ContinuousClock.now - start < .seconds(3))
+    }
+
+    @Test("closing a producer fails nothing that was acknowledged and rejects later sends")
+    func closeRejects() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 1)], logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        _ = try await producer.send(topic: "t", key: nil, value: [1])
+        producer.close()
+        do {
+            _ = try await producer.send(topic: "t", key: nil, value: [1])
+            Issue.record("a send after close succeeded")
+        } catch {
+            #expect(error.code == .shutdown)
+        }
+    }
+}
