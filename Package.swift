@@ -68,6 +68,11 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        .target(
+            name: "HTTPTestSupport",
+            path: "Tests/HTTPTestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka"],
@@ -75,12 +80,12 @@ let package = Package(
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer"],
+            dependencies: ["HTTPServer", "HTTPTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "Kafka", "HTTPServer"],
+            dependencies: ["App", "Kafka", "HTTPServer", "HTTPTestSupport"],
             swiftSettings: strict
         ),
     ],

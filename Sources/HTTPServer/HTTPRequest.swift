@@ -1,0 +1,26 @@
+/// One HTTP request, complete with its body, as handed to a route handler.
+public struct HTTPRequest: Sendable {
+    public var method: HTTPMethod
+    /// The decoded path, without the query string.
+    public var path: String
+    /// Query parameters (the last value wins when a name repeats).
+    public var query: [String: String]
+    /// Values of `{name}` segments of the matched route.
+    public var pathParameters: [String: String]
+    /// Lower-cased header names; only the headers the server reads are filled in
+    /// (`content-type`, `authorization`, `user-agent`).
+    public var headers: [String: String]
+    public var body: [UInt8]
+
+    public init(
+        method: HTTPMethod, path: String, query: [String: String] = [:], pathParameters: [String: String] = [:],
+        headers: [String: String] = [:], body: [UInt8] = []
+    ) {
+        self.method = method
+        self.path = path
+        self.query = query
+        self.pathParameters = pathParameters
+        self.headers = headers
+        self.body = body
+    }
+}

@@ -1,0 +1,157 @@
+internal import CLibWebSockets
+import Foundation
+public import Logging
+import Synchronization
+
+/// An HTTP/1.1 + WebSocket server on libwebsockets, on one service thread.
+///
+/// Routes answer through an ``HTTPResponder`` now or later from any thread (deferred
+/// responses: a POST answered once Kafka acknowledged), bounded by
+/// ``HTTPServerConfiguration/responseTimeout`` after which the client gets 504. GET
+/// requests no route matches are served from the static mounts. WebSocket clients
+/// connect on ``HTTPServerConfiguration/webSocketPath`` and are reached through ``hub``.
+public final class HTTPServer: Sendable {
+    public enum StartError: Error, Equatable, CustomStringConvertible {
+        case cannotListen(host: String, port: Int)
+
+        public var description: String {
+            switch self {
+            case .cannotListen(let host, let port): "cannot listen on \(host):\(port) (in use, or not an address of this machine)"
+            }
+        }
+    }
+
+    let core = ServerCore()
+    private let configuration: HTTPServerConfiguration
+    private let router: Router
+    private let events: WebSocketEvents
+    private let logger: Logger
+    private let boundPort = Mutex<Int?>(nil)
+    private let finished = DispatchSemaphore(value: 0)
+    private let running = Mutex(false)
+
+    public init(configuration: HTTPServerConfiguration, router: Router, webSocket: WebSocketEvents = .init(), logger: Logger) {
+        self.configuration = configuration
+        self.router = router
+        self.events = webSocket
+        self.logger = logger
+    }
+
+    /// Sends to WebSocket clients from any thread.
+    public var hub: WebSocketHub { WebSocketHub(core: core) }
+
+    /// The port the server listens on, once started.
+    public var port: Int? { boundPort.withLock { $0 } }
+
+    /// Binds and starts the service thread; returns once the server accepts connections.
+    /// - Returns: the bound port (useful with port 0).
+    /// - Throws: ``StartError`` when the address cannot be bound.
+    @discardableResult
+    public func start() throws(StartError) -> Int {
+        let outcome = Mutex<Result<Int, StartError>?>(nil)
+        let ready = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            serve { result in
+                outcome.withLock { $0 = result }
+                ready.signal()
+            }
+            finished.signal()
+        }
+        thread.name = "http-service"
+        thread.start()
+        ready.wait()
+        switch outcome.withLock({ $0 }) {
+        case .success(let port):
+            running.withLock { $0 = true }
+            boundPort.withLock { $0 = port }
+            return port
+        case .failure(let error):
+            finished.wait()
+            throw error
+        case nil:
+            finished.wait()
+            throw .cannotListen(host: configuration.host, port: configuration.port)
+        }
+    }
+
+    /// Closes every connection and stops the service thread. Blocking; idempotent.
+    public func stop() {
+        let wasRunning = running.withLock { running in
+            defer { running = false }
+            return running
+        }
+        guard wasRunning else { return }
+        core.post(.stop)
+        finished.wait()
+    }
+
+    /// The service thread: create the context, report the port, serve until stopped.
+    private func serve(started: (Result<Int, StartError>) -> Void) {
+        lwsLogger.withLock { if $0 == nil { $0 = logger } }
+        lws_set_log_level(LLL_ERR | LLL_WARN, lwsLogCallback)
+
+        let loop = ServiceLoop(
+            core: core, router: router,
+            statics: StaticFiles(mounts: configuration.staticMounts),
+            configuration: configuration, events: events, logger: logger
+        )
+        // C strings and the protocol table must outlive the context.
+        let protocolName = strdup("streamsocial")
+        let interface = Self.interface(for: configuration.host).flatMap { strdup($0) }
+        let protocols = UnsafeMutablePointer<lws_protocols>.allocate(capacity: 2)
+        protocols.initialize(repeating: lws_protocols(), count: 2)  // zeroed entry terminates
+        defer {
+            protocols.deallocate()
+            free(protocolName)
+            if let interface { free(interface) }
+        }
+        protocols[0].name = UnsafePointer(protocolName)
+        protocols[0].callback = lwsCallback
+        protocols[0].per_session_data_size = MemoryLayout<SessionData>.size
+        protocols[0].rx_buffer_size = 0
+
+        var info = lws_context_creation_info()
+        info.port = Int32(configuration.port)
+        info.iface = interface.map { UnsafePointer($0) }
+        info.protocols = UnsafePointer(protocols)
+        info.user = Unmanaged.passUnretained(loop).toOpaque()
+        info.keepalive_timeout = Int32(configuration.keepAliveTimeout)
+        info.count_threads = 1
+        info.options = UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
+            | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)
+        if !configuration.host.contains(":") {
+            info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
+        }
+
+        guard let context = lws_create_context(&info) else {
+            started(.failure(.cannotListen(host: configuration.host, port: configuration.port)))
+            return
+        }
+        let port = lws_get_vhost_by_name(context, "default").map { Int(lws_get_vhost_listen_port($0)) } ?? configuration.port
+        guard port > 0 else {
+            lws_context_destroy(context)
+            started(.failure(.cannotListen(host: configuration.host, port: configuration.port)))
+            return
+        }
+        loop.context = context
+        core.attach(context: context)
+        started(.success(port))
+
+        while !loop.stopping {
+            if lws_service(context, 0) < 0 { break }
+        }
+        core.detach()
+        lws_context_destroy(context)
+        loop.context = nil
+        withExtendedLifetime(loop) {}
+    }
+
+    /// lws binds every interface when `iface` is NULL.
+    private static func interface(for host: String) -> String? {
+        switch host {
+        case "", "0.0.0.0", "::", "*": nil
+        case "localhost": "127.0.0.1"
+        default: host
+        }
+    }
+}

@@ -1,0 +1,22 @@
+/// Where and how the server listens.
+public struct HTTPServerConfiguration: Sendable {
+    /// Address to bind. Default: `127.0.0.1`; `0.0.0.0` listens on every interface.
+    public var host: String = "127.0.0.1"
+    /// Port to bind; 0 picks a free one (read it back from ``HTTPServer/port``).
+    /// Default: 8000.
+    public var port: Int = 8000
+    /// Folders served for GET requests no route matched.
+    public var staticMounts: [StaticFiles.Mount] = []
+    /// Largest request body accepted; larger ones get 413. Default: 64 KiB.
+    public var maxBodySize: Int = 64 * 1024
+    /// How long a handler may take to answer before the client gets 504. Default: 10 s.
+    public var responseTimeout: Duration = .seconds(10)
+    /// The WebSocket endpoint. Default: `/ws`.
+    public var webSocketPath: String = "/ws"
+    /// Frames queued per WebSocket client before the oldest is dropped. Default: 256.
+    public var webSocketBacklog: Int = 256
+    /// Seconds an idle keep-alive connection stays open. Default: 30.
+    public var keepAliveTimeout: Int = 30
+
+    public init() {}
+}

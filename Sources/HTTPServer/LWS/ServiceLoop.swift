@@ -1,0 +1,356 @@
+internal import CLibWebSockets
+import Foundation
+import Logging
+
+/// Per-connection memory owned by libwebsockets (zeroed, sized in the protocol table):
+/// trivial fields only. Ids, never pointers, link it to Swift state.
+struct SessionData {
+    var requestID: UInt64
+    var clientID: UInt64
+}
+
+/// Everything the service thread owns. Not `Sendable`, and never shared: libwebsockets
+/// calls back on its single service thread only (Debian's build has `LWS_MAX_SMP 1`),
+/// and callbacks reach this object through `lws_context_user` + `Unmanaged`.
+final class ServiceLoop {
+    struct PendingRequest {
+        enum State {
+            case receivingBody
+            case handling
+            case ready(HTTPResponse)
+        }
+
+        let wsi: OpaquePointer
+        var request: HTTPRequest
+        var route: Router.Route?
+        var state: State
+    }
+
+    struct Client {
+        let wsi: OpaquePointer
+        var backlog: [WebSocketFrame] = []
+        var channels: Set<String>?
+        var incoming: [UInt8] = []
+    }
+
+    let core: ServerCore
+    let router: Router
+    let statics: StaticFiles
+    let configuration: HTTPServerConfiguration
+    let events: WebSocketEvents
+    let logger: Logger
+
+    var context: OpaquePointer?
+    var stopping = false
+    private var nextID: UInt64 = 1
+    private var requests: [UInt64: PendingRequest] = [:]
+    private var clients: [UInt64: Client] = [:]
+    private var scratch: [UInt8] = []
+
+    init(core: ServerCore, router: Router, statics: StaticFiles, configuration: HTTPServerConfiguration, events: WebSocketEvents, logger: Logger) {
+        self.core = core
+        self.router = router
+        self.statics = statics
+        self.configuration = configuration
+        self.events = events
+        self.logger = logger
+    }
+
+    private func makeID() -> UInt64 {
+        defer { nextID &+= 1 }
+        return nextID
+    }
+
+    // MARK: HTTP
+
+    /// `LWS_CALLBACK_HTTP`: headers are in. Answer at once, or wait for the body.
+    func beginRequest(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, path: String) -> Int32 {
+        let id = makeID()
+        session.pointee.requestID = id
+        guard let method = Self.method(of: wsi) else {
+            return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response)
+        }
+        var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
+        switch router.match(method, path) {
+        case .found(let route, let parameters):
+            request.pathParameters = parameters
+            if route.body == .json, method.hasBody {
+                if let type = request.headers["content-type"], Self.isJSON(type) {
+                } else {
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response)
+                }
+                if let length = request.headers["content-length"].flatMap(Int.init), length > configuration.maxBodySize {
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: configuration.maxBodySize).response)
+                }
+            }
+            if method.hasBody {
+                requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody)
+                return 0
+            }
+            return dispatch(id: id, wsi: wsi, request: request, route: route)
+        case .methodNotAllowed(let allowed):
+            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response)
+        case .notFound:
+            if method == .get || method == .head, let file = statics.resolve(path) {
+                let served = lws_serve_http_file(wsi, file.path, file.contentType, nil, 0)
+                if served < 0 || (served > 0 && lws_http_transaction_completed(wsi) != 0) { return -1 }
+                return 0
+            }
+            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.notFound(path).response)
+        }
+    }
+
+    /// `LWS_CALLBACK_HTTP_BODY`: a chunk of the body.
+    func appendBody(session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
+        let id = session.pointee.requestID
+        guard var pending = requests[id], case .receivingBody = pending.state else { return 0 }
+        if pending.request.body.count + bytes.count > configuration.maxBodySize {
+            // Answer now; libwebsockets discards the rest of the body before the next
+            // request on this connection.
+            requests[id] = nil
+            return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: configuration.maxBodySize).response)
+        }
+        requests[id] = nil  // keep the body array uniquely referenced while appending
+        pending.request.body.append(contentsOf: bytes)
+        requests[id] = pending
+        return 0
+    }
+
+    /// `LWS_CALLBACK_HTTP_BODY_COMPLETION`: the body is complete; run the handler.
+    func completeBody(session: UnsafeMutablePointer<SessionData>) -> Int32 {
+        let id = session.pointee.requestID
+        guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
+        return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route)
+    }
+
+    private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route) -> Int32 {
+        requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling)
+        lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.microseconds))
+        route.handler(request, HTTPResponder(requestID: id, core: core))
+        drainCommands()
+        return 0
+    }
+
+    /// Records `response` for request `id` and asks for a writable callback.
+    private func startResponse(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, response: HTTPResponse) -> Int32 {
+        requests[id] = PendingRequest(wsi: wsi, request: request, route: nil, state: .ready(response))
+        lws_callback_on_writable(wsi)
+        return 0
+    }
+
+    /// `LWS_CALLBACK_TIMER`: the handler missed its deadline.
+    func requestTimedOut(session: UnsafeMutablePointer<SessionData>) {
+        let id = session.pointee.requestID
+        guard var pending = requests[id], case .handling = pending.state else { return }
+        let seconds = Double(configuration.responseTimeout.microseconds) / 1e6
+        logger.warning("handler missed its deadline", metadata: ["http.path": .string(pending.request.path), "timeout.s": .stringConvertible(seconds)])
+        pending.state = .ready(HTTPError.gatewayTimeout(after: seconds).response)
+        requests[id] = pending
+        lws_callback_on_writable(pending.wsi)
+    }
+
+    /// `LWS_CALLBACK_HTTP_WRITEABLE`: write the whole response in one `lws_write`.
+    func writeResponse(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) -> Int32 {
+        let id = session.pointee.requestID
+        guard let pending = requests[id], case .ready(let response) = pending.state else { return 0 }
+        requests[id] = nil
+        lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
+        let headroom = Int(CLibWebSockets_LWS_PRE)
+        let headerSpace = 1024 + response.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
+        let needed = headroom + headerSpace + response.body.count
+        if scratch.count < needed { scratch = [UInt8](repeating: 0, count: max(needed, 16 * 1024)) }
+        let written: Int32 = scratch.withUnsafeMutableBufferPointer { buffer -> Int32 in
+            guard let base = buffer.baseAddress else { return -1 }
+            let start = base + headroom
+            let end = start + headerSpace
+            var p: UnsafeMutablePointer<UInt8>? = start
+            if lws_add_http_common_headers(wsi, UInt32(response.status), response.contentType, lws_filepos_t(response.body.count), &p, end) != 0 {
+                return -1
+            }
+            for header in response.headers {
+                let name = header.name + ":"
+                let failed = header.value.utf8CString.withUnsafeBufferPointer { value in
+                    value.withMemoryRebound(to: UInt8.self) { value in
+                        lws_add_http_header_by_name(wsi, name, value.baseAddress, Int32(value.count - 1), &p, end) != 0
+                    }
+                }
+                if failed { return -1 }
+            }
+            if lws_finalize_http_header(wsi, &p, end) != 0 { return -1 }
+            guard var cursor = p else { return -1 }
+            response.body.withUnsafeBytes { body in
+                if let bodyBase = body.baseAddress {
+                    UnsafeMutableRawPointer(cursor).copyMemory(from: bodyBase, byteCount: body.count)
+                }
+            }
+            cursor += response.body.count
+            let length = start.distance(to: cursor)
+            return lws_write(wsi, start, length, LWS_WRITE_HTTP_FINAL) == length ? 0 : -1
+        }
+        if written != 0 { return -1 }
+        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+    }
+
+    /// `LWS_CALLBACK_CLOSED_HTTP` / `HTTP_DROP_PROTOCOL`: forget the request, so a late
+    /// answer finds nothing to write to.
+    func forgetRequest(session: UnsafeMutablePointer<SessionData>?) {
+        guard let session, session.pointee.requestID != 0 else { return }
+        requests[session.pointee.requestID] = nil
+        session.pointee.requestID = 0
+    }
+
+    // MARK: WebSocket
+
+    func acceptsWebSocket(wsi: OpaquePointer) -> Bool {
+        Self.header(wsi, WSI_TOKEN_GET_URI) == configuration.webSocketPath
+    }
+
+    func webSocketOpened(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) {
+        let id = makeID()
+        session.pointee.clientID = id
+        clients[id] = Client(wsi: wsi)
+        core.stats.withLock { $0.webSocketClients = clients.count }
+        events.onConnect(WebSocketClientID(raw: id))
+        drainCommands()
+    }
+
+    func webSocketReceived(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
+        let id = session.pointee.clientID
+        guard var client = clients[id] else { return 0 }
+        if client.incoming.count + bytes.count > configuration.maxBodySize { return -1 }
+        client.incoming.append(contentsOf: bytes)
+        if lws_is_final_fragment(wsi) == 0 || lws_remaining_packet_payload(wsi) > 0 {
+            clients[id] = client
+            return 0
+        }
+        let text = String(decoding: client.incoming, as: UTF8.self)
+        client.incoming.removeAll(keepingCapacity: true)
+        clients[id] = client
+        events.onMessage(WebSocketClientID(raw: id), text)
+        drainCommands()
+        return 0
+    }
+
+    func webSocketWritable(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) -> Int32 {
+        let id = session.pointee.clientID
+        guard var client = clients[id], !client.backlog.isEmpty else { return 0 }
+        let frame = client.backlog.removeFirst()
+        let more = !client.backlog.isEmpty
+        clients[id] = client
+        if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
+        if more { lws_callback_on_writable(wsi) }
+        return 0
+    }
+
+    func webSocketClosed(session: UnsafeMutablePointer<SessionData>?) {
+        guard let session, session.pointee.clientID != 0 else { return }
+        let id = session.pointee.clientID
+        session.pointee.clientID = 0
+        guard clients.removeValue(forKey: id) != nil else { return }
+        core.stats.withLock { $0.webSocketClients = clients.count }
+        events.onDisconnect(WebSocketClientID(raw: id))
+    }
+
+    private func enqueue(_ frame: WebSocketFrame, to id: UInt64) {
+        guard var client = clients[id] else { return }
+        clients[id] = nil  // unique backlog while it changes
+        if let key = frame.coalesceKey, let index = client.backlog.firstIndex(where: { $0.coalesceKey == key }) {
+            client.backlog.remove(at: index)
+        }
+        if client.backlog.count >= configuration.webSocketBacklog {
+            client.backlog.removeFirst()
+            core.stats.withLock { $0.droppedFrames += 1 }
+        }
+        client.backlog.append(frame)
+        clients[id] = client
+        lws_callback_on_writable(client.wsi)
+    }
+
+    // MARK: Commands from other threads
+
+    /// `LWS_CALLBACK_EVENT_WAIT_CANCELLED`, and after every handler call. Cheap when empty:
+    /// libwebsockets delivers this callback spuriously and merges wake-ups.
+    func drainCommands() {
+        for command in core.drain() {
+            switch command {
+            case .respond(let id, let response):
+                guard var pending = requests[id], case .handling = pending.state else { continue }
+                pending.state = .ready(response)
+                requests[id] = pending
+                lws_callback_on_writable(pending.wsi)
+            case .broadcast(let frame, let channel):
+                for (id, client) in clients where client.channels?.contains(channel) ?? true {
+                    enqueue(frame, to: id)
+                }
+            case .send(let frame, let client):
+                enqueue(frame, to: client.raw)
+            case .subscribe(let client, let channels):
+                clients[client.raw]?.channels = channels
+            case .stop:
+                stopping = true
+            }
+        }
+    }
+
+    // MARK: Reading the request
+
+    private static func method(of wsi: OpaquePointer) -> HTTPMethod? {
+        let tokens: [(lws_token_indexes, HTTPMethod)] = [
+            (WSI_TOKEN_GET_URI, .get), (WSI_TOKEN_POST_URI, .post), (WSI_TOKEN_PUT_URI, .put),
+            (WSI_TOKEN_PATCH_URI, .patch), (WSI_TOKEN_DELETE_URI, .delete), (WSI_TOKEN_OPTIONS_URI, .options),
+            (WSI_TOKEN_HEAD_URI, .head),
+        ]
+        return tokens.first { lws_hdr_total_length(wsi, $0.0) > 0 }?.1
+    }
+
+    private static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
+        let length = Int(lws_hdr_total_length(wsi, token))
+        guard length > 0 else { return nil }
+        var buffer = [CChar](repeating: 0, count: length + 1)
+        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    private static func headers(of wsi: OpaquePointer) -> [String: String] {
+        var headers: [String: String] = [:]
+        for (name, token) in [
+            ("content-type", WSI_TOKEN_HTTP_CONTENT_TYPE), ("content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH),
+            ("authorization", WSI_TOKEN_HTTP_AUTHORIZATION), ("user-agent", WSI_TOKEN_HTTP_USER_AGENT),
+        ] {
+            if let value = header(wsi, token) { headers[name] = value }
+        }
+        return headers
+    }
+
+    /// Query arguments; libwebsockets splits them on `&` and decodes them.
+    private static func query(of wsi: OpaquePointer) -> [String: String] {
+        var query: [String: String] = [:]
+        var index: Int32 = 0
+        while true {
+            let length = Int(lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index))
+            guard length > 0 else { break }
+            var buffer = [CChar](repeating: 0, count: length + 1)
+            guard lws_hdr_copy_fragment(wsi, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index) >= 0 else { break }
+            let pair = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let equals = pair.firstIndex(of: "=") {
+                query[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            } else {
+                query[pair] = ""
+            }
+            index += 1
+        }
+        return query
+    }
+
+    static func isJSON(_ contentType: String) -> Bool {
+        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
+        return mediaType == "application/json"
+    }
+}
+
+extension Duration {
+    var microseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+    }
+}

@@ -1,0 +1,102 @@
+/// Answers one request, now or later, from any thread, through its ``HTTPResponder``.
+public typealias HTTPHandler = @Sendable (HTTPRequest, HTTPResponder) -> Void
+
+/// Maps method and path to handlers. Paths are `/`-separated literals and `{name}`
+/// segments; a trailing slash is ignored. Built before the server starts, then
+/// read-only.
+public struct Router: Sendable {
+    /// What body a route takes. `.json` routes reject other content types with 415.
+    public enum Body: Sendable, Equatable {
+        case none
+        case json
+    }
+
+    public struct Route: Sendable {
+        public let method: HTTPMethod
+        public let pattern: String
+        public let body: Body
+        let segments: [Segment]
+        let handler: HTTPHandler
+    }
+
+    public enum Match: Sendable {
+        case found(Route, parameters: [String: String])
+        /// The path exists with other methods.
+        case methodNotAllowed(allowed: [HTTPMethod])
+        case notFound
+    }
+
+    enum Segment: Sendable, Equatable {
+        case literal(Substring)
+        case parameter(String)
+    }
+
+    private var routes: [Route] = []
+
+    public init() {}
+
+    /// Adds a route whose handler answers through a responder: now, or later from
+    /// another thread (a deferred response, bounded by the server's deadline).
+    public mutating func on(_ method: HTTPMethod, _ pattern: String, body: Body? = nil, handler: @escaping HTTPHandler) {
+        routes.append(Route(method: method, pattern: pattern, body: body ?? (method.hasBody ? .json : .none), segments: Self.parse(pattern), handler: handler))
+    }
+
+    /// Adds a route answered synchronously on the service thread: keep it quick.
+    public mutating func on(_ method: HTTPMethod, _ pattern: String, body: Body? = nil, respond: @escaping @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse) {
+        on(method, pattern, body: body, handler: { request, responder in
+            do throws(HTTPError) {
+                responder.respond(try respond(request))
+            } catch {
+                responder.respond(error.response)
+            }
+        })
+    }
+
+    public mutating func get(_ pattern: String, respond: @escaping @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse) {
+        on(.get, pattern, respond: respond)
+    }
+
+    public mutating func post(_ pattern: String, handler: @escaping HTTPHandler) {
+        on(.post, pattern, handler: handler)
+    }
+
+    /// Finds the route for `method` and `path`.
+    public func match(_ method: HTTPMethod, _ path: String) -> Match {
+        let parts = Self.split(path)
+        var allowed: [HTTPMethod] = []
+        for route in routes {
+            guard let parameters = Self.bind(route.segments, to: parts) else { continue }
+            if route.method == method { return .found(route, parameters: parameters) }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
+    }
+
+    static func parse(_ pattern: String) -> [Segment] {
+        split(pattern).map { part in
+            if part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 {
+                .parameter(String(part.dropFirst().dropLast()))
+            } else {
+                .literal(part)
+            }
+        }
+    }
+
+    private static func split(_ path: String) -> [Substring] {
+        path.split(separator: "/", omittingEmptySubsequences: true)
+    }
+
+    private static func bind(_ segments: [Segment], to parts: [Substring]) -> [String: String]? {
+        guard segments.count == parts.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, part) in zip(segments, parts) {
+            switch segment {
+            case .literal(let literal):
+                guard literal == part else { return nil }
+            case .parameter(let name):
+                parameters[name] = String(part)
+            }
+        }
+        return parameters
+    }
+}

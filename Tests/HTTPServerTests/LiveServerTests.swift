@@ -1,0 +1,254 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import HTTPTestSupport
+import Logging
+import Synchronization
+import Testing
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// Starts a real server on a free loopback port for one test.
+final class LiveServer {
+    let server: HTTPServer
+    let port: Int
+    let publicDir: String
+    /// A file beside the public folder that no request may read.
+    var secretPath: String { Self.secretPath(beside: publicDir) }
+
+    static func secretPath(beside publicDir: String) -> String {
+        publicDir + "/../secret-\(URL(fileURLWithPath: publicDir).lastPathComponent).txt"
+    }
+
+    init(configure: (inout Router) -> Void = { _ in }, webSocket: WebSocketEvents = .init(), timeout: Duration = .seconds(10)) throws {
+        publicDir = NSTemporaryDirectory() + "public-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: publicDir, withIntermediateDirectories: true)
+        try Data("<h1>StreamSocial</h1>".utf8).write(to: URL(fileURLWithPath: publicDir + "/index.html"))
+        try Data("TOP-SECRET-CONTENT".utf8).write(to: URL(fileURLWithPath: Self.secretPath(beside: publicDir)))
+
+        var router = Router()
+        router.get("/api/echo/{name}") { request in
+            .json(["name": request.pathParameters["name"] ?? "", "q": request.query["q"] ?? ""])
+        }
+        router.post("/api/echo") { request, responder in
+            responder.respond(HTTPResponse(status: 201, body: request.body))
+        }
+        router.post("/api/later") { request, responder in
+            // Answer from another thread, as the Kafka delivery path does.
+            DispatchQueue.global().asyncAfter(deadline: .now() + 0.05) {
+                responder.respond(.json(["late": true], status: 201))
+            }
+        }
+        router.post("/api/never") { _, _ in }
+        router.get("/api/fail") { _ throws(HTTPError) in throw .badRequest("nope", code: "bad_thing") }
+        configure(&router)
+
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        configuration.staticMounts = [.init(prefix: "/", directory: publicDir)]
+        configuration.responseTimeout = timeout
+        server = HTTPServer(configuration: configuration, router: router, webSocket: webSocket, logger: quietLogger)
+        port = try server.start()
+    }
+
+    deinit {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: secretPath)  // before its sibling: the path goes through it
+        try? FileManager.default.removeItem(atPath: publicDir)
+    }
+
+    func client() throws -> TestHTTPClient { try TestHTTPClient(port: port) }
+}
+
+@Suite("HTTP server over real sockets")
+struct LiveServerTests {
+    @Test("GET routes with path parameters and query strings answer JSON")
+    func getRoute() throws {
+        let live = try LiveServer()
+        let response = try live.client().get("/api/echo/alice?q=hello%20world&x=1")
+        #expect(response.status == 200)
+        #expect(response.headers["content-type"] == "application/json")
+        #expect(response.json?["name"] as? String == "alice")
+        #expect(response.json?["q"] as? String == "hello world")
+    }
+
+    @Test("a POST body comes back intact; a deferred answer from another thread arrives")
+    func postAndDeferred() throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        let echoed = try client.postJSON("/api/echo", #"{"user_id":"alice"}"#)
+        #expect(echoed.status == 201)
+        #expect(echoed.text == #"{"user_id":"alice"}"#)
+        let later = try client.postJSON("/api/later", "{}")
+        #expect(later.status == 201)
+        #expect(later.json?["late"] as? Bool == true)
+    }
+
+    @Test("a handler that never answers gets the client a 504 JSON error at the deadline")
+    func deadline() throws {
+        let live = try LiveServer(timeout: .milliseconds(300))
+        let client = try live.client()
+        let start = ContinuousClock.now
+        let response = try client.postJSON("/api/never", "{}")
+        #expect(response.status == 504)
+        #expect(response.errorCode == "timeout")
+        #expect(ContinuousClock.now - start < .seconds(3))
+        // The connection is still usable afterwards.
+        #expect(try client.get("/api/echo/x").status == 200)
+    }
+
+    @Test("errors are JSON with the right status", arguments: [
+        ("GET", "/api/nothing-here", nil as String?, nil as String?, 404, "not_found"),
+        ("DELETE", "/api/echo", nil, nil, 405, "method_not_allowed"),
+        ("POST", "/api/echo", "text/plain", "hello", 415, "unsupported_media_type"),
+        ("POST", "/api/echo", nil, "{}", 415, "unsupported_media_type"),
+        ("GET", "/api/fail", nil, nil, 400, "bad_thing"),
+    ])
+    func errors(method: String, path: String, contentType: String?, body: String?, status: Int, code: String) throws {
+        let live = try LiveServer()
+        var headers: [String: String] = [:]
+        if let contentType { headers["Content-Type"] = contentType }
+        let response = try live.client().request(method, path, headers: headers, body: body.map { Array($0.utf8) })
+        #expect(response.status == status)
+        #expect(response.errorCode == code)
+        #expect(response.headers["content-type"] == "application/json")
+    }
+
+    @Test("405 says which methods are allowed")
+    func allowHeader() throws {
+        let live = try LiveServer()
+        let response = try live.client().get("/api/echo")
+        #expect(response.status == 405)
+        #expect(response.headers["allow"] == "POST")
+    }
+
+    @Test("a body over 64 KiB is 413, announced or streamed, and the connection stays usable")
+    func tooLarge() throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        let big = Array(repeating: UInt8(ascii: "a"), count: 64 * 1024 + 1)
+        let response = try client.request("POST", "/api/echo", headers: ["Content-Type": "application/json"], body: big)
+        #expect(response.status == 413)
+        #expect(response.errorCode == "payload_too_large")
+        #expect(try client.get("/api/echo/after").status == 200)
+
+        // Exactly the limit is accepted.
+        let limit = Array(repeating: UInt8(ascii: "a"), count: 64 * 1024)
+        #expect(try live.client().request("POST", "/api/echo", headers: ["Content-Type": "application/json"], body: limit).status == 201)
+
+        // Chunked, with no length announced: cut off once it passes the limit.
+        let socket = try TestSocket(host: "127.0.0.1", port: live.port)
+        var chunked = Array("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
+        for _ in 0..<5 { chunked += Array("4000\r\n".utf8) + Array(repeating: UInt8(ascii: "b"), count: 0x4000) + Array("\r\n".utf8) }
+        chunked += Array("0\r\n\r\n".utf8)
+        try socket.write(chunked)
+        let head = String(decoding: try socket.readUntil(Array("\r\n".utf8)), as: UTF8.self)
+        #expect(head.contains(" 413"), "\(head)")
+    }
+
+    @Test("static files are served with their content type; nothing outside Public/ is", arguments: [
+        "/../secret.txt", "/%2e%2e/secret.txt", "/..%2fsecret.txt", "/./../secret.txt", "//../secret.txt", "/.%2e/secret.txt",
+    ])
+    func staticFiles(attack: String) throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        let index = try client.get("/")
+        #expect(index.status == 200)
+        #expect(index.headers["content-type"]?.hasPrefix("text/html") == true)
+        #expect(index.text.contains("StreamSocial"))
+        // The security headers libwebsockets adds (CSP forbids inline scripts).
+        #expect(index.headers["content-security-policy"] != nil)
+
+        let secretName = "/secret-\(URL(fileURLWithPath: live.publicDir).lastPathComponent).txt"
+        let path = attack.replacingOccurrences(of: "/secret.txt", with: secretName)
+        let response = try live.client().get(path)
+        #expect(!response.text.contains("TOP-SECRET-CONTENT"), "\(path) served a file outside Public/")
+        #expect(response.status != 200 || response.text.contains("StreamSocial"))
+    }
+
+    @Test("1,000 requests on one keep-alive connection are all answered")
+    func keepAlive() throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        var answered = 0
+        for index in 0..<1000 {
+            let response = try client.get("/api/echo/n\(index)")
+            if response.status == 200, response.json?["name"] as? String == "n\(index)" { answered += 1 }
+        }
+        #expect(answered == 1000)
+    }
+
+    @Test("200 concurrent connections are all answered")
+    func concurrentConnections() throws {
+        let live = try LiveServer()
+        let clients = try (0..<200).map { _ in try live.client() }
+        // All 200 requests are in flight at once (each answered 50 ms later from
+        // another thread) before any response is read.
+        for client in clients {
+            try client.send("POST", "/api/later", headers: ["Content-Type": "application/json"], body: Array("{}".utf8))
+        }
+        let answered = Atomic<Int>(0)
+        for client in clients where (try? client.readResponse(method: "POST"))?.status == 201 {
+            answered.add(1, ordering: .relaxed)
+        }
+        #expect(answered.load(ordering: .relaxed) == 200)
+    }
+
+    @Test("WebSocket clients on /ws receive broadcasts on their channels; other paths are refused")
+    func webSocket() throws {
+        let connected = Atomic<Int>(0)
+        let received = Mutex<[String]>([])
+        let live = try LiveServer(webSocket: WebSocketEvents(
+            onConnect: { _ in connected.add(1, ordering: .relaxed) },
+            onMessage: { _, text in received.withLock { $0.append(text) } }
+        ))
+        let all = try TestWebSocket(port: live.port)
+        let picky = try TestWebSocket(port: live.port)
+        #expect(all.handshakeStatus == 101)
+        #expect(eventually { connected.load(ordering: .relaxed) == 2 })
+
+        try picky.send("hello server")
+        #expect(eventually { received.withLock { $0 } == ["hello server"] })
+
+        live.server.hub.broadcast(#"{"type":"message","n":1}"#, channel: "messages")
+        #expect(try all.receive() == #"{"type":"message","n":1}"#)
+        #expect(try picky.receive() == #"{"type":"message","n":1}"#)
+        #expect(live.server.hub.clientCount == 2)
+
+        // Refused: either an HTTP error status or the connection is closed.
+        let refused = try? TestWebSocket(port: live.port, path: "/not-ws")
+        #expect(refused == nil || refused?.handshakeStatus != 101)
+    }
+
+    @Test("a client that subscribed to some channels gets only those")
+    func channels() throws {
+        let clients = Mutex<[WebSocketClientID]>([])
+        let live = try LiveServer(webSocket: WebSocketEvents(onConnect: { id in clients.withLock { $0.append(id) } }))
+        let socket = try TestWebSocket(port: live.port)
+        #expect(eventually { clients.withLock { $0.count } == 1 })
+        let id = try #require(clients.withLock { $0.first })
+        live.server.hub.subscribe(id, to: ["lag"])
+        live.server.hub.broadcast("skip", channel: "messages")
+        live.server.hub.broadcast("keep", channel: "lag")
+        #expect(try socket.receive() == "keep")
+    }
+
+    @Test("a busy port is a start error, not a crash")
+    func busyPort() throws {
+        let live = try LiveServer()
+        var configuration = HTTPServerConfiguration()
+        configuration.port = live.port
+        let second = HTTPServer(configuration: configuration, router: Router(), logger: quietLogger)
+        #expect(throws: HTTPServer.StartError.self) { try second.start() }
+    }
+}
+
+/// Polls `condition` every 10 ms for up to 5 s.
+func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = ContinuousClock.now + .seconds(5)
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        usleep(10_000)
+    }
+    return try condition()
+}

@@ -1,0 +1,70 @@
+@testable import HTTPServer
+import Testing
+
+@Suite("Router")
+struct RouterTests {
+    let router: Router = {
+        var router = Router()
+        router.get("/api/status") { _ in HTTPResponse(status: 200) }
+        router.get("/api/timeline/{user_id}") { _ in HTTPResponse(status: 200) }
+        router.post("/api/send-message") { _, _ in }
+        return router
+    }()
+
+    @Test("literal paths match, with or without a trailing slash")
+    func literal() {
+        guard case .found(let route, let parameters) = router.match(.get, "/api/status") else {
+            Issue.record("no match"); return
+        }
+        #expect(route.pattern == "/api/status")
+        #expect(parameters.isEmpty)
+        guard case .found = router.match(.get, "/api/status/") else { Issue.record("trailing slash"); return }
+    }
+
+    @Test("{param} segments bind their value")
+    func parameters() {
+        guard case .found(_, let parameters) = router.match(.get, "/api/timeline/alice") else {
+            Issue.record("no match"); return
+        }
+        #expect(parameters == ["user_id": "alice"])
+        guard case .notFound = router.match(.get, "/api/timeline/alice/extra") else { Issue.record("extra segment matched"); return }
+        guard case .notFound = router.match(.get, "/api/timeline") else { Issue.record("missing segment matched"); return }
+    }
+
+    @Test("a known path with another method is 405 with the allowed methods")
+    func methodNotAllowed() {
+        guard case .methodNotAllowed(let allowed) = router.match(.get, "/api/send-message") else {
+            Issue.record("expected 405"); return
+        }
+        #expect(allowed == [.post])
+        let error = HTTPError.methodNotAllowed(.get, path: "/api/send-message", allowed: allowed)
+        #expect(error.status == 405)
+        #expect(error.headers.first { $0.name == "allow" }?.value == "POST")
+    }
+
+    @Test("unknown paths are not found; POST routes take JSON bodies by default")
+    func notFoundAndBodies() {
+        guard case .notFound = router.match(.get, "/nope") else { Issue.record("expected 404"); return }
+        guard case .found(let route, _) = router.match(.post, "/api/send-message") else { Issue.record("no match"); return }
+        #expect(route.body == .json)
+    }
+
+    @Test("JSON content types are recognised with parameters and in any case")
+    func jsonContentType() {
+        #expect(ServiceLoop.isJSON("application/json"))
+        #expect(ServiceLoop.isJSON("Application/JSON; charset=utf-8"))
+        #expect(!ServiceLoop.isJSON("text/plain"))
+        #expect(!ServiceLoop.isJSON("application/jsonx"))
+    }
+}
+
+@Suite("HTTPError")
+struct HTTPErrorTests {
+    @Test("renders {error: {code, message}} with its status")
+    func jsonBody() throws {
+        let response = HTTPError.badRequest("user_id is missing", code: "invalid_field").response
+        #expect(response.status == 400)
+        #expect(response.contentType == "application/json")
+        #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":{"code":"invalid_field","message":"user_id is missing"}}"#)
+    }
+}

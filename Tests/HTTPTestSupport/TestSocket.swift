@@ -1,0 +1,81 @@
+import Foundation
+
+/// A blocking TCP socket with a receive timeout, for tests.
+public final class TestSocket {
+    private var fd: Int32
+    private var buffered: [UInt8] = []
+
+    public init(host: String, port: Int, timeoutSeconds: Int = 10) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestClientError("socket() failed") }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard result == 0 else {
+            Glibc.close(fd)
+            throw TestClientError("connect to \(host):\(port) failed: errno \(errno)")
+        }
+    }
+
+    deinit { close() }
+
+    public func close() {
+        if fd >= 0 { Glibc.close(fd); fd = -1 }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard sent > 0 else { throw TestClientError("send failed: errno \(errno)") }
+            offset += sent
+        }
+    }
+
+    /// Reads more bytes into the buffer; false at end of stream.
+    private func fill() throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count < 0 { throw TestClientError("recv failed (timeout?): errno \(errno)") }
+        if count == 0 { return false }
+        buffered += chunk[..<count]
+        return true
+    }
+
+    public func readUntil(_ delimiter: [UInt8]) throws -> [UInt8] {
+        var searchFrom = 0
+        while true {
+            if buffered.count >= delimiter.count {
+                for start in searchFrom...(buffered.count - delimiter.count) where buffered[start..<(start + delimiter.count)].elementsEqual(delimiter) {
+                    let result = Array(buffered[..<start])
+                    buffered.removeFirst(start + delimiter.count)
+                    return result
+                }
+                searchFrom = buffered.count - delimiter.count + 1
+            }
+            guard try fill() else { throw TestClientError("connection closed before \(delimiter)") }
+        }
+    }
+
+    public func read(exactly count: Int) throws -> [UInt8] {
+        while buffered.count < count {
+            guard try fill() else { throw TestClientError("connection closed after \(buffered.count) of \(count) bytes") }
+        }
+        let result = Array(buffered[..<count])
+        buffered.removeFirst(count)
+        return result
+    }
+
+    /// Whether the peer closed the connection (reads until end of stream or timeout).
+    public func readToEnd() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffered = [] }
+        return buffered
+    }
+}

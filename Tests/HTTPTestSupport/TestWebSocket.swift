@@ -1,0 +1,53 @@
+import Foundation
+
+/// A minimal WebSocket client (RFC 6455) over ``TestSocket``: handshake, masked text
+/// frames out, unmasked frames in.
+public final class TestWebSocket {
+    let socket: TestSocket
+    public let handshakeStatus: Int
+
+    public init(port: Int, path: String = "/ws") throws {
+        socket = try TestSocket(host: "127.0.0.1", port: port, timeoutSeconds: 5)
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        try socket.write(Array(request.utf8))
+        let head = String(decoding: try socket.readUntil(Array("\r\n\r\n".utf8)), as: UTF8.self)
+        handshakeStatus = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    public func close() { socket.close() }
+
+    /// Sends a text frame.
+    public func send(_ text: String) throws {
+        let payload = Array(text.utf8)
+        var frame: [UInt8] = [0x81]
+        if payload.count < 126 {
+            frame.append(0x80 | UInt8(payload.count))
+        } else {
+            frame.append(0x80 | 126)
+            frame += [UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        }
+        let mask: [UInt8] = [1, 2, 3, 4]
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        try socket.write(frame)
+    }
+
+    /// Reads the next text message (throws on timeout).
+    public func receive() throws -> String {
+        while true {
+            let header = try socket.read(exactly: 2)
+            let opcode = header[0] & 0x0F
+            var length = Int(header[1] & 0x7F)
+            if length == 126 {
+                let bytes = try socket.read(exactly: 2)
+                length = Int(bytes[0]) << 8 | Int(bytes[1])
+            } else if length == 127 {
+                length = try socket.read(exactly: 8).reduce(0) { $0 << 8 | Int($1) }
+            }
+            let payload = try socket.read(exactly: length)
+            if opcode == 0x1 { return String(decoding: payload, as: UTF8.self) }
+            if opcode == 0x8 { throw TestClientError("websocket closed") }
+        }
+    }
+}
