@@ -23,35 +23,34 @@ public final class HTTPServer: Sendable {
 
     let core = ServerCore()
     private let configuration: HTTPServerConfiguration
-    private let router: Router
-    private let events: WebSocketEvents
     private let logger: Logger
     private let boundPort = Mutex<Int?>(nil)
     private let finished = DispatchSemaphore(value: 0)
     private let running = Mutex(false)
 
-    public init(configuration: HTTPServerConfiguration, router: Router, webSocket: WebSocketEvents = .init(), logger: Logger) {
+    /// Creates a server that is not listening yet; its ``hub`` can be handed to the
+    /// routes before ``start(router:webSocket:)``.
+    public init(configuration: HTTPServerConfiguration, logger: Logger) {
         self.configuration = configuration
-        self.router = router
-        self.events = webSocket
         self.logger = logger
     }
 
-    /// Sends to WebSocket clients from any thread.
+    /// Sends to WebSocket clients from any thread (frames sent before start are dropped).
     public var hub: WebSocketHub { WebSocketHub(core: core) }
 
     /// The port the server listens on, once started.
     public var port: Int? { boundPort.withLock { $0 } }
 
     /// Binds and starts the service thread; returns once the server accepts connections.
+    /// Call once.
     /// - Returns: the bound port (useful with port 0).
     /// - Throws: ``StartError`` when the address cannot be bound.
     @discardableResult
-    public func start() throws(StartError) -> Int {
+    public func start(router: Router, webSocket: WebSocketEvents = .init()) throws(StartError) -> Int {
         let outcome = Mutex<Result<Int, StartError>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
-            serve { result in
+            serve(router: router, events: webSocket) { result in
                 outcome.withLock { $0 = result }
                 ready.signal()
             }
@@ -86,7 +85,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// The service thread: create the context, report the port, serve until stopped.
-    private func serve(started: (Result<Int, StartError>) -> Void) {
+    private func serve(router: Router, events: WebSocketEvents, started: (Result<Int, StartError>) -> Void) {
         lwsLogger.withLock { if $0 == nil { $0 = logger } }
         lws_set_log_level(LLL_ERR | LLL_WARN, lwsLogCallback)
 

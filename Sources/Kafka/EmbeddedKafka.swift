@@ -36,7 +36,11 @@ public final class EmbeddedKafka: Sendable {
     public init(brokers: Int = 3, topics: [Topic] = [], logger: Logger) throws(KafkaError) {
         let context = RDKafkaClientContext(logger: logger)
         // The mock cluster lives inside a client handle; this one never connects anywhere.
-        let host = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: [("client.id", "streamsocial-embedded-kafka")], context: context)
+        let host = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: [
+            ("client.id", "streamsocial-embedded-kafka"),
+            // It has no bootstrap.servers on purpose; don't warn about it.
+            ("log_level", "3"),
+        ], context: context)
         guard let cluster = rd_kafka_mock_cluster_new(host, Int32(clamping: brokers)) else {
             rd_kafka_destroy(host)
             throw KafkaError(.other, "could not start the embedded Kafka cluster")

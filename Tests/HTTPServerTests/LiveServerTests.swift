@@ -47,8 +47,8 @@ final class LiveServer {
         configuration.port = 0
         configuration.staticMounts = [.init(prefix: "/", directory: publicDir)]
         configuration.responseTimeout = timeout
-        server = HTTPServer(configuration: configuration, router: router, webSocket: webSocket, logger: quietLogger)
-        port = try server.start()
+        server = HTTPServer(configuration: configuration, logger: quietLogger)
+        port = try server.start(router: router, webSocket: webSocket)
     }
 
     deinit {
@@ -238,8 +238,8 @@ struct LiveServerTests {
         let live = try LiveServer()
         var configuration = HTTPServerConfiguration()
         configuration.port = live.port
-        let second = HTTPServer(configuration: configuration, router: Router(), logger: quietLogger)
-        #expect(throws: HTTPServer.StartError.self) { try second.start() }
+        let second = HTTPServer(configuration: configuration, logger: quietLogger)
+        #expect(throws: HTTPServer.StartError.self) { try second.start(router: Router()) }
     }
 }
 

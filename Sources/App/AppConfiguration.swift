@@ -1,0 +1,36 @@
+public import Kafka
+
+/// Everything `streamsocial serve` can be told, with the defaults a newcomer needs.
+public struct AppConfiguration: Sendable {
+    /// Address the HTTP server binds. Default: `0.0.0.0` (students reach it over the LAN).
+    public var host: String = "0.0.0.0"
+    /// Default: 8000.
+    public var port: Int = 8000
+    /// A real cluster's `bootstrap.servers`; `nil` starts the embedded cluster.
+    public var bootstrapServers: String?
+    /// librdkafka properties passed through to every client (`security.protocol`, `sasl.*`, …).
+    public var kafkaProperties: [String: String] = [:]
+    /// Brokers of the embedded cluster. Default: 3.
+    public var embeddedBrokers: Int = 3
+    /// The dashboard's folder. Default: `Public`.
+    public var publicDirectory: String = "Public"
+    /// Served under `/vendor/` (Chart.js from Debian's libjs-chart.js).
+    public var vendorDirectory: String = "/usr/share/javascript"
+    /// Upper bound on each produce (`message.timeout.ms`). Default: 5 s.
+    public var sendTimeout: Duration = .seconds(5)
+    /// Messages the live feed keeps for new WebSocket clients. Default: 50.
+    public var recentMessages: Int = 50
+
+    public init() {}
+
+    /// How the Kafka clients reach the cluster once it is known.
+    func kafka(bootstrapServers: String) -> KafkaConfiguration {
+        KafkaConfiguration(bootstrapServers: bootstrapServers, clientID: "streamsocial", properties: kafkaProperties)
+    }
+}
+
+/// The topics StreamSocial uses, with the partition counts the embedded cluster creates.
+public enum Topics {
+    public static let userTimeline = EmbeddedKafka.Topic("user-timeline", partitions: 6)
+    public static let all = [userTimeline]
+}

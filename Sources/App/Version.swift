@@ -1,0 +1,4 @@
+/// The server's version, reported by `/api/status` and `--version`.
+public enum StreamSocialVersion {
+    public static let current = "0.1.0"
+}

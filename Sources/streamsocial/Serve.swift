@@ -1,0 +1,106 @@
+import App
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `streamsocial serve`: run the server until SIGINT or SIGTERM.
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the dashboard and API; with no Kafka given, start an embedded Kafka cluster.",
+        discussion: """
+            Without --bootstrap-servers (or KAFKA_BOOTSTRAP_SERVERS), the server starts \
+            librdkafka's in-process Kafka cluster on random loopback ports and logs them, \
+            so local Kafka clients can connect too.
+            """
+    )
+
+    @Option(help: "Port for HTTP and WebSocket.")
+    var port: Int = 8000
+
+    @Option(help: "Address to listen on (0.0.0.0: every interface; 127.0.0.1: this machine only).")
+    var host: String = "0.0.0.0"
+
+    @Option(help: ArgumentHelp(
+        "Kafka bootstrap servers (host:port,...). Default: $KAFKA_BOOTSTRAP_SERVERS, or else an embedded cluster.",
+        valueName: "servers"
+    ))
+    var bootstrapServers: String?
+
+    @Option(name: .customLong("kafka-config"), help: ArgumentHelp(
+        "A librdkafka property for every Kafka client, e.g. security.protocol=SASL_SSL. Repeatable.",
+        valueName: "key=value"
+    ))
+    var kafkaConfig: [String] = []
+
+    @Option(help: "Folder with the dashboard's HTML, CSS and JS.")
+    var publicDir: String = "Public"
+
+    @Option(help: "Brokers of the embedded cluster (ignored with --bootstrap-servers).")
+    var embeddedBrokers: Int = 3
+
+    @Option(help: "Milliseconds Kafka may take to acknowledge a post before the client gets an error (message.timeout.ms).")
+    var sendTimeoutMs: Int = 5000
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
+        guard embeddedBrokers >= 1 else { throw ValidationError("--embedded-brokers must be at least 1") }
+        guard sendTimeoutMs >= 1 else { throw ValidationError("--send-timeout-ms must be positive") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        _ = try parsedKafkaConfig()
+    }
+
+    func parsedKafkaConfig() throws -> [String: String] {
+        var properties: [String: String] = [:]
+        for entry in kafkaConfig {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--kafka-config expects key=value, got '\(entry)'")
+            }
+            properties[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return properties
+    }
+
+    func run() throws {
+        // Before any thread starts, so every thread inherits the mask and only this one
+        // takes SIGINT/SIGTERM (a signal landing on a librdkafka thread got lost).
+        TerminationSignals.block()
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "streamsocial")
+
+        var configuration = AppConfiguration()
+        configuration.host = host
+        configuration.port = port
+        let environment = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.bootstrapServers = bootstrapServers ?? environment
+        configuration.kafkaProperties = try parsedKafkaConfig()
+        configuration.publicDirectory = publicDir
+        configuration.embeddedBrokers = embeddedBrokers
+        configuration.sendTimeout = .milliseconds(sendTimeoutMs)
+
+        let app: StreamSocialApp
+        do {
+            app = try StreamSocialApp.start(configuration, logger: logger)
+        } catch {
+            logger.critical("could not start", metadata: ["error": .string(error.description)])
+            throw ExitCode.failure
+        }
+        let shownHost = ["0.0.0.0", "::", ""].contains(host) ? "localhost" : host
+        logger.info("StreamSocial is up", metadata: [
+            "dashboard": .string("http://\(shownHost):\(app.port)"),
+            "kafka.mode": .string(app.kafkaMode.rawValue),
+            "kafka.bootstrap_servers": .string(app.bootstrapServers),
+        ])
+        let signal = TerminationSignals.wait()
+        logger.info("stopping", metadata: ["signal": .stringConvertible(signal)])
+        app.stop()
+        logger.info("stopped")
+    }
+}
