@@ -6,8 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}"
-pip_install kafka-python==2.0.2 pytest==9.0.3
+# The server's packages, plus a real browser for the dashboard tests.
+apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" chromium chromium-driver
+# kafka-python 2.0.2: an independent murmur2 and a student-style client (3.x cannot
+# talk to the embedded cluster); Selenium drives Chromium.
+pip_install kafka-python==2.0.2 pytest==9.0.3 selenium==4.25.0
 
 start=$(date +%s)
 echo "==> building"

@@ -40,7 +40,7 @@ struct EmbeddedKafkaTests {
         let consumer = try KafkaConsumer(configuration: config, consumer: .init(mode: .assignAllFromEarliest(topics: ["t"])), logger: quietLogger)
         consumer.run { collector.append($0) }
         defer { consumer.close() }
-        #expect(eventually { collector.records.count == 5 })
+        #expect(await eventually { collector.records.count == 5 })
         let records = collector.records
         #expect(records.map { String(decoding: $0.value, as: UTF8.self) } == (0..<5).map { "post \($0)" })
         #expect(records.allSatisfy { $0.key == "alice".bytes && $0.partition == 3 && $0.topic == "t" })
@@ -78,7 +78,7 @@ struct EmbeddedKafkaTests {
         let consumer = try KafkaConsumer(configuration: config, consumer: consumerConfig, logger: quietLogger)
         let collector = EventCollector()
         consumer.run { collector.append($0) }
-        #expect(eventually(timeout: .seconds(20)) { collector.records.count == 10 })
+        #expect(await eventually(timeout: .seconds(20)) { collector.records.count == 10 })
         consumer.close()
         #expect(collector.events.contains { if case .assigned = $0 { true } else { false } })
 
@@ -133,7 +133,9 @@ struct EmbeddedKafkaTests {
         } catch {
             #expect(error.code == .brokerUnreachable)
         }
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // librdkafka scans for timed-out messages once a second, so a 1 s timeout ends
+        // between 1 and 2 s; the rest is slack for a loaded 2-core machine.
+        #expect(ContinuousClock.now - start < .seconds(5))
     }
 
     @Test("closing a producer fails nothing that was acknowledged and rejects later sends")

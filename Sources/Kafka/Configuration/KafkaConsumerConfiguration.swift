@@ -14,6 +14,10 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     public var mode: Mode
     /// How often stored offsets are committed (`auto.commit.interval.ms`). Default: 1 s.
     public var commitInterval: Duration = .seconds(1)
+    /// Longest a fetch waits at the broker for new records (`fetch.wait.max.ms`): the
+    /// worst-case delay between a write and a live view seeing it when the broker does
+    /// not answer early (the embedded cluster doesn't). Default: 50 ms.
+    public var maxFetchWait: Duration = .milliseconds(50)
 
     public init(mode: Mode) {
         self.mode = mode
@@ -29,6 +33,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
         var settings: [(String, String)] = [
             ("auto.offset.reset", "earliest"),
             ("enable.partition.eof", "false"),
+            ("fetch.wait.max.ms", String(maxFetchWait.milliseconds)),
         ]
         switch mode {
         case .group(let id, _):

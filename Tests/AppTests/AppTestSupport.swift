@@ -1,0 +1,44 @@
+import App
+import Foundation
+import HTTPTestSupport
+import Kafka
+import Logging
+
+let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+/// The repository's Public/ folder, found from this file's path.
+let repositoryPublicDirectory: String = {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Public").path
+}()
+
+/// The real app on a free loopback port, with its embedded Kafka (or a given cluster).
+final class RunningApp {
+    let app: StreamSocialApp
+
+    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5)) throws {
+        var configuration = AppConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        configuration.publicDirectory = repositoryPublicDirectory
+        configuration.bootstrapServers = bootstrapServers
+        configuration.sendTimeout = sendTimeout
+        app = try StreamSocialApp.start(configuration, logger: quietLogger)
+    }
+
+    deinit { app.stop() }
+
+    var port: Int { app.port }
+
+    func client() throws -> TestHTTPClient { try TestHTTPClient(port: port) }
+}
+
+/// Polls `condition` every 20 ms until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(5), _ condition: () throws -> Bool) rethrows -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try condition() { return true }
+        usleep(20_000)
+    }
+    return try condition()
+}

@@ -1,0 +1,80 @@
+"""Starts the real `streamsocial` binary (embedded Kafka) for end-to-end checks made
+with independent clients: kafka-python, a plain HTTP client, a real browser."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, port: int, process: subprocess.Popen, log_path: Path):
+        self.port = port
+        self.process = process
+        self.log_path = log_path
+        self.base = f"http://127.0.0.1:{port}"
+
+    def request(self, method: str, path: str, body=None, content_type="application/json"):
+        data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", content_type)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def post(self, user_id: str, content: str):
+        return self.request("POST", "/api/send-message", {"user_id": user_id, "content": content})
+
+    def status(self) -> dict:
+        return self.request("GET", "/api/status")[1]
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    binary = os.environ.get("STREAMSOCIAL_BIN", str(ROOT / ".build/debug/streamsocial"))
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("server") / "server.log"
+    log = open(log_path, "w")
+    process = subprocess.Popen(
+        [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public")],
+        stdout=log, stderr=subprocess.STDOUT, env={k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
+    )
+    instance = Server(port, process, log_path)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text()}")
+        try:
+            if instance.request("GET", "/healthz")[0] == 200:
+                break
+        except OSError:
+            pass
+        time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError(f"server did not become healthy: {log_path.read_text()}")
+    yield instance
+    process.terminate()
+    try:
+        assert process.wait(timeout=15) == 0, log_path.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()

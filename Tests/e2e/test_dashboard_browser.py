@@ -1,0 +1,64 @@
+"""The dashboard in a real browser (Chromium, driven by Selenium): it connects to the
+WebSocket, shows posts made elsewhere live, and posts through its own form."""
+
+import shutil
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+CHROMEDRIVER = shutil.which("chromedriver")
+
+
+@pytest.fixture
+def browser():
+    if CHROMEDRIVER is None:
+        pytest.fail("chromedriver is missing: scripts/test.sh installs chromium-driver")
+    options = webdriver.ChromeOptions()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def test_page_goes_live_and_shows_a_post_made_through_the_api(server, browser):
+    browser.get(server.base + "/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "live"))
+    assert "embedded" in browser.find_element(By.ID, "kafka-mode").text
+    assert server.status()["kafka"]["bootstrap_servers"] in browser.find_element(By.ID, "bootstrap").text
+
+    status, body = server.post("browser-api", "seen live in the page")
+    assert status == 201
+    wait.until(EC.text_to_be_present_in_element((By.ID, "feed"), "seen live in the page"))
+    item = browser.find_element(By.CSS_SELECTOR, "#feed li")
+    assert "browser-api" in item.text
+    assert f"partition {body['partition']}" in item.text
+    # Chart.js came from /vendor and drew the partition chart.
+    assert browser.execute_script("return typeof Chart") == "function"
+    # No console errors (CSP violations, failed loads).
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
+def test_the_form_posts_and_reports_where_kafka_stored_it(server, browser):
+    browser.get(server.base + "/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "live"))
+    browser.find_element(By.ID, "user-id").send_keys("form-user")
+    browser.find_element(By.ID, "content").send_keys("typed in the form")
+    browser.find_element(By.CSS_SELECTOR, "#post-form button").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "post-result"), "Stored by Kafka in partition"))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "feed"), "typed in the form"))
+
+    # A rejected post shows the server's error message.
+    browser.find_element(By.ID, "user-id").clear()
+    browser.execute_script("document.getElementById('user-id').removeAttribute('pattern')")
+    browser.find_element(By.ID, "user-id").send_keys("bad user")
+    browser.find_element(By.ID, "content").send_keys("x")
+    browser.find_element(By.CSS_SELECTOR, "#post-form button").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "post-result"), "user_id may contain only"))
