@@ -31,6 +31,6 @@ public struct AppConfiguration: Sendable {
 
 /// The topics StreamSocial uses, with the partition counts the embedded cluster creates.
 public enum Topics {
-    public static let userTimeline = EmbeddedKafka.Topic("user-timeline", partitions: 6)
+    public static let userTimeline = KafkaTopicSpec("user-timeline", partitions: 6)
     public static let all = [userTimeline]
 }

@@ -124,6 +124,37 @@ public final class StreamSocialApp: Sendable {
         consumer.run { [feed, logger] event in
             Self.consume(event, feed: feed, hub: server.hub, logger: logger)
         }
+        if embedded == nil {
+            // A real cluster may not have our topics yet. In the background, on a queue
+            // of its own, so a cluster that is down holds up neither the start nor the
+            // health checks.
+            DispatchQueue(label: "streamsocial.topic-setup").async { [admin, logger] in
+                Self.ensureTopics(admin: admin, logger: logger)
+            }
+        }
+    }
+
+    /// Creates missing topics on an external cluster and warns about partition counts
+    /// that differ from what the dashboard expects.
+    static func ensureTopics(admin: KafkaAdmin, logger: Logger) {
+        do throws(KafkaError) {
+            let outcomes = try admin.ensureTopics(Topics.all)
+            for topic in Topics.all {
+                switch outcomes[topic.name] {
+                case .created:
+                    logger.info("created topic", metadata: ["kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(topic.partitions)])
+                case .existed(let partitions) where partitions != topic.partitions:
+                    logger.warning("topic has another partition count than expected", metadata: [
+                        "kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(partitions),
+                        "expected": .stringConvertible(topic.partitions),
+                    ])
+                default:
+                    break
+                }
+            }
+        } catch {
+            logger.warning("could not check or create topics", metadata: ["kafka.error": .string(error.description)])
+        }
     }
 
     /// Stops serving, then the consumers, then flushes the producer and stops Kafka.

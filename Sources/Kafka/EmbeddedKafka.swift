@@ -10,17 +10,6 @@ import Synchronization
 /// or CreateTopics, so topics are created here. Its API is experimental in librdkafka:
 /// this file is the only user of `rdkafka_mock.h`.
 public final class EmbeddedKafka: Sendable {
-    /// A topic to create, with its partition count.
-    public struct Topic: Sendable, Equatable {
-        public var name: String
-        public var partitions: Int
-
-        public init(_ name: String, partitions: Int) {
-            self.name = name
-            self.partitions = partitions
-        }
-    }
-
     /// The `bootstrap.servers` list of the cluster's brokers on 127.0.0.1.
     public let bootstrapServers: String
     /// Number of brokers.
@@ -33,7 +22,7 @@ public final class EmbeddedKafka: Sendable {
 
     /// Starts `brokers` brokers and creates `topics`.
     /// - Throws: ``KafkaError`` when the cluster or a topic cannot be created.
-    public init(brokers: Int = 3, topics: [Topic] = [], logger: Logger) throws(KafkaError) {
+    public init(brokers: Int = 3, topics: [KafkaTopicSpec] = [], logger: Logger) throws(KafkaError) {
         let context = RDKafkaClientContext(logger: logger)
         // The mock cluster lives inside a client handle; this one never connects anywhere.
         let host = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: [
@@ -61,7 +50,8 @@ public final class EmbeddedKafka: Sendable {
     }
 
     /// Creates a topic with a replication factor of up to 3 (fewer with fewer brokers).
-    public func createTopic(_ topic: Topic) throws(KafkaError) {
+    /// The embedded cluster ignores topic-level config (it does not compact).
+    public func createTopic(_ topic: KafkaTopicSpec) throws(KafkaError) {
         let replicas = Int32(min(3, brokerCount))
         let err = rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(clamping: topic.partitions), replicas)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "create topic \(topic.name)") }

@@ -13,7 +13,7 @@ public final class KafkaAdmin: Sendable {
     /// One consumer-type handle per group whose offsets were asked for; they never join
     /// the group, they only fetch its committed offsets.
     private let groupClients = Mutex<[String: SendableHandle]>([:])
-    private let closed = Mutex(false)
+    private let guardian = UseGuard()
 
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
@@ -25,14 +25,22 @@ public final class KafkaAdmin: Sendable {
 
     /// Brokers and topics, as the cluster answers now.
     public func metadata(timeout: Duration = .seconds(2)) throws(KafkaError) -> KafkaClusterMetadata {
-        try KafkaClusterMetadata.fetch(client: client.pointer, timeout: timeout)
+        try using { () throws(KafkaError) in try KafkaClusterMetadata.fetch(client: client.pointer, timeout: timeout) }
+    }
+
+    /// Runs `body` while the client cannot be destroyed under it.
+    private func using<R>(_ body: () throws(KafkaError) -> R) throws(KafkaError) -> R {
+        guard let result = try guardian.use(body) else { throw KafkaError(.shutdown, "the admin client is closed") }
+        return result
     }
 
     /// The low and high watermarks (first offset, next offset to be written).
     public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(2)) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, Int32(clamping: timeout.milliseconds))
+        let err = try using { () throws(KafkaError) in
+            rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, Int32(clamping: timeout.milliseconds))
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "watermarks of \(topic)[\(partition)]") }
         return (low, high)
     }
@@ -40,9 +48,11 @@ public final class KafkaAdmin: Sendable {
     /// The offsets `group` committed for `partitions` (the next offset it will read);
     /// partitions without a commit are left out.
     public func committedOffsets(group: String, partitions: [KafkaTopicPartition], timeout: Duration = .seconds(2)) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
-        let handle = try groupClient(group)
         let list = RDKafkaTopicPartitionList(partitions)
-        let err = list.withPointer { rd_kafka_committed(handle.pointer, $0, Int32(clamping: timeout.milliseconds)) }
+        let err = try using { () throws(KafkaError) in
+            let handle = try groupClient(group)
+            return list.withPointer { rd_kafka_committed(handle.pointer, $0, Int32(clamping: timeout.milliseconds)) }
+        }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "committed offsets of \(group)") }
         var result: [KafkaTopicPartition: Int64] = [:]
         for (partition, offset) in list.offsets where offset >= 0 {
@@ -51,19 +61,17 @@ public final class KafkaAdmin: Sendable {
         return result
     }
 
-    /// Destroys every client. Idempotent.
+    /// Waits for calls in progress (each bounded by its timeout), then destroys every
+    /// client. Later calls fail with ``KafkaError/Code/shutdown``. Idempotent.
     public func close() {
-        let wasClosed = closed.withLock { closed in
-            defer { closed = true }
-            return closed
+        guardian.close {
+            let groups = groupClients.withLock { clients in
+                defer { clients = [:] }
+                return Array(clients.values)
+            }
+            for handle in groups { rd_kafka_destroy(handle.pointer) }
+            rd_kafka_destroy(client.pointer)
         }
-        guard !wasClosed else { return }
-        let groups = groupClients.withLock { clients in
-            defer { clients = [:] }
-            return Array(clients.values)
-        }
-        for handle in groups { rd_kafka_destroy(handle.pointer) }
-        rd_kafka_destroy(client.pointer)
     }
 
     private func groupClient(_ group: String) throws(KafkaError) -> SendableHandle {
@@ -73,6 +81,80 @@ public final class KafkaAdmin: Sendable {
             let handle = SendableHandle(try RDKafkaConfig.makeClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context))
             clients[group] = handle
             return handle
+        }
+    }
+}
+
+extension KafkaAdmin {
+    /// What ``ensureTopics(_:timeout:)`` did for one topic.
+    public enum TopicOutcome: Sendable, Equatable {
+        case existed(partitions: Int)
+        case created
+    }
+
+    /// Creates the topics that do not exist yet (CreateTopics), with a replication factor
+    /// of up to 3 (fewer on smaller clusters). Existing topics are left as they are, even
+    /// with another partition count: the caller decides whether that matters.
+    /// - Throws: the first topic's error, e.g. when the broker refuses or does not
+    ///   support CreateTopics.
+    public func ensureTopics(_ topics: [KafkaTopicSpec], timeout: Duration = .seconds(10)) throws(KafkaError) -> [String: TopicOutcome] {
+        let metadata = try self.metadata(timeout: timeout)
+        var outcomes: [String: TopicOutcome] = [:]
+        var missing: [KafkaTopicSpec] = []
+        for topic in topics {
+            if let existing = metadata.topics.first(where: { $0.name == topic.name && $0.error == nil }) {
+                outcomes[topic.name] = .existed(partitions: existing.partitionCount)
+            } else {
+                missing.append(topic)
+            }
+        }
+        guard !missing.isEmpty else { return outcomes }
+        let replication = Int32(max(1, min(3, metadata.brokers.count)))
+        try using { () throws(KafkaError) in try createTopics(missing, replicationFactor: replication, timeout: timeout) }
+        for topic in missing { outcomes[topic.name] = .created }
+        return outcomes
+    }
+
+    private func createTopics(_ topics: [KafkaTopicSpec], replicationFactor: Int32, timeout: Duration) throws(KafkaError) {
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        var newTopics: [OpaquePointer?] = []
+        defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
+        for topic in topics {
+            guard let newTopic = rd_kafka_NewTopic_new(topic.name, Int32(clamping: topic.partitions), replicationFactor, &errorBuffer, errorBuffer.count) else {
+                throw KafkaError(.configuration, "topic \(topic.name): \(String(errorBuffer: errorBuffer))")
+            }
+            newTopics.append(newTopic)
+            for (key, value) in topic.config.sorted(by: { $0.key < $1.key }) {
+                let err = rd_kafka_NewTopic_set_config(newTopic, key, value)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "topic \(topic.name) config \(key)") }
+            }
+        }
+        guard let queue = rd_kafka_queue_new(client.pointer) else { throw KafkaError(.other, "rd_kafka_queue_new failed") }
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(client.pointer, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.milliseconds), &errorBuffer, errorBuffer.count)
+        newTopics.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_CreateTopics(client.pointer, buffer.baseAddress, buffer.count, options, queue)
+        }
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.milliseconds + 1000)) else {
+            throw KafkaError(.timedOut, "CreateTopics got no answer")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        let eventError = rd_kafka_event_error(event)
+        if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw .rdKafka(eventError, context: "CreateTopics")
+        }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(.other, "CreateTopics: no result") }
+        var count = 0
+        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        for index in 0..<count {
+            guard let topicResult = results[index] else { continue }
+            let err = rd_kafka_topic_result_error(topicResult)
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { continue }
+            let name = String(cString: rd_kafka_topic_result_name(topicResult))
+            let message = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? ""
+            throw KafkaError(KafkaError.code(for: err), "create topic \(name): \(message)", rdKafkaCode: err.rawValue)
         }
     }
 }

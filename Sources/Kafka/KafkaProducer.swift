@@ -34,6 +34,8 @@ public final class KafkaProducer: Sendable {
     private let logger: Logger
     private let bootstrapServers: String
     private let poller = Mutex<PollingThread?>(nil)
+    /// Keeps `rd_kafka_produce` and `close` from overlapping.
+    private let guardian = UseGuard()
 
     /// Creates the producer and starts its polling thread.
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
@@ -83,14 +85,20 @@ public final class KafkaProducer: Sendable {
             return
         }
         let opaque = UnsafeMutableRawPointer(bitPattern: registered.id)
-        let result = value.withUnsafeBytes { valueBytes in
-            withOptionalBytes(key) { keyBytes in
-                rd_kafka_produce(
-                    registered.topic.pointer, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
-                    UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
-                    keyBytes?.baseAddress, keyBytes?.count ?? 0, opaque
-                )
+        let produced: Int32? = try? guardian.use { () throws(KafkaError) -> Int32 in
+            value.withUnsafeBytes { valueBytes in
+                withOptionalBytes(key) { keyBytes in
+                    rd_kafka_produce(
+                        registered.topic.pointer, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                        UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
+                        keyBytes?.baseAddress, keyBytes?.count ?? 0, opaque
+                    )
+                }
             }
+        }
+        guard let result = produced else {
+            // Closed between registration and produce: close() fails the registered send.
+            return
         }
         if result != 0 {
             let error = KafkaError.rdKafka(rd_kafka_last_error(), context: "produce to \(topic)")
@@ -115,7 +123,8 @@ public final class KafkaProducer: Sendable {
     /// passed. Blocking: call it from a thread you own, never the cooperative pool.
     /// - Throws: ``KafkaError/Code/timedOut`` when records are still in flight.
     public func flush(timeout: Duration) throws(KafkaError) {
-        let err = rd_kafka_flush(client.pointer, Int32(clamping: timeout.milliseconds))
+        let err = try guardian.use { () throws(KafkaError) in rd_kafka_flush(client.pointer, Int32(clamping: timeout.milliseconds)) }
+        guard let err else { throw KafkaError(.shutdown, "the producer is closed") }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "flush") }
     }
 
@@ -123,27 +132,25 @@ public final class KafkaProducer: Sendable {
     /// pending with ``KafkaError/Code/shutdown`` and destroys the client. Idempotent.
     /// Blocking: call it from a thread you own.
     public func close(flushTimeout: Duration = .seconds(5)) {
-        let alreadyClosed = state.withLock { state in
-            defer { state.closed = true }
-            return state.closed
+        state.withLock { $0.closed = true }
+        guardian.close {
+            if flushTimeout > .zero {
+                _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.milliseconds))
+            }
+            poller.withLock { $0 }?.stopAndWait()
+            // Reports that arrived after the thread stopped still resolve their sends.
+            while pollOnce(timeoutMilliseconds: 0) {}
+            let (abandoned, topics) = state.withLock { state in
+                defer { state.pending = [:]; state.topics = [:] }
+                return (Array(state.pending.values), Array(state.topics.values))
+            }
+            for completion in abandoned {
+                completion(.failure(KafkaError(.shutdown, "the producer closed before the broker acknowledged")))
+            }
+            for topic in topics { rd_kafka_topic_destroy(topic.pointer) }
+            rd_kafka_queue_destroy(mainQueue.pointer)
+            rd_kafka_destroy(client.pointer)
         }
-        guard !alreadyClosed else { return }
-        if flushTimeout > .zero {
-            _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.milliseconds))
-        }
-        poller.withLock { $0 }?.stopAndWait()
-        // Reports that arrived after the thread stopped still resolve their sends.
-        while pollOnce(timeoutMilliseconds: 0) {}
-        let (abandoned, topics) = state.withLock { state in
-            defer { state.pending = [:]; state.topics = [:] }
-            return (Array(state.pending.values), Array(state.topics.values))
-        }
-        for completion in abandoned {
-            completion(.failure(KafkaError(.shutdown, "the producer closed before the broker acknowledged")))
-        }
-        for topic in topics { rd_kafka_topic_destroy(topic.pointer) }
-        rd_kafka_queue_destroy(mainQueue.pointer)
-        rd_kafka_destroy(client.pointer)
     }
 
     /// Serves one event from the main queue. Returns whether there was one.

@@ -153,3 +153,23 @@ struct EmbeddedKafkaTests {
         }
     }
 }
+
+@Suite("Topic creation")
+struct TopicCreationTests {
+    @Test("ensureTopics leaves existing topics alone; where the broker cannot create topics it fails within its timeout")
+    func ensureTopics() throws {
+        let cluster = try EmbeddedKafka(topics: [.init("user-timeline", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { admin.close() }
+        #expect(try admin.ensureTopics([.init("user-timeline", partitions: 6)]) == ["user-timeline": .existed(partitions: 6)])
+        // The embedded cluster never answers CreateTopics: the call must end within its
+        // timeout with an error, not hang or pretend. (A real cluster creates the topic.)
+        do {
+            _ = try admin.ensureTopics([.init("new-topic", partitions: 2)], timeout: .seconds(1))
+            Issue.record("CreateTopics on the embedded cluster claimed success")
+        } catch {
+            #expect(error.code == .timedOut)
+        }
+    }
+}

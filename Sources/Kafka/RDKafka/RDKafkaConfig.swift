@@ -19,7 +19,7 @@ enum RDKafkaConfig {
         for (key, value) in settings {
             if rd_kafka_conf_set(conf, key, value, &errorBuffer, errorBuffer.count) != RD_KAFKA_CONF_OK {
                 rd_kafka_conf_destroy(conf)
-                throw KafkaError(.configuration, "Kafka property \(key): \(string(errorBuffer))")
+                throw KafkaError(.configuration, "Kafka property \(key): \(String(errorBuffer: errorBuffer))")
             }
         }
         rd_kafka_conf_set_opaque(conf, context.opaque)
@@ -28,12 +28,8 @@ enum RDKafkaConfig {
         guard let handle = rd_kafka_new(type, conf, &errorBuffer, errorBuffer.count) else {
             // rd_kafka_new takes ownership of conf only on success.
             rd_kafka_conf_destroy(conf)
-            throw KafkaError(.configuration, string(errorBuffer))
+            throw KafkaError(.configuration, String(errorBuffer: errorBuffer))
         }
         return handle
-    }
-
-    private static func string(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
