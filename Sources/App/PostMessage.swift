@@ -22,28 +22,26 @@ struct PostMessage: Sendable, Equatable {
         } catch {
             throw FieldError(code: "invalid_json", message: "the body is not valid JSON")
         }
-        guard let userValue = object["user_id"] else {
-            throw FieldError(code: "invalid_field", message: "user_id is required")
-        }
-        guard let userID = userValue as? String else {
-            throw FieldError(code: "invalid_field", message: "user_id must be a string")
-        }
-        guard !userID.isEmpty, userID.count <= maxUserIDLength else {
-            throw FieldError(code: "invalid_field", message: "user_id must be 1 to \(maxUserIDLength) characters")
-        }
+        let userID = try requiredString("user_id", in: object, maxLength: maxUserIDLength)
         guard userID.unicodeScalars.allSatisfy(isUserIDCharacter) else {
             throw FieldError(code: "invalid_field", message: "user_id may contain only letters, digits and _ . @ -")
         }
-        guard let contentValue = object["content"] else {
-            throw FieldError(code: "invalid_field", message: "content is required")
-        }
-        guard let content = contentValue as? String else {
-            throw FieldError(code: "invalid_field", message: "content must be a string")
-        }
-        guard !content.isEmpty, content.count <= maxContentLength else {
-            throw FieldError(code: "invalid_field", message: "content must be 1 to \(maxContentLength) characters")
-        }
+        let content = try requiredString("content", in: object, maxLength: maxContentLength)
         return PostMessage(userID: userID, content: content)
+    }
+
+    /// A string field of 1 to `maxLength` characters.
+    private static func requiredString(_ name: String, in object: [String: Any], maxLength: Int) throws(FieldError) -> String {
+        guard let value = object[name] else {
+            throw FieldError(code: "invalid_field", message: "\(name) is required")
+        }
+        guard let string = value as? String else {
+            throw FieldError(code: "invalid_field", message: "\(name) must be a string")
+        }
+        guard !string.isEmpty, string.count <= maxLength else {
+            throw FieldError(code: "invalid_field", message: "\(name) must be 1 to \(maxLength) characters")
+        }
+        return string
     }
 
     private static func isUserIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
