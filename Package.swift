@@ -47,11 +47,18 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // Domain logic: plain Swift, no C.
+        .target(
+            name: "Timeline",
+            swiftSettings: strict
+        ),
+
         // Wiring and the executable.
         .target(
             name: "App",
             dependencies: [
                 "Kafka",
+                "Timeline",
                 "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -76,6 +83,11 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "TimelineTests",
+            dependencies: ["Timeline"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,0 +1,73 @@
+import Testing
+import Timeline
+
+@Suite("FlatJSON reads flat objects and refuses anything invalid")
+struct FlatJSONTests {
+    private func parse(_ text: String) -> [String: FlatJSON.Value]? {
+        FlatJSON.parseObject(Array(text.utf8))
+    }
+
+    @Test("scalars, escapes, surrogate pairs and nested values")
+    func values() throws {
+        let fields = try #require(parse(#" {"s":"a\"b\\c\/d\n\u00e9\ud83d\ude00","i":-42,"d":1.5e3,"t":true,"f":false,"n":null,"o":{"x":[1,{"y":"z"}]},"a":[]} "#))
+        #expect(fields["s"] == .string("a\"b\\c/d\né😀"))
+        #expect(fields["i"] == .integer(-42))
+        #expect(fields["d"] == .number(1500))
+        #expect(fields["t"] == .bool(true))
+        #expect(fields["f"] == .bool(false))
+        #expect(fields["n"] == .null)
+        #expect(fields["o"] == .nested)
+        #expect(fields["a"] == .nested)
+        #expect(parse("{}") == [:])
+        #expect(parse(#"{"k":"plain ünïcode ✨"}"#)?["k"] == .string("plain ünïcode ✨"))
+    }
+
+    @Test("invalid JSON is nil", arguments: [
+        "", "   ", "[]", "\"s\"", "{", "}", #"{"a"}"#, #"{"a":}"#, #"{"a":1,}"#, #"{"a":1"#, #"{"a":1}x"#,
+        #"{a:1}"#, #"{"a":01}"#, #"{"a":1.}"#, #"{"a":tru}"#, #"{"a":"\x"}"#, #"{"a":"\u12"}"#,
+        #"{"a":"\ud83d"}"#, "{\"a\":\"line\nbreak\"}", #"{"a":[1,]}"#, #"{"a":{"b"}}"#, #"{"a":-}"#,
+    ])
+    func invalid(text: String) {
+        #expect(parse(text) == nil, "\(text)")
+    }
+
+    @Test("invalid UTF-8 in a string is refused")
+    func invalidUTF8() {
+        #expect(FlatJSON.parseObject(Array(#"{"a":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)) == nil)
+    }
+
+    @Test("deep nesting is refused, not a stack overflow")
+    func deepNesting() {
+        let deep = #"{"a":"# + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"
+        #expect(parse(deep) == nil)
+    }
+}
+
+@Suite("PostRecord: the user-timeline record value")
+struct PostRecordTests {
+    @Test("encode then decode gives the post back, including awkward text")
+    func roundTrip() throws {
+        let post = PostRecord(userID: "a.b@c", content: "quote \" backslash \\ newline \n tab \t ctrl \u{01} emoji 😀", sequence: 7, timestamp: 1_795_414_433_087)
+        let encoded = post.encoded()
+        #expect(try PostRecord.decode(encoded).get() == post)
+        #expect(String(decoding: encoded, as: UTF8.self).hasPrefix(#"{"content":"quote \" backslash \\ newline \n"#))
+    }
+
+    @Test("malformed values say why", arguments: [
+        ("not json", PostRecord.Malformation.notJSON),
+        (#"{"user_id":"a","content":"x","seq":1}"#, .missingField),
+        (#"{"user_id":5,"content":"x","seq":1,"ts":1}"#, .wrongType),
+        (#"{"user_id":"a","content":"x","seq":"1","ts":1}"#, .wrongType),
+        (#"{"user_id":"a","content":"x","seq":0,"ts":1}"#, .wrongType),
+        (#"{"user_id":"","content":"x","seq":1,"ts":1}"#, .wrongType),
+        (#"{"user_id":"a","content":"x","seq":1.5,"ts":1}"#, .wrongType),
+    ])
+    func malformed(text: String, reason: PostRecord.Malformation) {
+        #expect(PostRecord.decode(Array(text.utf8)) == .failure(reason))
+    }
+
+    @Test("values over 64 KiB are too large without being parsed")
+    func tooLarge() {
+        #expect(PostRecord.decode([UInt8](repeating: 0x20, count: 1_000_000)) == .failure(.tooLarge))
+    }
+}

@@ -1,0 +1,170 @@
+import Testing
+import Timeline
+
+@Suite("TimelineState: timelines and the ordering verifier")
+struct TimelineStateTests {
+    private func post(_ user: String, _ sequence: Int64) -> PostRecord {
+        PostRecord(userID: user, content: "\(user) #\(sequence)", sequence: sequence, timestamp: 1000 + sequence)
+    }
+
+    @Test("in-order posts are stored with no violation; the timeline keeps the newest N")
+    func inOrder() {
+        var state = TimelineState(capacity: 3)
+        for sequence in 1...5 {
+            #expect(state.apply(post("alice", Int64(sequence)), partition: 3, offset: Int64(sequence - 1)) == .stored)
+        }
+        let alice = state.users["alice"]
+        #expect(alice?.posts.map(\.sequence) == [3, 4, 5])
+        #expect(alice?.postCount == 5)
+        #expect(alice?.lastSequence == 5)
+        #expect(alice?.partitions == [3])
+        #expect(state.counters.violations == 0)
+        #expect(state.counters.checked == 5)
+    }
+
+    @Test("a skipped number is a gap; when it arrives it is out of order, with both positions")
+    func gapThenOutOfOrder() throws {
+        var state = TimelineState()
+        state.apply(post("bob", 1), partition: 0, offset: 10)
+        guard case .storedWithViolation(let gap) = state.apply(post("bob", 3), partition: 1, offset: 20) else {
+            Issue.record("no gap"); return
+        }
+        #expect(gap.kind == .gap)
+        #expect(gap.expected == 2 && gap.got == 3)
+        #expect(gap.record == .init(partition: 1, offset: 20))
+        #expect(gap.previous == .init(partition: 0, offset: 10))
+
+        guard case .storedWithViolation(let late) = state.apply(post("bob", 2), partition: 2, offset: 5) else {
+            Issue.record("no out-of-order"); return
+        }
+        #expect(late.kind == .outOfOrder)
+        #expect(late.expected == 4 && late.got == 2)
+        #expect(state.users["bob"]?.posts.map(\.sequence) == [1, 2, 3])
+        #expect(state.users["bob"]?.partitions == [0, 1, 2])
+        #expect(state.counters.gaps == 1 && state.counters.outOfOrder == 1)
+        #expect(state.recentViolations.map(\.kind) == [.gap, .outOfOrder])
+    }
+
+    @Test("the same (user, sequence) twice is stored once and counted as a duplicate")
+    func duplicate() {
+        var state = TimelineState()
+        state.apply(post("carol", 1), partition: 2, offset: 0)
+        state.apply(post("carol", 2), partition: 2, offset: 1)
+        guard case .duplicate(let duplicate) = state.apply(post("carol", 1), partition: 2, offset: 0) else {
+            Issue.record("no duplicate"); return
+        }
+        #expect(duplicate.kind == .duplicate)
+        #expect(state.users["carol"]?.posts.count == 2)
+        #expect(state.users["carol"]?.postCount == 2)
+        #expect(state.users["carol"]?.duplicates == 1)
+        #expect(state.counters.duplicates == 1)
+    }
+
+    @Test("a known failed send is a hole, not a gap, whether marked before or after")
+    func holes() {
+        var state = TimelineState()
+        state.markHole(userID: "dan", sequence: 2)
+        state.apply(post("dan", 1), partition: 0, offset: 0)
+        #expect(state.apply(post("dan", 3), partition: 0, offset: 1) == .stored)
+
+        // Marked after the gap was seen: the gap is withdrawn.
+        state.apply(post("dan", 5), partition: 0, offset: 2)
+        #expect(state.counters.gaps == 1)
+        state.markHole(userID: "dan", sequence: 4)
+        #expect(state.counters.gaps == 0)
+        #expect(state.recentViolations.isEmpty)
+        #expect(state.users["dan"]?.violations == 0)
+
+        // A gap of two where only one is explained stays a gap.
+        state.apply(post("dan", 8), partition: 0, offset: 3)
+        state.markHole(userID: "dan", sequence: 6)
+        #expect(state.counters.gaps == 1)
+
+        // A "failed" send that was stored after all is late, not a violation.
+        state.markHole(userID: "erin", sequence: 2)
+        state.apply(post("erin", 1), partition: 0, offset: 0)
+        state.apply(post("erin", 3), partition: 0, offset: 1)
+        #expect(state.apply(post("erin", 2), partition: 0, offset: 2) == .stored)
+        #expect(state.users["erin"]?.violations == 0)
+        #expect(state.counters.knownHoles == 4)
+    }
+
+    @Test("a huge first sequence number costs no memory per missing number")
+    func hugeGap() {
+        var state = TimelineState()
+        guard case .storedWithViolation(let gap) = state.apply(post("zed", 1_000_000_000), partition: 0, offset: 0) else {
+            Issue.record("no gap"); return
+        }
+        #expect(gap.expected == 1)
+        #expect(state.users["zed"]?.lastSequence == 1_000_000_000)
+    }
+
+    @Test("the recent-violation list is bounded")
+    func boundedHistory() {
+        var state = TimelineState(violationHistory: 5)
+        state.apply(post("x", 1), partition: 0, offset: 0)
+        for _ in 0..<20 { state.apply(post("x", 1), partition: 0, offset: 0) }
+        #expect(state.recentViolations.count == 5)
+        #expect(state.counters.duplicates == 20)
+    }
+}
+
+@Suite("RateWindows: 1-second tumbling windows")
+struct RateWindowsTests {
+    @Test("counts per second, oldest first, old seconds forgotten")
+    func windows() {
+        var windows = RateWindows(length: 5)
+        windows.record(3, at: 100)
+        windows.record(at: 101)
+        windows.record(2, at: 101)
+        windows.record(at: 103)
+        #expect(windows.series(endingAt: 103, seconds: 5) == [0, 3, 3, 0, 1])
+        windows.record(7, at: 106)  // reuses the slot of 101
+        #expect(windows.series(endingAt: 106, seconds: 5) == [0, 1, 0, 0, 7])
+        windows.record(9, at: 101)  // older than the window: dropped
+        #expect(windows.series(endingAt: 106, seconds: 5) == [0, 1, 0, 0, 7])
+        #expect(windows.rate(endingBefore: 107, seconds: 5) == 8.0 / 5)
+    }
+}
+
+@Suite("PartitionAnalyzer")
+struct PartitionAnalyzerTests {
+    @Test("balance score is 1 − coefficient of variation, clipped")
+    func balance() {
+        #expect(PartitionAnalyzer.balanceScore([10, 10, 10]) == 1)
+        #expect(PartitionAnalyzer.balanceScore([0, 0, 0]) == 1)
+        #expect(PartitionAnalyzer.balanceScore([30, 0, 0, 0, 0, 0]) == 0)
+        // counts 5, 15: mean 10, sd 5, cv 0.5
+        #expect(abs(PartitionAnalyzer.balanceScore([5, 15]) - 0.5) < 1e-9)
+    }
+
+    @Test("a partition carried by two keys is hot, with its dominant keys and a composite-key suggestion")
+    func hotPartition() {
+        var analyzer = PartitionAnalyzer(partitionCount: 6)
+        for _ in 0..<60 { analyzer.record(partition: 3, key: "alice", bytes: 100, second: 10) }
+        for _ in 0..<40 { analyzer.record(partition: 3, key: "kate", bytes: 100, second: 10) }
+        for partition in [0, 1, 2, 4, 5] { analyzer.record(partition: Int32(partition), key: "u\(partition)", bytes: 50, second: 10) }
+        analyzer.setWatermarks(partition: 3, low: 0, high: 100)
+        let report = analyzer.report(at: 11)
+        #expect(report.totalMessages == 105)
+        #expect(report.hotPartitions == [3])
+        let row = report.partitions[3]
+        #expect(row.messages == 100 && row.bytes == 10_000 && row.distinctKeys == 2)
+        #expect(row.logMessages == 100)
+        #expect(row.topKeys.map(\.key) == ["alice", "kate"])
+        #expect(row.topKeys.first?.murmur2Partition == 3)
+        #expect(row.ratePerSecond == 20)  // 100 messages in second 10, averaged over 5 s
+        #expect(report.suggestions.contains { $0.contains("composite key") && $0.contains("alice") })
+        #expect(report.balanceScore < 0.5)
+    }
+
+    @Test("an even spread gets no hot partition")
+    func even() {
+        var analyzer = PartitionAnalyzer(partitionCount: 3)
+        for index in 0..<300 { analyzer.record(partition: Int32(index % 3), key: "k\(index)", bytes: 1, second: 1) }
+        let report = analyzer.report(at: 2)
+        #expect(report.hotPartitions.isEmpty)
+        #expect(report.balanceScore == 1)
+        #expect(report.suggestions == ["Load is well spread: keys hash evenly over the partitions."])
+    }
+}
