@@ -25,7 +25,7 @@ public final class KafkaConsumer: Sendable {
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
     public init(configuration: KafkaConfiguration, consumer: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
         let settings = configuration.dictionary + consumer.dictionary + configuration.passThrough
-        let context = RDKafkaClientContext(logger: logger)
+        let context = RDKafkaClientContext(logger: logger, replayOnFirstAssignment: consumer.replayOnFirstAssignment)
         let handle = try RDKafkaConfig.makeClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context) { conf in
             if case .group = consumer.mode {
                 rd_kafka_conf_set_rebalance_cb(conf, KafkaConsumer.rebalanceCallback)
@@ -137,9 +137,17 @@ public final class KafkaConsumer: Sendable {
         guard let client, let partitions else { return }
         let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
         let changed = RDKafkaTopicPartitionList.partitions(of: partitions)
-        let handler = RDKafkaClientContext.of(client)?.handler.withLock { $0 }
+        let context = RDKafkaClientContext.of(client)
+        let handler = context?.handler.withLock { $0 }
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            if let context, context.replayOnFirstAssignment {
+                let firstTime = context.assignedBefore.withLock { seen in
+                    defer { seen.formUnion(changed) }
+                    return Set(changed).subtracting(seen)
+                }
+                RDKafkaTopicPartitionList.setOffsets(of: partitions, to: Int64(RD_KAFKA_OFFSET_BEGINNING), where: firstTime)
+            }
             if cooperative {
                 if let error = rd_kafka_incremental_assign(client, partitions) { rd_kafka_error_destroy(error) }
             } else {

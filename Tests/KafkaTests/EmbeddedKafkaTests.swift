@@ -92,6 +92,40 @@ struct EmbeddedKafkaTests {
         #expect(try admin.committedOffsets(group: "nobody", partitions: partitions).isEmpty)
     }
 
+    @Test("replayOnFirstAssignment reads from the start despite the group's commits; without it the group resumes")
+    func replay() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("r", partitions: 1)], logger: quietLogger)
+        defer { cluster.stop() }
+        let config = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        defer { producer.close() }
+        for index in 0..<5 { _ = try await producer.send(topic: "r", key: nil, value: "\(index)".bytes) }
+
+        /// Joins the group, waits for an assignment and `count` records, leaves.
+        func consume(replay: Bool, expecting count: Int) async throws -> [KafkaRecord]? {
+            var settings = KafkaConsumerConfiguration(mode: .group(id: "replay-group", topics: ["r"]))
+            settings.commitInterval = .milliseconds(50)
+            settings.replayOnFirstAssignment = replay
+            // The embedded cluster lets a member that left hold its partitions until its
+            // session expires: keep that short so the next member joins quickly.
+            settings.sessionTimeout = .seconds(6)
+            let consumer = try KafkaConsumer(configuration: config, consumer: settings, logger: quietLogger)
+            let collector = EventCollector()
+            consumer.run { collector.append($0) }
+            let assigned = await eventually(timeout: .seconds(20)) {
+                collector.events.contains { if case .assigned = $0 { true } else { false } } && collector.records.count >= count
+            }
+            try? await Task.sleep(for: .milliseconds(300))  // nothing more arrives
+            consumer.close()
+            return assigned ? collector.records : nil
+        }
+
+        #expect(try await consume(replay: false, expecting: 5)?.map(\.offset) == [0, 1, 2, 3, 4])
+        // Committed at 5: a plain member reads nothing, a replaying one everything.
+        #expect(try await consume(replay: false, expecting: 0)?.isEmpty == true)
+        #expect(try await consume(replay: true, expecting: 5)?.map(\.offset) == [0, 1, 2, 3, 4])
+    }
+
     @Test("an unknown librdkafka property is a configuration error naming the key")
     func unknownProperty() throws {
         let config = KafkaConfiguration(bootstrapServers: "127.0.0.1:1", properties: ["no.such.property": "1"])

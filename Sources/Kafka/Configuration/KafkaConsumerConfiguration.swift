@@ -12,8 +12,19 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     }
 
     public var mode: Mode
+    /// Group mode only: read each partition from its earliest offset the first time this
+    /// process is assigned it, whatever the group committed, and from the committed
+    /// offset on later assignments. For in-memory views rebuilt from the whole topic on
+    /// every start, while the group's commits still measure lag. Default: false.
+    public var replayOnFirstAssignment = false
     /// How often stored offsets are committed (`auto.commit.interval.ms`). Default: 1 s.
     public var commitInterval: Duration = .seconds(1)
+    /// How long the group waits for a silent member before giving its partitions to
+    /// others (`session.timeout.ms`; heartbeats every tenth of it). Also how long a
+    /// restarted member may wait to rejoin: the embedded cluster only frees a departed
+    /// member's partitions when its session expires. Default: 10 s (brokers accept 6 s
+    /// and up by default).
+    public var sessionTimeout: Duration = .seconds(10)
     /// Longest a fetch waits at the broker for new records (`fetch.wait.max.ms`): the
     /// worst-case delay between a write and a live view seeing it when the broker does
     /// not answer early (the embedded cluster doesn't). Default: 50 ms.
@@ -44,6 +55,8 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
                 ("enable.auto.commit", "true"),
                 ("enable.auto.offset.store", "false"),
                 ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
+                ("session.timeout.ms", String(sessionTimeout.milliseconds)),
+                ("heartbeat.interval.ms", String(max(100, sessionTimeout.milliseconds / 10))),
             ]
         case .assignAllFromEarliest:
             // librdkafka 2.0 refuses rd_kafka_assign without a group.id. This one is never

@@ -9,9 +9,14 @@ import Synchronization
 final class RDKafkaClientContext: Sendable {
     let logger: Logger
     let handler = Mutex<(@Sendable (KafkaConsumerEvent) -> Void)?>(nil)
+    /// See ``KafkaConsumerConfiguration/replayOnFirstAssignment``.
+    let replayOnFirstAssignment: Bool
+    /// Partitions assigned at least once (consumer thread only, under the lock anyway).
+    let assignedBefore = Mutex<Set<KafkaTopicPartition>>([])
 
-    init(logger: Logger) {
+    init(logger: Logger, replayOnFirstAssignment: Bool = false) {
         self.logger = logger
+        self.replayOnFirstAssignment = replayOnFirstAssignment
     }
 
     var opaque: UnsafeMutableRawPointer { Unmanaged.passUnretained(self).toOpaque() }

@@ -24,6 +24,16 @@ final class RDKafkaTopicPartitionList {
         Self.elements(of: list).map { ($0.0, $0.1) }
     }
 
+    /// Sets the offset of the elements of `list` that are in `partitions`.
+    static func setOffsets(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, to offset: Int64, where partitions: Set<KafkaTopicPartition>) {
+        let count = Int(list.pointee.cnt)
+        guard count > 0, let elements = list.pointee.elems else { return }
+        for index in 0..<count {
+            let tp = KafkaTopicPartition(topic: String(cString: elements[index].topic), partition: elements[index].partition)
+            if partitions.contains(tp) { elements[index].offset = offset }
+        }
+    }
+
     static func partitions(of list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [KafkaTopicPartition] {
         elements(of: list).map(\.0)
     }
