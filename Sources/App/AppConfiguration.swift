@@ -20,6 +20,8 @@ public struct AppConfiguration: Sendable {
     public var sendTimeout: Duration = .seconds(5)
     /// Messages the live feed keeps for new WebSocket clients. Default: 50.
     public var recentMessages: Int = 50
+    /// Newest posts kept per user's timeline. Default: 100.
+    public var timelineCapacity: Int = 100
 
     public init() {}
 

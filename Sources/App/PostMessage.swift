@@ -1,9 +1,10 @@
-import Foundation
+import Timeline
 
 /// The body of `POST /api/send-message`, validated.
 struct PostMessage: Sendable, Equatable {
     var userID: String
     var content: String
+    var keyStrategy: KeyStrategy = .user
 
     static let maxUserIDLength = 64
     static let maxContentLength = 2000
@@ -11,31 +12,35 @@ struct PostMessage: Sendable, Equatable {
     /// Parses and validates a request body.
     /// - Throws: ``FieldError`` naming the field and what is wrong with it.
     static func parse(_ body: [UInt8]) throws(FieldError) -> PostMessage {
-        let object: [String: Any]
-        do {
-            guard let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
-                throw FieldError(code: "invalid_json", message: "the body must be a JSON object")
-            }
-            object = parsed
-        } catch let error as FieldError {
-            throw error
-        } catch {
-            throw FieldError(code: "invalid_json", message: "the body is not valid JSON")
+        guard let fields = FlatJSON.parseObject(body) else {
+            throw FieldError(code: "invalid_json", message: "the body must be one valid JSON object")
         }
-        let userID = try requiredString("user_id", in: object, maxLength: maxUserIDLength)
+        return try parse(fields: fields)
+    }
+
+    /// Validates one post given as a JSON object's fields.
+    static func parse(fields: [String: FlatJSON.Value]) throws(FieldError) -> PostMessage {
+        let userID = try requiredString("user_id", in: fields, maxLength: maxUserIDLength)
         guard userID.unicodeScalars.allSatisfy(isUserIDCharacter) else {
             throw FieldError(code: "invalid_field", message: "user_id may contain only letters, digits and _ . @ -")
         }
-        let content = try requiredString("content", in: object, maxLength: maxContentLength)
-        return PostMessage(userID: userID, content: content)
+        let content = try requiredString("content", in: fields, maxLength: maxContentLength)
+        var strategy = KeyStrategy.user
+        if let value = fields["key_strategy"] {
+            guard case .string(let name) = value, let parsed = KeyStrategy(rawValue: name) else {
+                throw FieldError(code: "invalid_field", message: "key_strategy must be one of user, none, random")
+            }
+            strategy = parsed
+        }
+        return PostMessage(userID: userID, content: content, keyStrategy: strategy)
     }
 
     /// A string field of 1 to `maxLength` characters.
-    private static func requiredString(_ name: String, in object: [String: Any], maxLength: Int) throws(FieldError) -> String {
-        guard let value = object[name] else {
+    private static func requiredString(_ name: String, in fields: [String: FlatJSON.Value], maxLength: Int) throws(FieldError) -> String {
+        guard let value = fields[name] else {
             throw FieldError(code: "invalid_field", message: "\(name) is required")
         }
-        guard let string = value as? String else {
+        guard case .string(let string) = value else {
             throw FieldError(code: "invalid_field", message: "\(name) must be a string")
         }
         guard !string.isEmpty, string.count <= maxLength else {

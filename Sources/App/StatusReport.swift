@@ -30,6 +30,22 @@ struct StatusReport: Encodable, Sendable {
     var kafka: Kafka
     var websocketClients: Int
     var feed: Feed
+    var timelines: Timelines
+
+    /// Whether posts are taken yet (`ready`), or why not.
+    struct Timelines: Encodable, Sendable {
+        var state: String
+        var detail: String?
+
+        init(readiness: TimelineService.Readiness) {
+            switch readiness {
+            case .ready: state = "ready"
+            case .joiningGroup: state = "joining_group"
+            case .replaying(let remaining): state = "replaying"; detail = "\(remaining) records to go"
+            case .waitingForKafka(let reason): state = "waiting_for_kafka"; detail = reason
+            }
+        }
+    }
 
     struct Feed: Encodable, Sendable {
         var consumed: Int
@@ -37,7 +53,7 @@ struct StatusReport: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, kafka, feed
+        case version, kafka, feed, timelines
         case uptimeSeconds = "uptime_seconds"
         case websocketClients = "websocket_clients"
     }

@@ -3,6 +3,8 @@ import Foundation
 import HTTPServer
 import Kafka
 import Logging
+import Synchronization
+import Timeline
 
 /// What `/api/status` reports that does not change while running.
 struct StatusContext: Sendable {
@@ -11,91 +13,258 @@ struct StatusContext: Sendable {
     var startedAt: ContinuousClock.Instant
 }
 
-/// The body of a healthy `GET /healthz`.
-struct HealthReport: Encodable, Sendable {
-    var status: String
-    var brokers: Int
-}
+/// The HTTP API. Handlers run on the HTTP service thread; anything that blocks (Kafka
+/// metadata) or scans many users runs on a queue and answers later.
+struct Routes: Sendable {
+    let producer: KafkaProducer
+    let admin: KafkaAdmin
+    let adminQueue: DispatchQueue
+    let timelines: TimelineService
+    let lag: LagMonitor
+    let hub: WebSocketHub
+    let status: StatusContext
+    let logger: Logger
+    /// Reports over every user (sorting, filtering) are built here.
+    let reportQueue = DispatchQueue(label: "streamsocial.reports")
 
-/// The body of a successful `POST /api/send-message`.
-struct SendMessageResponse: Encodable, Sendable {
-    var userID: String
-    var partition: Int32
-    var offset: Int64
-    var timestamp: Int64
+    static let maxBatch = 500
 
-    enum CodingKeys: String, CodingKey {
-        case userID = "user_id"
-        case partition, offset, timestamp
+    func router() -> Router {
+        var router = Router()
+        router.on(.get, "/healthz", handler: health)
+        router.on(.get, "/api/status", handler: statusReport)
+        router.on(.post, "/api/send-message", handler: sendMessage)
+        router.on(.post, "/api/send-messages", maxBodySize: 1024 * 1024, handler: sendMessages)
+        router.on(.get, "/api/timeline/{user_id}", respond: timeline)
+        router.on(.get, "/api/users") { request, responder in reportQueue.async { responder.respond(users(request)) } }
+        router.on(.get, "/api/partitions") { _, responder in
+            reportQueue.async { responder.respond(.json(timelines.partitionReport(now: currentSecond()))) }
+        }
+        router.on(.get, "/api/ordering") { _, responder in reportQueue.async { responder.respond(.json(timelines.orderingReport())) } }
+        router.on(.get, "/api/metrics", respond: metrics)
+        return router
+    }
+
+    // MARK: Health and status
+
+    /// 200 when Kafka answers a metadata request, 503 with the reason otherwise.
+    func health(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        adminQueue.async {
+            do throws(KafkaError) {
+                let metadata = try admin.metadata(timeout: .seconds(2))
+                responder.respond(.json(HealthReport(status: "ok", brokers: metadata.brokers.count)))
+            } catch {
+                responder.respond(HTTPError(status: 503, code: "kafka_unavailable", message: "Kafka metadata did not answer: \(error.message)"))
+            }
+        }
+    }
+
+    func statusReport(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        adminQueue.async {
+            var kafka = StatusReport.Kafka(
+                mode: status.mode.rawValue, bootstrapServers: status.bootstrapServers, reachable: false, error: nil, brokers: [], topics: []
+            )
+            do throws(KafkaError) {
+                let metadata = try admin.metadata(timeout: .seconds(2))
+                kafka.reachable = true
+                kafka.brokers = metadata.brokers.map { StatusReport.Broker(id: $0.id, host: $0.host, port: $0.port) }
+                kafka.topics = metadata.topics.filter { !$0.name.hasPrefix("__") }.map { StatusReport.Topic(name: $0.name, partitions: $0.partitionCount) }
+            } catch {
+                kafka.error = error.message
+            }
+            let snapshot = timelines.messagesSnapshot()
+            let uptime = ContinuousClock.now - status.startedAt
+            responder.respond(.json(StatusReport(
+                version: StreamSocialVersion.current,
+                uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
+                kafka: kafka,
+                websocketClients: hub.clientCount,
+                feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed),
+                timelines: .init(readiness: timelines.readiness)
+            )))
+        }
+    }
+
+    // MARK: Posting
+
+    /// Produces a post keyed per its strategy; answers 201 only once the broker acknowledged.
+    func sendMessage(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        let post: PostMessage
+        do throws(FieldError) {
+            post = try PostMessage.parse(request.body)
+        } catch {
+            responder.respond(HTTPError.badRequest(error.message, code: error.code))
+            return
+        }
+        if let unavailable = notReady() {
+            responder.respond(unavailable)
+            return
+        }
+        produce(post) { result in
+            switch result {
+            case .success(let accepted): responder.respond(.json(accepted, status: 201))
+            case .failure(let error): responder.respond(error)
+            }
+        }
+    }
+
+    /// Up to 500 posts; each is answered on its own, in order.
+    func sendMessages(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard let items = FlatJSON.parseArrayOfObjects(request.body) else {
+            responder.respond(HTTPError.badRequest("the body must be a JSON array of posts", code: "invalid_json"))
+            return
+        }
+        guard !items.isEmpty else {
+            responder.respond(HTTPError.badRequest("the array is empty", code: "invalid_field"))
+            return
+        }
+        guard items.count <= Self.maxBatch else {
+            responder.respond(HTTPError.badRequest("at most \(Self.maxBatch) posts per request, got \(items.count)", code: "too_many_items"))
+            return
+        }
+        let unavailable = notReady()
+        let batch = BatchResults(count: items.count) { results in
+            responder.respond(.json(BatchResponse(results: results), status: 200))
+        }
+        for (index, item) in items.enumerated() {
+            guard let fields = item else {
+                batch.set(index, .rejected(HTTPError.badRequest("each item must be a JSON object", code: "invalid_field")))
+                continue
+            }
+            let post: PostMessage
+            do throws(FieldError) {
+                post = try PostMessage.parse(fields: fields)
+            } catch {
+                batch.set(index, .rejected(HTTPError.badRequest(error.message, code: error.code)))
+                continue
+            }
+            if let unavailable {
+                batch.set(index, .rejected(unavailable))
+                continue
+            }
+            produce(post) { result in
+                switch result {
+                case .success(let accepted): batch.set(index, .accepted(accepted))
+                case .failure(let error): batch.set(index, .rejected(error))
+                }
+            }
+        }
+    }
+
+    /// 503 while posts cannot get a safe sequence number yet.
+    private func notReady() -> HTTPError? {
+        switch timelines.readiness {
+        case .ready:
+            nil
+        case .waitingForKafka(let reason):
+            HTTPError(status: 503, code: "kafka_unavailable", message: "Kafka is not reachable: \(reason)")
+        case .joiningGroup:
+            HTTPError(
+                status: 503, code: "recovering",
+                message: "the timeline consumer is joining its group; retry shortly", headers: [("retry-after", "1")]
+            )
+        case .replaying(let remaining):
+            HTTPError(
+                status: 503, code: "recovering",
+                message: "rebuilding timelines from Kafka (\(remaining) records to go); retry shortly", headers: [("retry-after", "1")]
+            )
+        }
+    }
+
+    /// Assigns the user's next sequence number and produces; `completion` runs once the
+    /// broker acknowledged or the send failed (then the number is a known hole).
+    private func produce(_ post: PostMessage, completion: @escaping @Sendable (Result<SendMessageResponse, HTTPError>) -> Void) {
+        let timestamp = currentMilliseconds()
+        timelines.withNextSequence(for: post.userID) { sequence in
+            let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
+            producer.send(topic: Topics.userTimeline.name, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
+                switch result {
+                case .success(let report):
+                    timelines.sendSucceeded(at: timestamp / 1000)
+                    completion(.success(SendMessageResponse(
+                        userID: post.userID, sequence: sequence, partition: report.partition, offset: report.offset, timestamp: timestamp
+                    )))
+                case .failure(let error):
+                    timelines.sendFailed(userID: post.userID, sequence: sequence)
+                    logger.warning("send failed", metadata: [
+                        "kafka.error": .string(error.description), "user_id": .string(post.userID), "seq": .stringConvertible(sequence),
+                    ])
+                    completion(.failure(HTTPError.kafka(error)))
+                }
+            }
+        }
+    }
+
+    // MARK: Reading
+
+    func timeline(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let userID = request.pathParameters["user_id"] ?? ""
+        let limit = try Self.limit(request.query["limit"], default: 20, maximum: timelines.state.withLock { $0.capacity })
+        guard let user = timelines.state.withLock({ $0.users[userID] }) else {
+            throw HTTPError(status: 404, code: "unknown_user", message: "no posts from \(userID) yet")
+        }
+        return .json(TimelineResponse(userID: userID, user: user, limit: limit, partitionCount: timelines.partitionCount))
+    }
+
+    func users(_ request: HTTPRequest) -> HTTPResponse {
+        do throws(HTTPError) {
+            let limit = try Self.limit(request.query["limit"], default: 100, maximum: 1000)
+            let offset = try Self.limit(request.query["offset"], default: 0, maximum: Int.max, minimum: 0, name: "offset")
+            let sort = request.query["sort"] ?? "posts"
+            guard ["posts", "user", "violations"].contains(sort) else {
+                throw HTTPError.badRequest("sort must be posts, user or violations", code: "invalid_field")
+            }
+            let rows = timelines.state.withLock { state in
+                state.users.map { UsersResponse.Row(userID: $0.key, user: $0.value) }
+            }
+            let sorted: [UsersResponse.Row] = switch sort {
+            case "user": rows.sorted { $0.userID < $1.userID }
+            case "violations": rows.sorted { ($0.violations, $1.userID) > ($1.violations, $0.userID) }
+            default: rows.sorted { ($0.postCount, $1.userID) > ($1.postCount, $0.userID) }
+            }
+            return .json(UsersResponse(total: rows.count, offset: offset, users: Array(sorted.dropFirst(offset).prefix(limit))))
+        } catch {
+            return error.response
+        }
+    }
+
+    func metrics(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let seconds = try Self.limit(request.query["seconds"], default: 300, maximum: 300, name: "seconds")
+        return .json(MetricsResponse(throughput: timelines.throughputReport(now: currentSecond(), seconds: seconds), lag: lag.report))
+    }
+
+    /// A positive integer query parameter within bounds.
+    static func limit(_ text: String?, default value: Int, maximum: Int, minimum: Int = 1, name: String = "limit") throws(HTTPError) -> Int {
+        guard let text else { return value }
+        guard let number = Int(text), number >= minimum, number <= maximum else {
+            throw HTTPError.badRequest("\(name) must be an integer from \(minimum) to \(maximum)", code: "invalid_field")
+        }
+        return number
     }
 }
 
-extension StreamSocialApp {
-    static func makeRouter(
-        producer: KafkaProducer, admin: KafkaAdmin, adminQueue: DispatchQueue, feed: LiveFeed, hub: WebSocketHub,
-        status: StatusContext, logger: Logger
-    ) -> Router {
-        var router = Router()
+/// Collects a batch's per-item outcomes; answers once all are in.
+final class BatchResults: Sendable {
+    enum Outcome: Sendable {
+        case accepted(SendMessageResponse)
+        case rejected(HTTPError)
+    }
 
-        // 200 when Kafka answers a metadata request, 503 with the reason otherwise.
-        router.on(.get, "/healthz") { _, responder in
-            adminQueue.async {
-                do throws(KafkaError) {
-                    let metadata = try admin.metadata(timeout: .seconds(2))
-                    responder.respond(.json(HealthReport(status: "ok", brokers: metadata.brokers.count)))
-                } catch {
-                    responder.respond(HTTPError(status: 503, code: "kafka_unavailable", message: "Kafka metadata did not answer: \(error.message)"))
-                }
-            }
-        }
+    private let state: Mutex<(results: [Outcome?], remaining: Int)>
+    private let done: @Sendable ([Outcome]) -> Void
 
-        router.on(.get, "/api/status") { _, responder in
-            adminQueue.async {
-                var kafka = StatusReport.Kafka(
-                    mode: status.mode.rawValue, bootstrapServers: status.bootstrapServers, reachable: false, error: nil, brokers: [], topics: []
-                )
-                do throws(KafkaError) {
-                    let metadata = try admin.metadata(timeout: .seconds(2))
-                    kafka.reachable = true
-                    kafka.brokers = metadata.brokers.map { StatusReport.Broker(id: $0.id, host: $0.host, port: $0.port) }
-                    kafka.topics = metadata.topics.filter { !$0.name.hasPrefix("__") }.map { StatusReport.Topic(name: $0.name, partitions: $0.partitionCount) }
-                } catch {
-                    kafka.error = error.message
-                }
-                let snapshot = feed.snapshot
-                let uptime = ContinuousClock.now - status.startedAt
-                responder.respond(.json(StatusReport(
-                    version: StreamSocialVersion.current,
-                    uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
-                    kafka: kafka,
-                    websocketClients: hub.clientCount,
-                    feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed)
-                )))
-            }
-        }
+    init(count: Int, done: @escaping @Sendable ([Outcome]) -> Void) {
+        state = Mutex((Array(repeating: nil, count: count), count))
+        self.done = done
+    }
 
-        // Produces the post keyed by user_id; answers 201 only once the broker acknowledged.
-        router.on(.post, "/api/send-message") { request, responder in
-            let post: PostMessage
-            do throws(FieldError) {
-                post = try PostMessage.parse(request.body)
-            } catch {
-                responder.respond(HTTPError.badRequest(error.message, code: error.code))
-                return
-            }
-            let record = TimelineRecord(userID: post.userID, content: post.content, timestamp: Int64(Date().timeIntervalSince1970 * 1000))
-            producer.send(topic: Topics.userTimeline.name, key: Array(post.userID.utf8), value: record.encoded()) { result in
-                switch result {
-                case .success(let report):
-                    responder.respond(.json(SendMessageResponse(
-                        userID: post.userID, partition: report.partition, offset: report.offset, timestamp: record.timestamp
-                    ), status: 201))
-                case .failure(let error):
-                    logger.warning("send failed", metadata: ["kafka.error": .string(error.description), "user_id": .string(post.userID)])
-                    responder.respond(HTTPError.kafka(error))
-                }
-            }
+    func set(_ index: Int, _ outcome: Outcome) {
+        let finished: [Outcome]? = state.withLock { state in
+            guard state.results[index] == nil else { return nil }
+            state.results[index] = outcome
+            state.remaining -= 1
+            return state.remaining == 0 ? state.results.compactMap { $0 } : nil
         }
-        return router
+        if let finished { done(finished) }
     }
 }

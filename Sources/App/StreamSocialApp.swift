@@ -24,9 +24,12 @@ public final class StreamSocialApp: Sendable {
     let embedded: EmbeddedKafka?
     let producer: KafkaProducer
     let admin: KafkaAdmin
-    let feedConsumer: KafkaConsumer
+    let timelineConsumer: KafkaConsumer
     let server: HTTPServer
-    let feed: LiveFeed
+    let timelines: TimelineService
+    let lag: LagMonitor
+    let channels: LiveChannels
+    let monitor: PeriodicThread
     let startedAt = ContinuousClock.now
     /// Blocking admin calls (metadata for /healthz and /api/status) run here, never on
     /// the HTTP service thread.
@@ -43,7 +46,14 @@ public final class StreamSocialApp: Sendable {
         var producer: KafkaProducer?
         var admin: KafkaAdmin?
         var consumer: KafkaConsumer?
-        do {
+        var appError: AppError?
+        func cleanUp() {
+            consumer?.close()
+            producer?.close(flushTimeout: .zero)
+            admin?.close()
+            embedded?.stop()
+        }
+        do throws(KafkaError) {
             let bootstrap: String
             if let servers = configuration.bootstrapServers {
                 bootstrap = servers
@@ -55,35 +65,29 @@ public final class StreamSocialApp: Sendable {
             let kafka = configuration.kafka(bootstrapServers: bootstrap)
             var producerConfiguration = KafkaProducerConfiguration()
             producerConfiguration.messageTimeout = configuration.sendTimeout
-            producer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
-            admin = try KafkaAdmin(configuration: kafka, logger: logger)
-            consumer = try KafkaConsumer(
-                configuration: kafka,
-                consumer: KafkaConsumerConfiguration(mode: .assignAllFromEarliest(topics: [Topics.userTimeline.name])),
-                logger: logger
-            )
-            guard let producer, let admin, let consumer else { throw KafkaError(.other, "unreachable") }
-            let app = try StreamSocialApp(
-                configuration: configuration, logger: logger, embedded: embedded, bootstrap: bootstrap,
-                producer: producer, admin: admin, consumer: consumer
-            )
-            return app
-        } catch let error as KafkaError {
-            consumer?.close()
-            producer?.close(flushTimeout: .zero)
-            admin?.close()
-            embedded?.stop()
-            throw .kafka(error)
-        } catch let error as AppError {
-            consumer?.close()
-            producer?.close(flushTimeout: .zero)
-            admin?.close()
-            embedded?.stop()
-            throw error
+            let newProducer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
+            producer = newProducer
+            let newAdmin = try KafkaAdmin(configuration: kafka, logger: logger)
+            admin = newAdmin
+            var consumerConfiguration = KafkaConsumerConfiguration(mode: .group(id: TimelineService.groupID, topics: [Topics.userTimeline.name]))
+            consumerConfiguration.replayOnFirstAssignment = true
+            consumerConfiguration.sessionTimeout = .seconds(6)
+            let newConsumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
+            consumer = newConsumer
+            do throws(AppError) {
+                return try StreamSocialApp(
+                    configuration: configuration, logger: logger, embedded: embedded, bootstrap: bootstrap,
+                    producer: newProducer, admin: newAdmin, consumer: newConsumer
+                )
+            } catch {
+                cleanUp()
+                appError = error
+            }
         } catch {
-            embedded?.stop()
-            throw .kafka(KafkaError(.other, "\(error)"))
+            cleanUp()
+            throw .kafka(error)
         }
+        throw appError ?? .kafka(KafkaError(.other, "start failed"))
     }
 
     private init(
@@ -97,9 +101,14 @@ public final class StreamSocialApp: Sendable {
         self.bootstrapServers = bootstrap
         self.producer = producer
         self.admin = admin
-        self.feedConsumer = consumer
-        let feed = LiveFeed(capacity: configuration.recentMessages)
-        self.feed = feed
+        self.timelineConsumer = consumer
+        let timelines = TimelineService(
+            partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
+            recentMessages: configuration.recentMessages, logger: logger
+        )
+        self.timelines = timelines
+        let lag = LagMonitor(admin: admin, topic: Topics.userTimeline.name, group: TimelineService.groupID, partitionCount: Topics.userTimeline.partitions)
+        self.lag = lag
 
         var http = HTTPServerConfiguration()
         http.host = configuration.host
@@ -113,16 +122,46 @@ public final class StreamSocialApp: Sendable {
 
         let server = HTTPServer(configuration: http, logger: logger)
         self.server = server
-        let router = Self.makeRouter(producer: producer, admin: admin, adminQueue: adminQueue, feed: feed, hub: server.hub, status: StatusContext(
-            mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt
-        ), logger: logger)
+        let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag)
+        self.channels = channels
+        let routes = Routes(
+            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, hub: server.hub,
+            status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
+        )
         do {
-            self.port = try server.start(router: router, webSocket: Self.webSocketEvents(feed: feed, hub: server.hub))
+            self.port = try server.start(router: routes.router(), webSocket: channels.events)
         } catch {
             throw .http(error)
         }
-        consumer.run { [feed, logger] event in
-            Self.consume(event, feed: feed, hub: server.hub, logger: logger)
+        channels.start()
+        consumer.run { [timelines, channels, logger] event in
+            switch event {
+            case .record(let record):
+                channels.publish(timelines.apply(record, now: currentSecond()))
+            case .assigned(let partitions):
+                logger.info("timeline consumer assigned", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
+                timelines.partitionsAssigned()
+            case .revoked(let partitions):
+                logger.info("timeline consumer revoked", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
+            case .error(let error):
+                logger.warning("timeline consumer error", metadata: ["kafka.error": .string(error.description)])
+            }
+        }
+        // Every second: finish recovery's first step if Kafka was away, measure lag and
+        // watermarks, refresh the panels that move with time.
+        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin] in
+            if case .waitingForKafka = timelines.readiness {
+                do throws(KafkaError) {
+                    try timelines.setRecoveryTargets(from: admin, topic: Topics.userTimeline.name)
+                } catch {
+                    timelines.recoveryFailed(error.description)
+                }
+            }
+            let watermarks = lag.measure()
+            timelines.analyzer.withLock { analyzer in
+                for (partition, marks) in watermarks { analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
+            }
+            channels.markChanged(.lag, .throughput, .partitions)
         }
         if embedded == nil {
             // A real cluster may not have our topics yet. In the background, on a queue
@@ -132,6 +171,29 @@ public final class StreamSocialApp: Sendable {
                 Self.ensureTopics(admin: admin, logger: logger)
             }
         }
+    }
+
+    /// Stops serving, then the consumers, then flushes the producer and stops Kafka.
+    /// Blocking.
+    public func stop() {
+        server.stop()
+        monitor.stop()
+        channels.stop()
+        timelineConsumer.close()
+        producer.close(flushTimeout: .seconds(5))
+        admin.close()
+        embedded?.stop()
+    }
+
+    /// Whether posts are taken: the replay reached the end of the log as it was at start.
+    public var isReady: Bool { timelines.readiness == .ready }
+
+    /// Waits until ``isReady`` or `timeout` passed; returns ``isReady``. Blocking.
+    @discardableResult
+    public func waitUntilReady(timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isReady, ContinuousClock.now < deadline { usleep(10_000) }
+        return isReady
     }
 
     /// Creates missing topics on an external cluster and warns about partition counts
@@ -157,55 +219,4 @@ public final class StreamSocialApp: Sendable {
         }
     }
 
-    /// Stops serving, then the consumers, then flushes the producer and stops Kafka.
-    /// Blocking.
-    public func stop() {
-        server.stop()
-        feedConsumer.close()
-        producer.close(flushTimeout: .seconds(5))
-        admin.close()
-        embedded?.stop()
-    }
-
-    /// Called on the feed consumer's thread for each event.
-    static func consume(_ event: KafkaConsumerEvent, feed: LiveFeed, hub: WebSocketHub, logger: Logger) {
-        switch event {
-        case .record(let record):
-            guard let post = TimelineRecord.decode(record.value) else {
-                feed.recordMalformed(partition: record.partition, offset: record.offset)
-                logger.warning("malformed record in user-timeline", metadata: [
-                    "kafka.partition": .stringConvertible(record.partition), "kafka.offset": .stringConvertible(record.offset),
-                ])
-                return
-            }
-            let message = feed.append(post, partition: record.partition, offset: record.offset)
-            hub.broadcast(JSONCoding.string(WebSocketMessage(type: "message", channel: Channel.messages, data: message)), channel: Channel.messages)
-        case .assigned(let partitions):
-            logger.info("feed consumer assigned", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
-        case .revoked:
-            break
-        case .error(let error):
-            logger.warning("feed consumer error", metadata: ["kafka.error": .string(error.description)])
-        }
-    }
-
-    static func webSocketEvents(feed: LiveFeed, hub: WebSocketHub) -> WebSocketEvents {
-        WebSocketEvents(
-            onConnect: { client in
-                hub.send(JSONCoding.string(WebSocketMessage(type: "snapshot", channel: Channel.messages, data: feed.snapshot)), to: client)
-            },
-            onMessage: { client, text in
-                guard let request = try? JSONCoding.decoder.decode(SubscribeRequest.self, from: Data(text.utf8)) else {
-                    hub.send(JSONCoding.string(WebSocketMessage(type: "error", channel: "control", data: ["message": "expected {\"subscribe\": [channels]}"])), to: client)
-                    return
-                }
-                let channels = Set(request.subscribe).intersection(Channel.all)
-                hub.subscribe(client, to: channels)
-                hub.send(JSONCoding.string(WebSocketMessage(type: "subscribed", channel: "control", data: channels.sorted())), to: client)
-                if channels.contains(Channel.messages) {
-                    hub.send(JSONCoding.string(WebSocketMessage(type: "snapshot", channel: Channel.messages, data: feed.snapshot)), to: client)
-                }
-            }
-        )
-    }
 }

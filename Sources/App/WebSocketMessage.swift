@@ -10,9 +10,3 @@ struct WebSocketMessage<Payload: Encodable & Sendable>: Encodable, Sendable {
 struct SubscribeRequest: Decodable {
     var subscribe: [String]
 }
-
-/// The channels the server publishes.
-enum Channel {
-    static let messages = "messages"
-    static let all: Set<String> = [messages]
-}

@@ -15,6 +15,8 @@ public struct Router: Sendable {
         public let method: HTTPMethod
         public let pattern: String
         public let body: Body
+        /// This route's body limit, when not the server's.
+        public let maxBodySize: Int?
         let segments: [Segment]
         let handler: HTTPHandler
     }
@@ -37,8 +39,13 @@ public struct Router: Sendable {
 
     /// Adds a route whose handler answers through a responder: now, or later from
     /// another thread (a deferred response, bounded by the server's deadline).
-    public mutating func on(_ method: HTTPMethod, _ pattern: String, body: Body? = nil, handler: @escaping HTTPHandler) {
-        routes.append(Route(method: method, pattern: pattern, body: body ?? (method.hasBody ? .json : .none), segments: Self.parse(pattern), handler: handler))
+    /// - Parameter maxBodySize: a body limit for this route instead of the server's
+    ///   (``HTTPServerConfiguration/maxBodySize``).
+    public mutating func on(_ method: HTTPMethod, _ pattern: String, body: Body? = nil, maxBodySize: Int? = nil, handler: @escaping HTTPHandler) {
+        routes.append(Route(
+            method: method, pattern: pattern, body: body ?? (method.hasBody ? .json : .none), maxBodySize: maxBodySize,
+            segments: Self.parse(pattern), handler: handler
+        ))
     }
 
     /// Adds a route answered synchronously on the service thread: keep it quick.

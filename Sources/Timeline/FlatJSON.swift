@@ -20,7 +20,20 @@ public enum FlatJSON {
     public static func parseObject(_ bytes: [UInt8]) -> [String: Value]? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)
-            return reader.topLevelObject()
+            reader.skipWhitespace()
+            guard let object = reader.object(), reader.finished() else { return nil }
+            return object
+        }
+    }
+
+    /// The elements of a top-level array: each object's fields, or nil for an element
+    /// that is not an object. Nil when `bytes` is not exactly one valid JSON array.
+    public static func parseArrayOfObjects(_ bytes: [UInt8]) -> [[String: Value]?]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            reader.skipWhitespace()
+            guard let elements = reader.arrayOfObjects(), reader.finished() else { return nil }
+            return elements
         }
     }
 
@@ -28,15 +41,46 @@ public enum FlatJSON {
         let bytes: UnsafeBufferPointer<UInt8>
         var index = 0
 
-        mutating func topLevelObject() -> [String: Value]? {
+        mutating func arrayOfObjects() -> [[String: Value]?]? {
+            guard peek() == UInt8(ascii: "[") else { return nil }
+            index += 1
+            var elements: [[String: Value]?] = []
             skipWhitespace()
+            if peek() == UInt8(ascii: "]") {
+                index += 1
+                return elements
+            }
+            while true {
+                skipWhitespace()
+                if peek() == UInt8(ascii: "{") {
+                    guard let object = object() else { return nil }
+                    elements.append(object)
+                } else {
+                    guard value(depth: 1) != nil else { return nil }
+                    elements.append(nil)
+                }
+                skipWhitespace()
+                switch peek() {
+                case UInt8(ascii: ","):
+                    index += 1
+                case UInt8(ascii: "]"):
+                    index += 1
+                    return elements
+                default:
+                    return nil
+                }
+            }
+        }
+
+        /// An object starting at `index`, with its scalar fields.
+        mutating func object() -> [String: Value]? {
             guard peek() == UInt8(ascii: "{") else { return nil }
             index += 1
             var fields: [String: Value] = [:]
             skipWhitespace()
             if peek() == UInt8(ascii: "}") {
                 index += 1
-                return finished() ? fields : nil
+                return fields
             }
             while true {
                 skipWhitespace()
@@ -53,14 +97,14 @@ public enum FlatJSON {
                     index += 1
                 case UInt8(ascii: "}"):
                     index += 1
-                    return finished() ? fields : nil
+                    return fields
                 default:
                     return nil
                 }
             }
         }
 
-        private mutating func finished() -> Bool {
+        mutating func finished() -> Bool {
             skipWhitespace()
             return index == bytes.count
         }
@@ -69,7 +113,7 @@ public enum FlatJSON {
             index < bytes.count ? bytes[index] : nil
         }
 
-        private mutating func skipWhitespace() {
+        mutating func skipWhitespace() {
             while index < bytes.count {
                 switch bytes[index] {
                 case 0x20, 0x09, 0x0A, 0x0D: index += 1

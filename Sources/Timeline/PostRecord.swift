@@ -16,7 +16,7 @@ public struct PostRecord: Sendable, Equatable {
     }
 
     /// Why a record value is not a post.
-    public enum Malformation: String, Error, Sendable, Equatable, CaseIterable {
+    public enum Malformation: String, Error, Sendable, Equatable, CaseIterable, Codable {
         case notJSON = "not_json"
         case missingField = "missing_field"
         case wrongType = "wrong_type"

@@ -24,6 +24,7 @@ final class RunningApp {
         configuration.bootstrapServers = bootstrapServers
         configuration.sendTimeout = sendTimeout
         app = try StreamSocialApp.start(configuration, logger: quietLogger)
+        if bootstrapServers == nil { app.waitUntilReady(timeout: .seconds(20)) }
     }
 
     deinit { app.stop() }

@@ -14,9 +14,11 @@ struct PostMessageTests {
     }
 
     @Test("each rule gives its code and names its field", arguments: [
-        ("", "invalid_json", "JSON"),
-        ("nope", "invalid_json", "JSON"),
+        ("", "invalid_json", "JSON object"),
+        ("nope", "invalid_json", "JSON object"),
         ("[]", "invalid_json", "object"),
+        (#"{"user_id":"a","content":"x","key_strategy":"sometimes"}"#, "invalid_field", "key_strategy must be one of"),
+        (#"{"user_id":"a","content":"x","key_strategy":1}"#, "invalid_field", "key_strategy must be one of"),
         (#"{"content":"x"}"#, "invalid_field", "user_id is required"),
         (#"{"user_id":null,"content":"x"}"#, "invalid_field", "user_id must be a string"),
         (#"{"user_id":7,"content":"x"}"#, "invalid_field", "user_id must be a string"),

@@ -34,8 +34,16 @@ struct SendMessageTests {
         let running = try RunningApp()
         let socket = try TestWebSocket(port: running.port)
         #expect(socket.handshakeStatus == 101)
-        let snapshot = try socket.receive()
-        #expect(snapshot.contains(#""type":"snapshot""#))
+        // On connect: a snapshot of every channel.
+        var snapshots: Set<String> = []
+        while snapshots.count < 5 {
+            let frame = try #require(try JSONSerialization.jsonObject(with: Data(try socket.receive().utf8)) as? [String: Any])
+            #expect(frame["type"] as? String == "snapshot")
+            snapshots.insert(frame["channel"] as? String ?? "")
+        }
+        #expect(snapshots == ["messages", "partitions", "ordering", "throughput", "lag"])
+        try socket.send(#"{"subscribe":["messages"]}"#)
+        while try !socket.receive().contains(#""type":"snapshot""#) {}  // the subscription's snapshot
 
         let start = ContinuousClock.now
         let response = try running.client().postJSON("/api/send-message", #"{"user_id":"dora","content":"live!"}"#)
@@ -49,6 +57,7 @@ struct SendMessageTests {
         #expect(data["user_id"] as? String == "dora")
         #expect(data["content"] as? String == "live!")
         #expect(data["offset"] as? Int == response.json?["offset"] as? Int)
+        #expect(data["seq"] as? Int == 1)
         #expect(elapsed < .seconds(1), "took \(elapsed)")
     }
 

@@ -40,10 +40,10 @@ struct StatusTests {
         let elapsed = ContinuousClock.now - start
         #expect(response.status == 503)
         #expect(response.errorCode == "kafka_unavailable")
-        // librdkafka scans for timed-out messages once a second: a 1 s send timeout ends
-        // between 1 and 2 s. The rest is slack for a loaded 2-core machine.
-        #expect(elapsed < .seconds(5), "took \(elapsed)")
-        #expect(elapsed >= .seconds(1), "answered before Kafka's timeout: \(elapsed)")
+        // The server knows Kafka is away (it could not read the log's end to continue
+        // sequence numbers), so it refuses at once rather than after the send timeout.
+        #expect(elapsed < .seconds(1), "took \(elapsed)")
+        #expect((response.json?["error"] as? [String: Any])?["message"] as? String != nil)
 
         // Still serving.
         let status = try client.get("/api/status")

@@ -62,14 +62,15 @@ def server(tmp_path_factory):
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()}")
         try:
-            if instance.request("GET", "/healthz")[0] == 200:
+            code, body = instance.request("GET", "/api/status")
+            if code == 200 and body["timelines"]["state"] == "ready":
                 break
         except OSError:
             pass
         time.sleep(0.2)
     else:
         process.kill()
-        raise RuntimeError(f"server did not become healthy: {log_path.read_text()}")
+        raise RuntimeError(f"server did not become ready: {log_path.read_text()}")
     yield instance
     process.terminate()
     try:

@@ -79,8 +79,9 @@ final class ServiceLoop {
                 } else {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response)
                 }
-                if let length = request.headers["content-length"].flatMap(Int.init), length > configuration.maxBodySize {
-                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: configuration.maxBodySize).response)
+                let limit = route.maxBodySize ?? configuration.maxBodySize
+                if let length = request.headers["content-length"].flatMap(Int.init), length > limit {
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response)
                 }
             }
             if method.hasBody {
@@ -104,11 +105,12 @@ final class ServiceLoop {
     func appendBody(session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
         let id = session.pointee.requestID
         guard var pending = requests[id], case .receivingBody = pending.state else { return 0 }
-        if pending.request.body.count + bytes.count > configuration.maxBodySize {
+        let limit = pending.route?.maxBodySize ?? configuration.maxBodySize
+        if pending.request.body.count + bytes.count > limit {
             // Answer now; libwebsockets discards the rest of the body before the next
             // request on this connection.
             requests[id] = nil
-            return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: configuration.maxBodySize).response)
+            return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: limit).response)
         }
         requests[id] = nil  // keep the body array uniquely referenced while appending
         pending.request.body.append(contentsOf: bytes)

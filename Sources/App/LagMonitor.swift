@@ -1,0 +1,47 @@
+import Kafka
+import Synchronization
+
+/// Every second: the partitions' watermarks and `timeline-consumer-group`'s committed
+/// offsets, hence the lag per partition.
+final class LagMonitor: Sendable {
+    private let admin: KafkaAdmin
+    private let topic: String
+    private let group: String
+    private let partitionCount: Int
+    private let latest: Mutex<LagReport>
+
+    init(admin: KafkaAdmin, topic: String, group: String, partitionCount: Int) {
+        self.admin = admin
+        self.topic = topic
+        self.group = group
+        self.partitionCount = partitionCount
+        latest = Mutex(LagReport(group: group, partitions: [], totalLag: 0, measuredAt: nil, error: "not measured yet"))
+    }
+
+    var report: LagReport { latest.withLock { $0 } }
+
+    /// Measures now (blocking, up to a few seconds when Kafka is away); returns the
+    /// watermarks for the partition analyzer.
+    @discardableResult
+    func measure() -> [Int32: (low: Int64, high: Int64)] {
+        var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
+        do throws(KafkaError) {
+            for partition in 0..<Int32(partitionCount) {
+                watermarks[partition] = try admin.watermarks(topic: topic, partition: partition, timeout: .seconds(1))
+            }
+            let partitions = (0..<Int32(partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+            let committed = try admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))
+            var rows: [LagReport.Partition] = []
+            for partition in partitions {
+                guard let marks = watermarks[partition.partition] else { continue }
+                let offset = committed[partition]
+                rows.append(.init(partition: partition.partition, highWatermark: marks.high, committed: offset, lag: max(0, marks.high - (offset ?? marks.low))))
+            }
+            let report = LagReport(group: group, partitions: rows, totalLag: rows.reduce(0) { $0 + $1.lag }, measuredAt: currentMilliseconds(), error: nil)
+            latest.withLock { $0 = report }
+        } catch {
+            latest.withLock { $0.error = error.description }
+        }
+        return watermarks
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import HTTPServer
+import Logging
+import Synchronization
+import Timeline
+
+/// The dashboard's WebSocket channels. Each post is pushed on `messages` as it is read;
+/// the panels (`partitions`, `ordering`, `throughput`, `lag`) are pushed as snapshots,
+/// at most every 250 ms and only when they changed. A client gets a snapshot of each
+/// channel it subscribes to; a slow client's queued snapshots are replaced by newer ones.
+final class LiveChannels: Sendable {
+    enum Name: String, CaseIterable, Sendable {
+        case messages, partitions, ordering, throughput, lag
+    }
+
+    private let hub: WebSocketHub
+    private let service: TimelineService
+    private let lag: LagMonitor
+    private let dirty = Mutex<Set<Name>>([])
+    private let publisher = Mutex<PeriodicThread?>(nil)
+
+    init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor) {
+        self.hub = hub
+        self.service = service
+        self.lag = lag
+    }
+
+    /// Starts pushing changed panels every `interval`.
+    func start(interval: Duration = .milliseconds(250)) {
+        let thread = PeriodicThread(name: "live-channels", interval: interval) { [self] in
+            let changed = dirty.withLock { dirty in
+                defer { dirty.removeAll() }
+                return dirty
+            }
+            for channel in Name.allCases where channel != .messages && changed.contains(channel) {
+                hub.broadcast(snapshot(channel), channel: channel.rawValue, coalesceKey: channel.rawValue)
+            }
+        }
+        publisher.withLock { $0 = thread }
+    }
+
+    func stop() {
+        publisher.withLock { $0 }?.stop()
+    }
+
+    func markChanged(_ channels: Name...) {
+        dirty.withLock { $0.formUnion(channels) }
+    }
+
+    /// Called on the consumer thread for each record applied.
+    func publish(_ applied: TimelineService.Applied) {
+        switch applied {
+        case .post(let message, let violation):
+            hub.broadcast(JSONCoding.string(WebSocketMessage(type: "message", channel: Name.messages.rawValue, data: message)), channel: Name.messages.rawValue)
+            if violation != nil { markChanged(.ordering) }
+            markChanged(.partitions, .throughput)
+        case .duplicate:
+            markChanged(.ordering, .partitions, .throughput)
+        case .malformed:
+            markChanged(.ordering, .partitions, .throughput)
+        }
+    }
+
+    /// A channel's snapshot message, as sent on subscribe and when it changed.
+    func snapshot(_ channel: Name) -> String {
+        let now = currentSecond()
+        switch channel {
+        case .messages:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.messagesSnapshot()))
+        case .partitions:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.partitionReport(now: now)))
+        case .ordering:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.orderingReport()))
+        case .throughput:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.throughputReport(now: now)))
+        case .lag:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: lag.report))
+        }
+    }
+
+    /// WebSocket events: snapshots on connect and subscribe.
+    var events: WebSocketEvents {
+        WebSocketEvents(
+            onConnect: { [self] client in
+                for channel in Name.allCases { hub.send(snapshot(channel), to: client, coalesceKey: channel.rawValue) }
+            },
+            onMessage: { [self] client, text in
+                guard let request = try? JSONCoding.decoder.decode(SubscribeRequest.self, from: Data(text.utf8)) else {
+                    hub.send(JSONCoding.string(WebSocketMessage(type: "error", channel: "control", data: ["message": #"expected {"subscribe": [channels]}"#])), to: client)
+                    return
+                }
+                let channels = request.subscribe.compactMap(Name.init(rawValue:))
+                hub.subscribe(client, to: Set(channels.map(\.rawValue)))
+                hub.send(JSONCoding.string(WebSocketMessage(type: "subscribed", channel: "control", data: channels.map(\.rawValue).sorted())), to: client)
+                for channel in channels { hub.send(snapshot(channel), to: client, coalesceKey: channel.rawValue) }
+            }
+        )
+    }
+}

@@ -1,0 +1,200 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+import Timeline
+
+/// The StreamSocial half of the server: assigns each user's sequence numbers, and
+/// rebuilds timelines, ordering checks and partition statistics from `user-timeline`.
+///
+/// The timeline consumer (group `timeline-consumer-group`) reads every partition from
+/// the start on each server start, so the view is rebuilt from Kafka, and commits as it
+/// goes, so the group's lag is real. New posts wait until the replay has reached the
+/// end of the log as it was at start: only then are the users' last sequence numbers
+/// known and new ones never repeat.
+final class TimelineService: Sendable {
+    /// Whether posts can be taken.
+    enum Readiness: Sendable, Equatable {
+        /// The log's end could not be read yet.
+        case waitingForKafka(String)
+        /// The consumer has not been given its partitions yet (the group is forming).
+        case joiningGroup
+        /// Replaying: records still to read before the end of the log at start.
+        case replaying(remaining: Int64)
+        case ready
+    }
+
+    /// A record of `user-timeline` that is not a post.
+    struct MalformedRecord: Codable, Sendable, Equatable {
+        var partition: Int32
+        var offset: Int64
+        var reason: PostRecord.Malformation
+        var bytes: Int
+    }
+
+    struct MalformedLog: Sendable {
+        var count = 0
+        var byReason: [PostRecord.Malformation: Int] = [:]
+        var recent: [MalformedRecord] = []
+    }
+
+    private struct Recovery {
+        /// Partition → end offset at start, for partitions not caught up yet.
+        var pending: [Int32: Int64]?
+        var waitingReason: String?
+        var assigned = false
+    }
+
+    static let groupID = "timeline-consumer-group"
+
+    let partitionCount: Int
+    let state: Mutex<TimelineState>
+    let analyzer: Mutex<PartitionAnalyzer>
+    let produced = Mutex(RateWindows())
+    let consumed = Mutex(RateWindows())
+    let malformed = Mutex(MalformedLog())
+    let recent: RecentPosts
+    /// Highest sequence number handed out per user (running ahead of consumption).
+    private let sequences = Mutex<[String: Int64]>([:])
+    private let recovery = Mutex(Recovery())
+    private let logger: Logger
+
+    init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
+        self.partitionCount = partitionCount
+        state = Mutex(TimelineState(capacity: timelineCapacity))
+        analyzer = Mutex(PartitionAnalyzer(partitionCount: partitionCount))
+        recent = RecentPosts(capacity: recentMessages)
+        self.logger = logger
+    }
+
+    // MARK: Recovery
+
+    var readiness: Readiness {
+        recovery.withLock { recovery in
+            guard let pending = recovery.pending else {
+                return .waitingForKafka(recovery.waitingReason ?? "reading the end of user-timeline")
+            }
+            guard recovery.assigned else { return .joiningGroup }
+            if pending.isEmpty { return .ready }
+            let positions = consumedPositions
+            return .replaying(remaining: pending.reduce(0) { $0 + max(0, $1.value - (positions[$1.key] ?? 0)) })
+        }
+    }
+
+    /// Learns where the log ended at start (blocking; retried by the caller until it
+    /// succeeds). Partitions already consumed that far, or empty, count as caught up.
+    func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
+        var targets: [Int32: Int64] = [:]
+        for partition in 0..<Int32(partitionCount) {
+            let (low, high) = try admin.watermarks(topic: topic, partition: partition)
+            if high > low { targets[partition] = high }
+        }
+        let positions = consumedPositions
+        recovery.withLock { recovery in
+            guard recovery.pending == nil else { return }
+            recovery.pending = targets.filter { partition, end in (positions[partition] ?? 0) < end }
+        }
+        finishRecoveryIfDone()
+    }
+
+    /// The timeline consumer got partitions: records will flow.
+    func partitionsAssigned() {
+        let first = recovery.withLock { recovery in
+            defer { recovery.assigned = true }
+            return !recovery.assigned
+        }
+        if first { finishRecoveryIfDone() }
+    }
+
+    func recoveryFailed(_ reason: String) {
+        recovery.withLock { $0.waitingReason = reason }
+    }
+
+    private let positions = Mutex<[Int32: Int64]>([:])
+
+    /// Next offset to read per partition, as consumed so far.
+    private var consumedPositions: [Int32: Int64] { positions.withLock { $0 } }
+
+    private func advance(partition: Int32, offset: Int64) {
+        positions.withLock { $0[partition] = max($0[partition] ?? 0, offset + 1) }
+        let caughtUp = recovery.withLock { recovery -> Bool in
+            guard var pending = recovery.pending, let end = pending[partition], offset + 1 >= end else { return false }
+            pending[partition] = nil
+            recovery.pending = pending
+            return pending.isEmpty
+        }
+        if caughtUp { finishRecoveryIfDone() }
+    }
+
+    private func finishRecoveryIfDone() {
+        guard readiness == .ready else { return }
+        let last = state.withLock { $0.lastSequences }
+        sequences.withLock { sequences in
+            for (user, sequence) in last where sequence > (sequences[user] ?? 0) {
+                sequences[user] = sequence
+            }
+        }
+        logger.info("timelines rebuilt; taking posts", metadata: ["users": .stringConvertible(last.count)])
+    }
+
+    // MARK: Posting
+
+    /// Runs `produce` with `userID`'s next sequence number, under the lock that hands
+    /// sequence numbers out, so that for each user sequence order is the order records
+    /// enter the producer (and, with an idempotent producer and one partition per key,
+    /// log order). `produce` must not block.
+    func withNextSequence<R>(for userID: String, _ produce: (Int64) -> R) -> R {
+        sequences.withLock { sequences in
+            let next = (sequences[userID] ?? 0) + 1
+            sequences[userID] = next
+            return produce(next)
+        }
+    }
+
+    /// A send that failed leaves a known hole in the user's sequence.
+    func sendFailed(userID: String, sequence: Int64) {
+        state.withLock { $0.markHole(userID: userID, sequence: sequence) }
+    }
+
+    func sendSucceeded(at second: Int64) {
+        produced.withLock { $0.record(at: second) }
+    }
+
+    // MARK: Consuming
+
+    /// What one consumed record did, for the live channels.
+    enum Applied {
+        case post(RecentPosts.Message, violation: OrderingViolation?)
+        case duplicate(OrderingViolation)
+        case malformed(MalformedRecord)
+    }
+
+    /// Applies one record of `user-timeline`. Called on the consumer's thread.
+    func apply(_ record: KafkaRecord, now second: Int64) -> Applied {
+        defer { advance(partition: record.partition, offset: record.offset) }
+        consumed.withLock { $0.record(at: second) }
+        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        analyzer.withLock { $0.record(partition: record.partition, key: key, bytes: record.value.count, second: second) }
+        switch PostRecord.decode(record.value) {
+        case .failure(let reason):
+            let entry = MalformedRecord(partition: record.partition, offset: record.offset, reason: reason, bytes: record.value.count)
+            malformed.withLock { log in
+                log.count += 1
+                log.byReason[reason, default: 0] += 1
+                log.recent.append(entry)
+                if log.recent.count > 50 { log.recent.removeFirst() }
+            }
+            return .malformed(entry)
+        case .success(let post):
+            let outcome = state.withLock { $0.apply(post, partition: record.partition, offset: record.offset) }
+            switch outcome {
+            case .duplicate(let violation):
+                return .duplicate(violation)
+            case .stored, .storedWithViolation:
+                let message = recent.append(post, partition: record.partition, offset: record.offset)
+                if case .storedWithViolation(let violation) = outcome { return .post(message, violation: violation) }
+                return .post(message, violation: nil)
+            }
+        }
+    }
+}
