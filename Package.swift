@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "Kafka", "HTTPServer", "HTTPTestSupport"],
+            dependencies: ["App", "Kafka", "HTTPServer", "Timeline", "HTTPTestSupport"],
             swiftSettings: strict
         ),
     ],

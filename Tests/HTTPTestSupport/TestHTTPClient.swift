@@ -22,7 +22,7 @@ public struct TestResponse: Sendable {
 
 public struct TestClientError: Error, CustomStringConvertible {
     public var description: String
-    init(_ description: String) { self.description = description }
+    public init(_ description: String) { self.description = description }
 }
 
 /// A minimal HTTP/1.1 client over a plain TCP socket, so tests exercise the real server

@@ -43,3 +43,24 @@ def test_a_student_client_reads_the_posts_from_the_embedded_cluster(server):
     assert value["user_id"] == "student-check"
     assert value["content"] == "read me with kafka-python"
     assert value["ts"] == body["timestamp"]
+
+
+def test_each_users_timeline_lives_in_the_partition_a_java_client_would_pick(server):
+    users = [f"tl-{i}" for i in range(12)]
+    for round_ in range(3):
+        for user in users:
+            status, body = server.post(user, f"round {round_}")
+            assert status == 201, body
+    import time
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        code, listing = server.request("GET", "/api/users?limit=1000&sort=user")
+        rows = {row["user_id"]: row for row in listing["users"] if row["user_id"] in users}
+        if len(rows) == len(users) and all(row["post_count"] == 3 for row in rows.values()):
+            break
+        time.sleep(0.2)
+    assert {user: rows[user]["partitions"] for user in users} == {user: [java_partition(user)] for user in users}
+    code, timeline = server.request("GET", f"/api/timeline/{users[0]}")
+    assert code == 200
+    assert timeline["key_partition"] == java_partition(users[0])
+    assert [post["seq"] for post in timeline["posts"]] == [3, 2, 1]
