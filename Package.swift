@@ -53,6 +53,12 @@ let package = Package(
             swiftSettings: strict
         ),
 
+        // The load generator (and the HTTP client tests use).
+        .target(
+            name: "LoadTest",
+            swiftSettings: strict
+        ),
+
         // Wiring and the executable.
         .target(
             name: "App",
@@ -69,6 +75,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "Kafka",
+                "LoadTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +84,7 @@ let package = Package(
 
         .target(
             name: "HTTPTestSupport",
+            dependencies: ["LoadTest"],
             path: "Tests/HTTPTestSupport",
             swiftSettings: strict
         ),

@@ -29,6 +29,8 @@ struct StatusReport: Encodable, Sendable {
     var uptimeSeconds: Double
     var kafka: Kafka
     var websocketClients: Int
+    /// Frames dropped because a client's backlog was full.
+    var websocketDroppedFrames: Int
     var feed: Feed
     var timelines: Timelines
 
@@ -56,5 +58,6 @@ struct StatusReport: Encodable, Sendable {
         case version, kafka, feed, timelines
         case uptimeSeconds = "uptime_seconds"
         case websocketClients = "websocket_clients"
+        case websocketDroppedFrames = "websocket_dropped_frames"
     }
 }

@@ -79,6 +79,7 @@ struct Routes: Sendable {
                 uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
                 kafka: kafka,
                 websocketClients: hub.clientCount,
+                websocketDroppedFrames: hub.droppedFrames,
                 feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed),
                 timelines: .init(readiness: timelines.readiness)
             )))

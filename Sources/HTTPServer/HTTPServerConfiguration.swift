@@ -13,8 +13,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var responseTimeout: Duration = .seconds(10)
     /// The WebSocket endpoint. Default: `/ws`.
     public var webSocketPath: String = "/ws"
-    /// Frames queued per WebSocket client before the oldest is dropped. Default: 256.
-    public var webSocketBacklog: Int = 256
+    /// Frames queued per WebSocket client before the oldest is dropped. Frames are
+    /// shared, so a slot costs a reference. Default: 1024.
+    public var webSocketBacklog: Int = 1024
     /// Seconds an idle keep-alive connection stays open. Default: 30.
     public var keepAliveTimeout: Int = 30
 

@@ -1,15 +1,18 @@
 import Foundation
 
-/// A blocking TCP socket with a receive timeout, for tests.
-public final class TestSocket {
+/// A blocking TCP socket with a receive timeout: for the load generator and tests, where
+/// one thread drives one connection.
+public final class BlockingSocket {
     private var fd: Int32
     private var buffered: [UInt8] = []
 
     public init(host: String, port: Int, timeoutSeconds: Int = 10) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestClientError("socket() failed") }
+        guard fd >= 0 else { throw HTTPClientError("socket() failed") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var noDelay: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &noDelay, socklen_t(MemoryLayout<Int32>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -19,7 +22,7 @@ public final class TestSocket {
         }
         guard result == 0 else {
             Glibc.close(fd)
-            throw TestClientError("connect to \(host):\(port) failed: errno \(errno)")
+            throw HTTPClientError("connect to \(host):\(port) failed: errno \(errno)")
         }
     }
 
@@ -33,7 +36,7 @@ public final class TestSocket {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard sent > 0 else { throw TestClientError("send failed: errno \(errno)") }
+            guard sent > 0 else { throw HTTPClientError("send failed: errno \(errno)") }
             offset += sent
         }
     }
@@ -42,7 +45,7 @@ public final class TestSocket {
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        if count < 0 { throw TestClientError("recv failed (timeout?): errno \(errno)") }
+        if count < 0 { throw HTTPClientError("recv failed (timeout?): errno \(errno)") }
         if count == 0 { return false }
         buffered += chunk[..<count]
         return true
@@ -59,13 +62,13 @@ public final class TestSocket {
                 }
                 searchFrom = buffered.count - delimiter.count + 1
             }
-            guard try fill() else { throw TestClientError("connection closed before \(delimiter)") }
+            guard try fill() else { throw HTTPClientError("connection closed before \(delimiter)") }
         }
     }
 
     public func read(exactly count: Int) throws -> [UInt8] {
         while buffered.count < count {
-            guard try fill() else { throw TestClientError("connection closed after \(buffered.count) of \(count) bytes") }
+            guard try fill() else { throw HTTPClientError("connection closed after \(buffered.count) of \(count) bytes") }
         }
         let result = Array(buffered[..<count])
         buffered.removeFirst(count)

@@ -1,7 +1,7 @@
 import Foundation
 
-/// A response as read off the socket by ``TestHTTPClient``.
-public struct TestResponse: Sendable {
+/// A response as read off the socket by ``HTTPConnection``.
+public struct HTTPClientResponse: Sendable {
     public var status: Int
     /// Lower-cased names.
     public var headers: [String: String]
@@ -20,20 +20,20 @@ public struct TestResponse: Sendable {
     }
 }
 
-public struct TestClientError: Error, CustomStringConvertible {
+public struct HTTPClientError: Error, CustomStringConvertible {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
 
-/// A minimal HTTP/1.1 client over a plain TCP socket, so tests exercise the real server
-/// the way any client would: keep-alive, raw paths (no client-side normalisation of
-/// `..`), exact bytes.
-/// Not thread-safe: one thread uses a client at a time (tests hand each thread its own).
-public final class TestHTTPClient: @unchecked Sendable {
-    let socket: TestSocket
+/// A minimal blocking HTTP/1.1 client on one keep-alive connection: what the load
+/// generator runs per worker, and what tests use to reach the real server the way any
+/// client would (raw paths, no client-side normalisation of `..`, exact bytes).
+/// Not thread-safe: one thread uses a connection at a time.
+public final class HTTPConnection: @unchecked Sendable {
+    let socket: BlockingSocket
 
     public init(port: Int, host: String = "127.0.0.1") throws {
-        socket = try TestSocket(host: host, port: port)
+        socket = try BlockingSocket(host: host, port: port)
     }
 
     public func close() { socket.close() }
@@ -41,7 +41,7 @@ public final class TestHTTPClient: @unchecked Sendable {
     /// Sends one request on this connection and reads the response.
     public func request(
         _ method: String, _ path: String, headers: [String: String] = [:], body: [UInt8]? = nil
-    ) throws -> TestResponse {
+    ) throws -> HTTPClientResponse {
         try send(method, path, headers: headers, body: body)
         return try readResponse(method: method)
     }
@@ -57,20 +57,20 @@ public final class TestHTTPClient: @unchecked Sendable {
     }
 
     /// POSTs `json` (a string) with `content-type: application/json`.
-    public func postJSON(_ path: String, _ json: String, contentType: String = "application/json") throws -> TestResponse {
+    public func postJSON(_ path: String, _ json: String, contentType: String = "application/json") throws -> HTTPClientResponse {
         try request("POST", path, headers: ["Content-Type": contentType], body: Array(json.utf8))
     }
 
-    public func get(_ path: String) throws -> TestResponse {
+    public func get(_ path: String) throws -> HTTPClientResponse {
         try request("GET", path)
     }
 
-    public func readResponse(method: String = "GET") throws -> TestResponse {
+    public func readResponse(method: String = "GET") throws -> HTTPClientResponse {
         let head = try socket.readUntil(Array("\r\n\r\n".utf8))
         let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = lines[0].split(separator: " ")
         guard statusParts.count >= 2, let status = Int(statusParts[1]) else {
-            throw TestClientError("bad status line: \(lines[0])")
+            throw HTTPClientError("bad status line: \(lines[0])")
         }
         var headers: [String: String] = [:]
         for line in lines.dropFirst() where !line.isEmpty {
@@ -85,7 +85,7 @@ public final class TestHTTPClient: @unchecked Sendable {
                 while true {
                     let sizeLine = String(decoding: try socket.readUntil(Array("\r\n".utf8)), as: UTF8.self)
                     guard let size = Int(sizeLine.trimmingCharacters(in: .whitespacesAndNewlines), radix: 16) else {
-                        throw TestClientError("bad chunk size \(sizeLine)")
+                        throw HTTPClientError("bad chunk size \(sizeLine)")
                     }
                     body += try socket.read(exactly: size)
                     _ = try socket.read(exactly: 2)
@@ -93,6 +93,6 @@ public final class TestHTTPClient: @unchecked Sendable {
                 }
             }
         }
-        return TestResponse(status: status, headers: headers, body: body)
+        return HTTPClientResponse(status: status, headers: headers, body: body)
     }
 }

@@ -1,13 +1,14 @@
 import Foundation
 
-/// A minimal WebSocket client (RFC 6455) over ``TestSocket``: handshake, masked text
-/// frames out, unmasked frames in.
-public final class TestWebSocket {
-    let socket: TestSocket
+/// A minimal WebSocket client (RFC 6455) over a ``BlockingSocket``: handshake, masked
+/// text frames out, unmasked frames in. For the load generator's latency watcher and
+/// tests.
+public final class WebSocketConnection: @unchecked Sendable {
+    let socket: BlockingSocket
     public let handshakeStatus: Int
 
-    public init(port: Int, path: String = "/ws") throws {
-        socket = try TestSocket(host: "127.0.0.1", port: port, timeoutSeconds: 5)
+    public init(port: Int, host: String = "127.0.0.1", path: String = "/ws", timeoutSeconds: Int = 5) throws {
+        socket = try BlockingSocket(host: host, port: port, timeoutSeconds: timeoutSeconds)
         let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try socket.write(Array(request.utf8))
@@ -47,7 +48,7 @@ public final class TestWebSocket {
             }
             let payload = try socket.read(exactly: length)
             if opcode == 0x1 { return String(decoding: payload, as: UTF8.self) }
-            if opcode == 0x8 { throw TestClientError("websocket closed") }
+            if opcode == 0x8 { throw HTTPClientError("websocket closed") }
         }
     }
 }

@@ -1,0 +1,47 @@
+/// What a load test measured and verified.
+public struct LoadTestReport: Sendable, Codable {
+    public struct Verification: Sendable, Codable {
+        /// Acknowledged posts the server's timelines do not count.
+        public var lost: Int
+        /// Ordering violations reported for the test's users.
+        public var violations: Int
+        /// Users whose newest posts in the timeline are not the newest acknowledged, in order.
+        public var usersOutOfOrder: Int
+        /// Whether the server had consumed everything before the verification gave up.
+        public var complete: Bool
+    }
+
+    public var requests: Int
+    public var acknowledged: Int
+    public var errors: Int
+    public var errorsByStatus: [String: Int]
+    public var seconds: Double
+    public var requestsPerSecond: Double
+    public var latency: LatencySummary
+    /// Post sent → its message frame received, for posts seen on the WebSocket.
+    public var webSocketLatency: LatencySummary?
+    /// Acknowledged posts never seen on the WebSocket.
+    public var webSocketMissing: Int?
+    public var verification: Verification?
+
+    /// The report as people read it.
+    public var text: String {
+        var lines = [
+            "requests      \(requests) in \(format(seconds)) s: \(format(requestsPerSecond)) req/s",
+            "acknowledged  \(acknowledged), errors \(errors)" + (errorsByStatus.isEmpty ? "" : " \(errorsByStatus.sorted { $0.key < $1.key })"),
+            "latency ms    p50 \(format(latency.p50))  p90 \(format(latency.p90))  p99 \(format(latency.p99))  max \(format(latency.max))",
+        ]
+        if let ws = webSocketLatency {
+            lines.append("websocket ms  p50 \(format(ws.p50))  p90 \(format(ws.p90))  p99 \(format(ws.p99))  max \(format(ws.max))  (\(ws.count) seen, \(webSocketMissing ?? 0) missing)")
+        }
+        if let verification {
+            lines.append("verified      lost \(verification.lost), violations \(verification.violations), users out of order \(verification.usersOutOfOrder)" + (verification.complete ? "" : " (INCOMPLETE: the server had not consumed everything)"))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func format(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(rounded)
+    }
+}
