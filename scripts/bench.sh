@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Benchmarks, with the ceiling measured in the same run (never compare with another day):
+#   1. the ceiling: wrk against a bare libwebsockets responder (scripts/bench/bare_lws_responder.c)
+#   2. POST /api/send-message on the release server with its embedded Kafka, same wrk load
+#   3. the HTTP layer alone: an unknown path answered with a JSON 404
+#   4. streamsocial load-test: 20,000 posts at concurrency 50, verified (zero errors, lost, violations)
+#   5. post → WebSocket latency while posts flow at a target rate (--rate, default 5000/s)
+#   6. timeline rebuild: 1M records, 100k users, in memory: records/s and resident memory
+# Prints the figures; record them in docs/BENCHMARKS.md with the machine and the date.
+#
+#   ./scripts/bench.sh [--duration SECONDS] [--connections N] [--rate POSTS_PER_SECOND]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+duration=10
+connections=50
+rate=5000
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    --rate) rate="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+
+apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" wrk gcc
+export STREAMSOCIAL_CONFIGURATION=release
+echo "==> building (release)"
+swift_build --product streamsocial >/dev/null
+bin="$(swift build -c release --show-bin-path)/streamsocial"
+work="$(mktemp -d)"
+pids=()
+cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# wrk_run FILE LABEL URL [SCRIPT]: prints req/s and latency percentiles, keeps the
+# output in $work/FILE.txt and the req/s in $work/FILE.rps.
+wrk_run() {
+  local name="$1" label="$2" url="$3" script="${4:-}"
+  local args=(-t1 -c"$connections" -d"${duration}s" --latency)
+  [ -n "$script" ] && args+=(-s "$script")
+  wrk "${args[@]}" "$url" > "$work/$name.txt" 2>&1
+  local rps p50 p99 non2xx
+  rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name.txt")
+  p50=$(awk '$1=="50%" {print $2}' "$work/$name.txt")
+  p99=$(awk '$1=="99%" {print $2}' "$work/$name.txt")
+  non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name.txt")
+  printf '%-34s %10s req/s   p50 %-8s p99 %-8s non-2xx %s\n' "$label" "$rps" "$p50" "$p99" "${non2xx:-0}"
+  echo "$rps" > "$work/$name.rps"
+}
+
+wait_ready() {
+  local port="$1"
+  for _ in $(seq 1 300); do
+    if curl -sf "http://127.0.0.1:$port/api/status" 2>/dev/null | grep -q '"state":"ready"'; then return 0; fi
+    sleep 0.1
+  done
+  echo "server on $port did not become ready" >&2
+  return 1
+}
+
+echo "==> machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); wrk -t1 -c$connections -d${duration}s"
+
+echo "==> 1. ceiling: bare libwebsockets responder"
+cc -O2 -o "$work/bare" scripts/bench/bare_lws_responder.c -lwebsockets
+bare_port=$(free_port)
+"$work/bare" "$bare_port" & pids+=($!)
+sleep 0.5
+wrk_run ceiling "bare lws POST (ceiling)" "http://127.0.0.1:$bare_port/" scripts/bench/post.lua
+
+echo "==> 2-3. streamsocial (release, embedded Kafka)"
+port=$(free_port)
+"$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error > "$work/server.log" 2>&1 & pids+=($!)
+wait_ready "$port"
+wrk_run post "POST /api/send-message" "http://127.0.0.1:$port/" scripts/bench/post.lua
+wrk_run notfound "GET unknown path (JSON 404)" "http://127.0.0.1:$port/api/nothing-here"
+ratio=$(python3 -c "print(f'{float(open(\"$work/post.rps\").read()) / float(open(\"$work/ceiling.rps\").read()):.2f}')")
+echo "ratio POST /api/send-message / ceiling: $ratio (target >= 0.6)"
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+echo "==> 4. load test: 20000 posts, concurrency 50, fresh server"
+port=$(free_port)
+"$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error > "$work/server2.log" 2>&1 & pids+=($!)
+wait_ready "$port"
+"$bin" load-test --url "http://127.0.0.1:$port" --users 10 --messages 20000 --concurrency 50 2>/dev/null
+
+echo "==> 5. post -> WebSocket latency at a target of $rate posts/s"
+"$bin" load-test --url "http://127.0.0.1:$port" --users 100 --messages $((rate * 4)) --concurrency 50 --rate "$rate" --watch-websocket --no-verify 2>/dev/null || true
+echo "server CPU split while posts flowed (top threads):"
+top -b -H -n 1 -p "${pids[-1]}" | awk 'NR>7 && $9 > 0.5 {printf "  %-18s %5s%%\n", $12, $9}' | head -8
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+echo "==> 6. timeline rebuild: 1M records, 100k users (in memory)"
+"$bin" benchmark-replay --records 1000000 --users 100000
