@@ -154,28 +154,40 @@ final class WebSocketWatcher: @unchecked Sendable {
             while !stopFlag.load(ordering: .relaxed) {
                 guard let frame = try? socket.receive() else { continue }
                 let now = ContinuousClock.now
-                // Cheap field scan instead of a JSON parse: the watcher must keep up
-                // with thousands of frames a second or the server drops its oldest.
-                guard let key = Self.postKey(in: Array(frame.utf8), userMarker: marker, prefix: prefixBytes) else { continue }
-                seen.withLock { $0[key] = now }
+                let keys = Self.postKeys(in: Array(frame.utf8), userMarker: marker, prefix: prefixBytes)
+                guard !keys.isEmpty else { continue }
+                seen.withLock { seen in
+                    for key in keys { seen[key] = now }
+                }
             }
             done.signal()
         }.start()
     }
 
-    /// `user#seq` of a `messages` frame whose user starts with `prefix`.
-    static func postKey(in bytes: [UInt8], userMarker: [UInt8], prefix: [UInt8]) -> String? {
-        guard let userRange = bytes.firstRange(of: userMarker) else { return nil }
-        let userStart = userRange.upperBound
-        guard bytes[userStart...].starts(with: prefix), let userEnd = bytes[userStart...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-        guard let seqRange = bytes.firstRange(of: Array("\"seq\":".utf8)) else { return nil }
-        var index = seqRange.upperBound
-        var sequence = 0
-        while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-            sequence = sequence * 10 + Int(bytes[index] - 0x30)
-            index += 1
+    /// `user#seq` of each post in a `messages` frame whose user starts with `prefix`.
+    /// A cheap field scan instead of a JSON parse: the watcher must keep up with the
+    /// frames or the server drops its oldest.
+    static func postKeys(in bytes: [UInt8], userMarker: [UInt8], prefix: [UInt8]) -> [String] {
+        let seqMarker = Array("\"seq\":".utf8)
+        var keys: [String] = []
+        var from = bytes.startIndex
+        // Fields are sorted: "seq" comes before "timestamp" and "user_id" in each post.
+        while let seqRange = bytes[from...].firstRange(of: seqMarker) {
+            var index = seqRange.upperBound
+            var sequence = 0
+            while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
+                sequence = sequence * 10 + Int(bytes[index] - 0x30)
+                index += 1
+            }
+            guard let userRange = bytes[index...].firstRange(of: userMarker) else { break }
+            let userStart = userRange.upperBound
+            guard let userEnd = bytes[userStart...].firstIndex(of: UInt8(ascii: "\"")) else { break }
+            if bytes[userStart...].starts(with: prefix) {
+                keys.append(String(decoding: bytes[userStart..<userEnd], as: UTF8.self) + "#\(sequence)")
+            }
+            from = userEnd
         }
-        return String(decoding: bytes[userStart..<userEnd], as: UTF8.self) + "#\(sequence)"
+        return keys
     }
 
     /// Waits until every acknowledged post was seen (or `timeout`), stops, and returns

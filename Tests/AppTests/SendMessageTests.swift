@@ -51,9 +51,11 @@ struct SendMessageTests {
         let pushed = try socket.receive()
         let elapsed = ContinuousClock.now - start
         let object = try #require(try JSONSerialization.jsonObject(with: Data(pushed.utf8)) as? [String: Any])
-        #expect(object["type"] as? String == "message")
+        #expect(object["type"] as? String == "messages")
         #expect(object["channel"] as? String == "messages")
-        let data = try #require(object["data"] as? [String: Any])
+        let batch = try #require(object["data"] as? [[String: Any]])
+        #expect(batch.count == 1)
+        let data = try #require(batch.first)
         #expect(data["user_id"] as? String == "dora")
         #expect(data["content"] as? String == "live!")
         #expect(data["offset"] as? Int == response.json?["offset"] as? Int)

@@ -62,3 +62,23 @@ def test_the_form_posts_and_reports_where_kafka_stored_it(server, browser):
     browser.find_element(By.ID, "content").send_keys("x")
     browser.find_element(By.CSS_SELECTOR, "#post-form button").click()
     wait.until(EC.text_to_be_present_in_element((By.ID, "post-result"), "user_id may contain only"))
+
+
+def test_unkeyed_posts_show_up_as_ordering_violations_and_panels_fill_in(server, browser):
+    browser.get(server.base + "/")
+    wait = WebDriverWait(browser, 15)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "live"))
+    status, body = server.request("POST", "/api/send-messages", [
+        {"user_id": "scatter", "content": f"unkeyed {i}", "key_strategy": "none"} for i in range(120)
+    ])
+    assert status == 200 and body["accepted"] == 120
+    # The ordering panel reports violations with their kind, the partitions panel fills.
+    wait.until(lambda d: d.find_element(By.ID, "violations").find_elements(By.TAG_NAME, "tr"))
+    kinds = {row.find_element(By.TAG_NAME, "td").text for row in browser.find_elements(By.CSS_SELECTOR, "#violations tr")}
+    assert kinds <= {"gap", "out of order", "duplicate"} and kinds
+    assert "violations" in browser.find_element(By.ID, "ordering-status").text
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#partition-rows tr")) == 6)
+    assert browser.find_element(By.ID, "balance").text != "–"
+    wait.until(lambda d: d.find_element(By.ID, "total-lag").text != "–")
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
