@@ -156,6 +156,7 @@ struct TimelineAppTests {
         for (partition, offset) in positions {
             #expect(recent.contains { $0["partition"] as? Int == Int(partition) && $0["offset"] as? Int == Int(offset) })
         }
+        #expect(eventually(timeout: .seconds(10)) { (try? client.get("/api/timeline/mal"))?.json?["post_count"] as? Int == 1 })
         let timeline = try #require(try client.get("/api/timeline/mal").json)
         #expect(timeline["post_count"] as? Int == 1)
         #expect((timeline["posts"] as? [[String: Any]])?.first?["content"] as? String == "fine")
