@@ -20,6 +20,25 @@ struct SendMessageResponse: Encodable, Sendable {
         case userID = "user_id"
         case sequence = "seq"
     }
+
+    /// The same JSON as `Encodable` gives (sorted keys), written by hand: this answers
+    /// every post, on the service thread.
+    var json: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(96 + userID.utf8.count)
+        out.append(contentsOf: #"{"offset":"#.utf8)
+        out.append(contentsOf: String(offset).utf8)
+        out.append(contentsOf: #","partition":"#.utf8)
+        out.append(contentsOf: String(partition).utf8)
+        out.append(contentsOf: #","seq":"#.utf8)
+        out.append(contentsOf: String(sequence).utf8)
+        out.append(contentsOf: #","timestamp":"#.utf8)
+        out.append(contentsOf: String(timestamp).utf8)
+        out.append(contentsOf: #","user_id":"#.utf8)
+        JSONText.appendString(userID, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }
 
 /// The body of `POST /api/send-messages`: one result per item, in order.

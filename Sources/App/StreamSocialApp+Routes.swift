@@ -31,6 +31,7 @@ struct Routes: Sendable {
 
     func router() -> Router {
         var router = Router()
+        router.reserve(prefix: "/api/")
         router.on(.get, "/healthz", handler: health)
         router.on(.get, "/api/status", handler: statusReport)
         router.on(.post, "/api/send-message", handler: sendMessage)
@@ -103,7 +104,7 @@ struct Routes: Sendable {
         }
         produce(post) { result in
             switch result {
-            case .success(let accepted): responder.respond(.json(accepted, status: 201))
+            case .success(let accepted): responder.respond(HTTPResponse(status: 201, body: accepted.json))
             case .failure(let error): responder.respond(error)
             }
         }

@@ -15,12 +15,35 @@ public struct HTTPError: Error, Sendable, Equatable {
         self.headers = headers
     }
 
-    /// The JSON response for this error.
+    /// The JSON response for this error. Written by hand: errors are answered on the
+    /// service thread, often under load, and JSONEncoder costs microseconds each.
     public var response: HTTPResponse {
-        let body = ["error": ["code": code, "message": message]]
-        var response = HTTPResponse.json(body, status: status)
-        response.headers = headers
-        return response
+        var body: [UInt8] = []
+        body.reserveCapacity(48 + code.utf8.count + message.utf8.count)
+        body.append(contentsOf: #"{"error":{"code":"#.utf8)
+        Self.appendJSONString(code, to: &body)
+        body.append(contentsOf: #","message":"#.utf8)
+        Self.appendJSONString(message, to: &body)
+        body.append(contentsOf: "}}".utf8)
+        return HTTPResponse(status: status, headers: headers, body: body)
+    }
+
+    /// Appends `string` as a JSON string literal.
+    static func appendJSONString(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in string.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                out.append(UInt8(ascii: "\\"))
+                out.append(byte)
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default:
+                out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     public static func == (lhs: HTTPError, rhs: HTTPError) -> Bool {

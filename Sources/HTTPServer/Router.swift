@@ -34,8 +34,21 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Path prefixes that belong to the API: unknown paths under them are 404 at once,
+    /// without looking for a static file.
+    public private(set) var apiPrefixes: [String] = []
 
     public init() {}
+
+    /// Marks `prefix` (e.g. `/api/`) as API-only: no static file is served under it.
+    public mutating func reserve(prefix: String) {
+        apiPrefixes.append(prefix)
+    }
+
+    /// Whether `path` lies under a reserved API prefix.
+    public func isReserved(_ path: String) -> Bool {
+        apiPrefixes.contains { path.hasPrefix($0) }
+    }
 
     /// Adds a route whose handler answers through a responder: now, or later from
     /// another thread (a deferred response, bounded by the server's deadline).

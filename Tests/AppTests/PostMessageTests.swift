@@ -44,3 +44,12 @@ struct PostMessageTests {
         #expect((try? parse(#"{"user_id":"u","content":"\#(String(repeating: "é", count: 2001))"}"#).get()) == nil)
     }
 }
+
+@Suite("Hand-written JSON matches the encoder's")
+struct HandWrittenJSONTests {
+    @Test("SendMessageResponse.json equals JSONEncoder's sorted output")
+    func sendMessageResponse() throws {
+        let response = SendMessageResponse(userID: "a\"b\\c", sequence: 7, partition: 3, offset: 41, timestamp: 1_795_414_433_087)
+        #expect(String(decoding: response.json, as: UTF8.self) == JSONCoding.string(response))
+    }
+}

@@ -1,3 +1,4 @@
+import Foundation
 @testable import HTTPServer
 import Testing
 
@@ -66,5 +67,24 @@ struct HTTPErrorTests {
         #expect(response.status == 400)
         #expect(response.contentType == "application/json")
         #expect(String(decoding: response.body, as: UTF8.self) == #"{"error":{"code":"invalid_field","message":"user_id is missing"}}"#)
+    }
+}
+
+@Suite("HTTPError rendering")
+struct HTTPErrorRenderingTests {
+    @Test("escapes quotes, backslashes and control characters like JSON requires")
+    func escaping() throws {
+        let body = HTTPError.badRequest("say \"hi\"\\ \n\u{01}", code: "c").response.body
+        let parsed = try JSONSerialization.jsonObject(with: Data(body)) as? [String: [String: String]]
+        #expect(parsed?["error"]?["message"] == "say \"hi\"\\ \n\u{01}")
+        #expect(parsed?["error"]?["code"] == "c")
+    }
+
+    @Test("paths under a reserved prefix never resolve to files")
+    func reserved() {
+        var router = Router()
+        router.reserve(prefix: "/api/")
+        #expect(router.isReserved("/api/nope"))
+        #expect(!router.isReserved("/app.js"))
     }
 }

@@ -92,7 +92,7 @@ final class ServiceLoop {
         case .methodNotAllowed(let allowed):
             return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response)
         case .notFound:
-            if method == .get || method == .head, let file = statics.resolve(path) {
+            if method == .get || method == .head, !router.isReserved(path), let file = statics.resolve(path) {
                 let served = lws_serve_http_file(wsi, file.path, file.contentType, nil, 0)
                 if served < 0 || (served > 0 && lws_http_transaction_completed(wsi) != 0) { return -1 }
                 return 0
