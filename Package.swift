@@ -42,6 +42,7 @@ let package = Package(
             name: "HTTPServer",
             dependencies: [
                 "CLibWebSockets",
+                "FastJSON",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -49,7 +50,17 @@ let package = Package(
 
         // Domain logic: plain Swift, no C.
         .target(
+            name: "FastJSON",
+            swiftSettings: strict
+        ),
+        .target(
             name: "Timeline",
+            dependencies: ["FastJSON"],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Leaderboard",
+            dependencies: ["FastJSON"],
             swiftSettings: strict
         ),
 
@@ -64,7 +75,9 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Kafka",
+                "FastJSON",
                 "Timeline",
+                "Leaderboard",
                 "HTTPServer",
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -95,7 +108,12 @@ let package = Package(
         ),
         .testTarget(
             name: "TimelineTests",
-            dependencies: ["Timeline"],
+            dependencies: ["Timeline", "FastJSON"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "LeaderboardTests",
+            dependencies: ["Leaderboard", "FastJSON"],
             swiftSettings: strict
         ),
         .testTarget(

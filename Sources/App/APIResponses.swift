@@ -1,3 +1,4 @@
+import FastJSON
 import HTTPServer
 import Timeline
 

@@ -1,3 +1,4 @@
+import FastJSON
 import Timeline
 
 /// The body of `POST /api/send-message`, validated.

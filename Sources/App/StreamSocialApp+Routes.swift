@@ -1,3 +1,4 @@
+import FastJSON
 import Dispatch
 import Foundation
 import HTTPServer

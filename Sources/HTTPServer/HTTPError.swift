@@ -1,3 +1,5 @@
+import FastJSON
+
 /// An error a client sees as `{"error": {"code": "...", "message": "..."}}` with its
 /// HTTP status. Handlers throw or return these; anything else becomes a 500.
 public struct HTTPError: Error, Sendable, Equatable {
@@ -21,29 +23,11 @@ public struct HTTPError: Error, Sendable, Equatable {
         var body: [UInt8] = []
         body.reserveCapacity(48 + code.utf8.count + message.utf8.count)
         body.append(contentsOf: #"{"error":{"code":"#.utf8)
-        Self.appendJSONString(code, to: &body)
+        JSONText.appendString(code, to: &body)
         body.append(contentsOf: #","message":"#.utf8)
-        Self.appendJSONString(message, to: &body)
+        JSONText.appendString(message, to: &body)
         body.append(contentsOf: "}}".utf8)
         return HTTPResponse(status: status, headers: headers, body: body)
-    }
-
-    /// Appends `string` as a JSON string literal.
-    static func appendJSONString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                out.append(UInt8(ascii: "\\"))
-                out.append(byte)
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 
     public static func == (lhs: HTTPError, rhs: HTTPError) -> Bool {

@@ -1,3 +1,5 @@
+import FastJSON
+
 /// A post as stored in `user-timeline`: the record value is
 /// `{"content": String, "seq": Int, "ts": Int (ms), "user_id": String}`.
 public struct PostRecord: Sendable, Equatable {
@@ -53,27 +55,5 @@ public struct PostRecord: Sendable, Equatable {
               case .integer(let sequence) = seq, sequence > 0, case .integer(let timestamp) = ts
         else { return .failure(.wrongType) }
         return .success(PostRecord(userID: userID, content: text, sequence: sequence, timestamp: timestamp))
-    }
-}
-
-/// Writing JSON text by hand, for the few shapes on hot paths.
-public enum JSONText {
-    /// Appends `string` as a JSON string literal (quotes and escapes included).
-    public static func appendString(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
     }
 }

@@ -1,3 +1,4 @@
+import FastJSON
 import Testing
 import Timeline
 

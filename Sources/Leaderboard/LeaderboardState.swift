@@ -1,0 +1,269 @@
+import FastJSON
+
+/// The instructor's board as a function of the workshop's topics: fed every `new_users`,
+/// `actions`, `team_stats` and `watchlist` record (with its Kafka timestamp) and what
+/// each team's consumer group shows, it validates, scores, awards achievements and
+/// ranks. Unlock times come from record timestamps, so replaying the same records gives
+/// the same board.
+///
+/// A plain value: not thread-safe by itself; the app keeps it behind a lock.
+public struct LeaderboardState: Sendable {
+    /// What one `actions` record came to.
+    public enum ActionOutcome: Sendable, Equatable {
+        case valid(team: String)
+        case mistake(Mistake, team: String?)
+    }
+
+    /// An unlock, for the `achievements` channel's celebrations.
+    public struct Unlock: Sendable, Equatable, Codable {
+        public var team: String
+        public var achievement: Achievement
+        public var at: Int64
+    }
+
+    public let workshop: Workshop
+    public private(set) var teams: [String: TeamState]
+    /// Known `new_users` by email: who exists (ghost check) and which teams must flag them.
+    private var users: [String: NewUser] = [:]
+    /// Per team: matching users in the order seen, for the missed count.
+    private var expected: [String: [(email: String, at: Int64)]] = [:]
+    /// Actions naming a team the workshop does not have.
+    public private(set) var unknownTeamActions = 0
+    /// Unlocks not yet taken by ``takeUnlocks()``.
+    private var pendingUnlocks: [Unlock] = []
+    private let championRequirements: Set<Achievement>
+
+    public init(workshop: Workshop) {
+        self.workshop = workshop
+        teams = Dictionary(uniqueKeysWithValues: workshop.teams.map { ($0.name, TeamState()) })
+        championRequirements = Achievement.championRequirements(finalStep: workshop.finalStep)
+    }
+
+    /// Users known for the ghost check.
+    public var knownUsers: Int { users.count }
+
+    // MARK: Records
+
+    /// A `new_users` record. Malformed ones are ignored (the generator's, not a team's).
+    public mutating func userSeen(_ value: [UInt8], at time: Int64) {
+        guard let user = NewUser.decode(value), let email = user.email else { return }
+        guard users[email] == nil else { return }
+        users[email] = user
+        for team in workshop.teams where workshop.matches(user, team: team) {
+            expected[team.name, default: []].append((email, time))
+        }
+    }
+
+    /// Validates an `actions` record, in the order the board documents: parse, missing
+    /// fields, unknown team, duplicate, ghost user, false positive, wrong type or reason.
+    @discardableResult
+    public mutating func action(_ value: [UInt8], at time: Int64) -> ActionOutcome {
+        guard let fields = FlatJSON.parseObject(value) else {
+            return mistake(.parseError, team: leniently(value), at: time)
+        }
+        func text(_ name: String) -> String? {
+            guard case .string(let value) = fields[name], !value.isEmpty else { return nil }
+            return value
+        }
+        let teamName = text("team")
+        guard let customer = text("customer"), let type = text("type"), let reason = text("reason"), let teamName else {
+            return mistake(.missingFields, team: teamName ?? leniently(value), at: time)
+        }
+        guard let team = workshop.team(named: teamName) else {
+            unknownTeamActions += 1
+            return .mistake(.unknownTeam, team: nil)
+        }
+        let firstTime = teams[teamName, default: TeamState()].sent.insert(customer).inserted
+        guard firstTime else { return mistake(.duplicate, team: teamName, at: time) }
+        guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time) }
+        guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }
+        guard type == team.type, reason == team.reason else { return mistake(.wrongTypeOrReason, team: teamName, at: time) }
+
+        var state = teams[teamName, default: TeamState()]
+        state.valid += 1
+        state.streak += 1
+        state.bestStreak = max(state.bestStreak, state.streak)
+        state.flagged.insert(customer)
+        teams[teamName] = state
+        evaluate(teamName, at: time)
+        return .valid(team: teamName)
+    }
+
+    /// A `team_stats` record: `{"team","processed","flagged"}` keyed by the team name.
+    @discardableResult
+    public mutating func teamStats(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
+        guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
+        let check = Self.keyCheck(key, expected: teamName)
+        var state = teams[teamName, default: TeamState()]
+        state.stats.count(check)
+        if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],
+           processed >= 0, flagged >= 0, flagged <= processed {
+            state.lastStats = .init(processed: processed, flagged: flagged)
+        } else {
+            state.stats.invalid += 1
+        }
+        teams[teamName] = state
+        evaluate(teamName, at: time)
+        return check
+    }
+
+    /// A `watchlist` record: `{"team","company","flag_count"}` keyed by the company.
+    @discardableResult
+    public mutating func watchlist(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
+        guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil,
+              case .string(let company) = fields["company"], !company.isEmpty
+        else { return nil }
+        let check = Self.keyCheck(key, expected: company)
+        var state = teams[teamName, default: TeamState()]
+        state.watchlist.count(check)
+        if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
+        teams[teamName] = state
+        evaluate(teamName, at: time)
+        return check
+    }
+
+    /// What a team's consumer group shows: members and state where the broker can
+    /// describe groups, whether it committed offsets (all brokers), and its lag on
+    /// `new_users`.
+    public mutating func groupObserved(team teamName: String, members: Int?, state groupState: String?, committed: Bool, lag: Int64?, at time: Int64) {
+        guard var state = teams[teamName] else { return }
+        state.members = members
+        state.groupState = groupState
+        if committed || groupState == "Stable" { state.connected = true }
+        state.lag = lag
+        if let lag, lag >= Int64(workshop.thresholds.lagHigh) { state.lagWasHigh = true }
+        teams[teamName] = state
+        evaluate(teamName, at: time)
+    }
+
+    // MARK: Reading
+
+    /// Matching users not flagged by `team` within the threshold, as of `now`.
+    public func missed(team: String, now: Int64) -> Int {
+        guard let list = expected[team], let state = teams[team] else { return 0 }
+        let cutoff = now - Int64(workshop.thresholds.missedAfterSeconds) * 1000
+        return list.reduce(0) { $0 + ($1.at <= cutoff && !state.flagged.contains($1.email) ? 1 : 0) }
+    }
+
+    public func points(_ team: String) -> Int {
+        guard let unlocked = teams[team]?.unlocked else { return 0 }
+        return unlocked.keys.reduce(0) { $0 + (workshop.achievements[$1]?.points ?? 0) }
+    }
+
+    /// Teams in rank order: points, then steps, then the earliest last unlock, then team
+    /// number (team-2 before team-10).
+    public func ranking() -> [String] {
+        workshop.teams.map(\.name).sorted { a, b in
+            let (pa, pb) = (points(a), points(b))
+            if pa != pb { return pa > pb }
+            let (sa, sb) = (steps(a), steps(b))
+            if sa != sb { return sa > sb }
+            let (la, lb) = (lastUnlock(a) ?? .max, lastUnlock(b) ?? .max)
+            if la != lb { return la < lb }
+            return Self.teamOrder(a, b)
+        }
+    }
+
+    /// Unlocks since the last call, oldest first.
+    public mutating func takeUnlocks() -> [Unlock] {
+        defer { pendingUnlocks = [] }
+        return pendingUnlocks
+    }
+
+    // MARK: Rules
+
+    private mutating func mistake(_ kind: Mistake, team: String?, at time: Int64) -> ActionOutcome {
+        if let team, var state = teams[team] {
+            state.mistakes[kind, default: 0] += 1
+            state.streak = 0
+            teams[team] = state
+            if let achievement = kind.achievement { unlock(achievement, team: team, at: time) }
+            evaluate(team, at: time)
+        }
+        return .mistake(kind, team: team)
+    }
+
+    /// Unlocks whatever `team` now qualifies for.
+    private mutating func evaluate(_ team: String, at time: Int64) {
+        guard let state = teams[team] else { return }
+        let t = workshop.thresholds
+        let earned: [(Achievement, Bool)] = [
+            (.connected, state.connected),
+            (.firstLoad, state.valid >= 1),
+            (.scaled, (state.members ?? 0) >= t.scaledMembers),
+            (.stats, state.stats.correctKey >= 1),
+            (.watchlist, state.watchlist.correctKey >= 1),
+            (.firstSteps, state.valid >= t.firstSteps),
+            (.fifty, state.valid >= t.fifty),
+            (.century, state.valid >= t.century),
+            (.streak, state.streak >= t.streak),
+            (.cleanStreak, state.streak >= t.cleanStreak),
+            (.partitionExplorer, (state.members ?? 0) >= t.explorerMembers),
+            (.lagBuster, state.lagWasHigh && (state.lag ?? .max) <= Int64(t.lagLow)),
+            (.keyMaster, state.stats.correctKey >= t.keyMaster),
+        ]
+        for (achievement, holds) in earned where holds { unlock(achievement, team: team, at: time) }
+        if state.connected, !anyTeamHolds(.firstBlood) { unlock(.firstBlood, team: team, at: time) }
+        if state.stats.correctKey >= 1, !anyTeamHolds(.statsFirst) { unlock(.statsFirst, team: team, at: time) }
+        if !anyTeamHolds(.champion), let unlocked = teams[team]?.unlocked, championRequirements.isSubset(of: Set(unlocked.keys)) {
+            unlock(.champion, team: team, at: time)
+        }
+    }
+
+    private mutating func unlock(_ achievement: Achievement, team: String, at time: Int64) {
+        guard teams[team]?.unlocked[achievement] == nil else { return }
+        teams[team]?.unlocked[achievement] = time
+        pendingUnlocks.append(Unlock(team: team, achievement: achievement, at: time))
+    }
+
+    private func anyTeamHolds(_ achievement: Achievement) -> Bool {
+        teams.values.contains { $0.unlocked[achievement] != nil }
+    }
+
+    private func steps(_ team: String) -> Int {
+        teams[team]?.unlocked.keys.filter { $0.kind == .step }.count ?? 0
+    }
+
+    private func lastUnlock(_ team: String) -> Int64? {
+        teams[team]?.unlocked.filter { $0.key.kind != .mistake }.values.max()
+    }
+
+    /// The team a malformed record most likely came from: the longest team name in it.
+    private func leniently(_ value: [UInt8]) -> String? {
+        let text = String(decoding: value, as: UTF8.self)
+        return workshop.teams.map(\.name).filter { name in
+            // "team-1" must not match inside "team-10".
+            var searchRange = text.startIndex..<text.endIndex
+            while let found = text.range(of: name, range: searchRange) {
+                let next = found.upperBound < text.endIndex ? text[found.upperBound] : " "
+                if !next.isNumber { return true }
+                searchRange = found.upperBound..<text.endIndex
+            }
+            return false
+        }.max { $0.count < $1.count }
+    }
+
+    static func keyCheck(_ key: String?, expected: String) -> KeyCheck {
+        guard let key, !key.isEmpty else { return .missing }
+        return key == expected ? .correct : .wrong
+    }
+
+    /// team-2 before team-10: by the number after the last "-", then by name.
+    static func teamOrder(_ a: String, _ b: String) -> Bool {
+        let na = a.split(separator: "-").last.flatMap { Int($0) }
+        let nb = b.split(separator: "-").last.flatMap { Int($0) }
+        if let na, let nb, na != nb { return na < nb }
+        return a < b
+    }
+}
+
+extension TeamState.KeyedRecords {
+    mutating func count(_ check: KeyCheck) {
+        records += 1
+        switch check {
+        case .correct: correctKey += 1
+        case .missing: missingKey += 1
+        case .wrong: wrongKey += 1
+        }
+    }
+}

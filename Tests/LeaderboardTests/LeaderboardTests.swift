@@ -1,0 +1,268 @@
+import FastJSON
+import Foundation
+import Leaderboard
+import Testing
+
+/// A user that matches no default team's rule; each test changes what it needs.
+func user(_ changes: [String: Any] = [:]) -> [String: Any] {
+    var fields: [String: Any] = [
+        "email": "jane@gmail.com", "credit_card_number": "4111111111111111", "company_name": "Acme",
+        "company_slogan": "We sell", "industry": "Retail", "user_name": "jroe", "avatar": "https://cdn.acme.com/a.png",
+        "name": "Jane Roe", "profession": "teacher", "field": "Arts", "premium": false, "credit": 0,
+        "time_zone": "America/New_York", "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", "pack": "premium",
+    ]
+    fields.merge(changes) { $1 }
+    return fields
+}
+
+func json(_ object: Any) -> [UInt8] {
+    (try? Array(JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]))) ?? []
+}
+
+func decoded(_ fields: [String: Any]) throws -> NewUser {
+    try #require(NewUser.decode(json(fields)))
+}
+
+@Suite("The fifteen default rules")
+struct RuleTests {
+    /// (team, the fields that make the plain user match it, as JSON).
+    static let matching: [(String, String)] = [
+        ("team-1", #"{"email": "jane@HOTMAIL.com"}"#),
+        ("team-2", #"{"credit_card_number": "378282246310005"}"#),
+        ("team-3", #"{"industry": "Investment Banking"}"#),
+        ("team-4", #"{"industry": "Computer Software"}"#),
+        ("team-5", #"{"industry": "Hospital & Health Care"}"#),
+        ("team-6", #"{"profession": "Engineer"}"#),
+        ("team-7", #"{"premium": true, "credit": 11}"#),
+        ("team-8", #"{"credit": -16}"#),
+        ("team-9", #"{"time_zone": "Asia/Tokyo"}"#),
+        ("team-10", #"{"user_agent": "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0)"}"#),
+        ("team-11", #"{"time_zone": "Europe/Paris"}"#),
+        ("team-12", #"{"field": "IT"}"#),
+        ("team-13", #"{"avatar": "http://cdn.acme.com/a.png"}"#),
+        ("team-14", #"{"name": "John Doe"}"#),
+        ("team-15", #"{"pack": "free"}"#),
+    ]
+
+    @Test("each crafted user matches exactly its team", arguments: matching)
+    func matchesOnlyItsTeam(team: String, changesJSON: String) throws {
+        let workshop = Workshop.default
+        let changes = try #require(try JSONSerialization.jsonObject(with: Data(changesJSON.utf8)) as? [String: Any])
+        let crafted = try decoded(user(changes))
+        let matched = workshop.teams.filter { workshop.matches(crafted, team: $0) }.map(\.name)
+        #expect(matched == [team])
+    }
+
+    @Test("the plain user matches no team; edges stay outside")
+    func edges() throws {
+        let workshop = Workshop.default
+        func teams(_ changes: [String: Any]) throws -> [String] {
+            let crafted = try decoded(user(changes))
+            return workshop.teams.filter { workshop.matches(crafted, team: $0) }.map(\.name)
+        }
+        #expect(try teams([:]) == [])
+        #expect(try teams(["premium": true, "credit": 10]) == [])  // credit must be above 10
+        #expect(try teams(["premium": false, "credit": 50]) == [])
+        #expect(try teams(["credit": -15]) == [])  // below -15 only
+        #expect(try teams(["avatar": "https://example.org/x.png"]) == ["team-13"])
+        #expect(try teams(["field": "technology"]) == ["team-12"])
+        #expect(try teams(["name": "john doe"]) == [])  // name is compared as written
+        #expect(try teams(["time_zone": "asia/tokyo"]) == [])  // time zones too
+    }
+
+    @Test("the default workshop round-trips through its JSON file form")
+    func workshopFile() throws {
+        let data = try JSONEncoder().encode(Workshop.default)
+        let path = NSTemporaryDirectory() + "workshop-\(UUID().uuidString).json"
+        try data.write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(try Workshop.load(contentsOf: path) == Workshop.default)
+        #expect(throws: WorkshopError.self) { try Workshop.load(contentsOf: "/nonexistent/workshop.json") }
+        let broken = NSTemporaryDirectory() + "workshop-\(UUID().uuidString).json"
+        try Data(#"{"teams":[{"name":"t","rule":{"field":"x"},"type":"a","reason":"b","description":"d"}]}"#.utf8).write(to: URL(fileURLWithPath: broken))
+        defer { try? FileManager.default.removeItem(atPath: broken) }
+        #expect(throws: WorkshopError.self) { try Workshop.load(contentsOf: broken) }
+    }
+}
+
+@Suite("Validating actions, scoring and achievements")
+struct BoardTests {
+    /// A board that knows `count` users matching team-15 (pack free), emails u0@x … .
+    func board(freeUsers count: Int = 5, workshop: Workshop = .default) -> LeaderboardState {
+        var state = LeaderboardState(workshop: workshop)
+        for index in 0..<count {
+            state.userSeen(json(user(["email": "u\(index)@x.org", "pack": "free"])), at: 1000)
+        }
+        state.userSeen(json(user(["email": "plain@x.org"])), at: 1000)
+        return state
+    }
+
+    func action(_ team: String, _ customer: String, type: String = "CONTACT_CUSTOMER", reason: String = "UPGRADE_FREE") -> [UInt8] {
+        json(["customer": customer, "type": type, "reason": reason, "team": team])
+    }
+
+    @Test("each check in order, each counted for the team, streak reset by mistakes")
+    func validationOrder() {
+        var state = board()
+        #expect(state.action(action("team-15", "u0@x.org"), at: 2000) == .valid(team: "team-15"))
+        #expect(state.action(Array("not json from team-15".utf8), at: 2001) == .mistake(.parseError, team: "team-15"))
+        #expect(state.action(Array(#"{"team":"team-15","customer":"u1@x.org","type":"CONTACT_CUSTOMER"}"#.utf8), at: 2002) == .mistake(.missingFields, team: "team-15"))
+        #expect(state.action(action("team-15", ""), at: 2003) == .mistake(.missingFields, team: "team-15"))
+        #expect(state.action(action("team-99", "u1@x.org"), at: 2004) == .mistake(.unknownTeam, team: nil))
+        #expect(state.action(action("team-15", "u0@x.org"), at: 2005) == .mistake(.duplicate, team: "team-15"))
+        #expect(state.action(action("team-15", "nobody@x.org"), at: 2006) == .mistake(.ghostUser, team: "team-15"))
+        #expect(state.action(action("team-15", "plain@x.org"), at: 2007) == .mistake(.falsePositive, team: "team-15"))
+        #expect(state.action(action("team-15", "u1@x.org", reason: "WRONG"), at: 2008) == .mistake(.wrongTypeOrReason, team: "team-15"))
+        // Duplicate comes before ghost: the same unknown customer twice is a duplicate.
+        #expect(state.action(action("team-15", "nobody@x.org"), at: 2009) == .mistake(.duplicate, team: "team-15"))
+        let team = state.teams["team-15"]
+        #expect(team?.valid == 1)
+        #expect(team?.streak == 0)
+        #expect(team?.mistakes == [.parseError: 1, .missingFields: 2, .duplicate: 2, .ghostUser: 1, .falsePositive: 1, .wrongTypeOrReason: 1])
+        #expect(state.unknownTeamActions == 1)
+        let unlocked = Set(team?.unlocked.keys ?? [:].keys)
+        #expect(unlocked.isSuperset(of: [.firstLoad, .parseError, .missingFields, .duplicate, .ghostUser, .falsePositive]))
+        #expect(state.points("team-15") == 20)  // First Load; mistakes are worth nothing
+    }
+
+    @Test("a malformed record is charged to the team named in it, team-1 not inside team-10")
+    func lenientTeam() {
+        var state = board()
+        #expect(state.action(Array("{oops team-10".utf8), at: 1) == .mistake(.parseError, team: "team-10"))
+        #expect(state.action(Array("{oops team-1,".utf8), at: 1) == .mistake(.parseError, team: "team-1"))
+        #expect(state.action(Array("{oops".utf8), at: 1) == .mistake(.parseError, team: nil))
+    }
+
+    @Test("progress thresholds unlock at 10, 50 and 100 valid actions and 10 and 50 in a row")
+    func progress() {
+        var state = board(freeUsers: 100)
+        var unlockedAt: [Achievement: Int] = [:]
+        for index in 0..<100 {
+            state.action(action("team-15", "u\(index)@x.org"), at: Int64(10_000 + index))
+            for unlock in state.takeUnlocks() where unlockedAt[unlock.achievement] == nil {
+                unlockedAt[unlock.achievement] = index + 1
+            }
+        }
+        #expect(unlockedAt[.firstLoad] == 1)
+        #expect(unlockedAt[.firstSteps] == 10)
+        #expect(unlockedAt[.streak] == 10)
+        #expect(unlockedAt[.fifty] == 50)
+        #expect(unlockedAt[.cleanStreak] == 50)
+        #expect(unlockedAt[.century] == 100)
+        #expect(state.teams["team-15"]?.unlocked[.century] == 10_099)  // the record's time
+    }
+
+    @Test("missed users count after two minutes, for precision and recall")
+    func missed() {
+        var state = board(freeUsers: 3)
+        state.action(action("team-15", "u0@x.org"), at: 5000)
+        #expect(state.missed(team: "team-15", now: 1000 + 119_000) == 0)
+        #expect(state.missed(team: "team-15", now: 1000 + 120_000) == 2)
+    }
+
+    @Test("team_stats and watchlist keys: missing, wrong, right")
+    func keys() {
+        var state = board()
+        let stats = json(["team": "team-15", "processed": 10, "flagged": 2])
+        #expect(state.teamStats(key: nil, value: stats, at: 1) == .missing)
+        #expect(state.teamStats(key: "team-1", value: stats, at: 2) == .wrong)
+        #expect(state.teams["team-15"]?.unlocked[.stats] == nil)
+        #expect(state.teamStats(key: "team-15", value: stats, at: 3) == .correct)
+        #expect(state.teams["team-15"]?.unlocked[.stats] == 3)
+        #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 3)
+        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 5]), at: 4) == .correct)
+        let records = state.teams["team-15"]?.stats
+        #expect(records == .init(records: 4, correctKey: 2, missingKey: 1, wrongKey: 1, invalid: 1))
+        #expect(state.teams["team-15"]?.lastStats == .init(processed: 10, flagged: 2))
+
+        let entry = json(["team": "team-15", "company": "Acme", "flag_count": 3])
+        #expect(state.watchlist(key: "team-15", value: entry, at: 5) == .wrong)
+        #expect(state.watchlist(key: "Acme", value: entry, at: 6) == .correct)
+        #expect(state.teams["team-15"]?.unlocked[.watchlist] == 6)
+        // Stats First is one team's only.
+        state.teamStats(key: "team-3", value: json(["team": "team-3", "processed": 1, "flagged": 0]), at: 7)
+        #expect(state.teams["team-3"]?.unlocked[.stats] == 7)
+        #expect(state.teams["team-3"]?.unlocked[.statsFirst] == nil)
+    }
+
+    @Test("groups: connected (first blood once), scaled, explorer, lag buster")
+    func groups() {
+        var state = board()
+        state.groupObserved(team: "team-2", members: nil, state: nil, committed: true, lag: 150, at: 10)
+        state.groupObserved(team: "team-5", members: 3, state: "Stable", committed: false, lag: 150, at: 11)
+        #expect(state.teams["team-2"]?.unlocked[.firstBlood] == 10)
+        #expect(state.teams["team-5"]?.unlocked[.firstBlood] == nil)
+        #expect(state.teams["team-5"]?.unlocked[.connected] == 11)
+        #expect(state.teams["team-5"]?.unlocked[.scaled] == 11)
+        #expect(state.teams["team-5"]?.unlocked[.partitionExplorer] == 11)
+        #expect(state.teams["team-2"]?.unlocked[.lagBuster] == nil)
+        state.groupObserved(team: "team-2", members: nil, state: nil, committed: true, lag: 5, at: 20)
+        #expect(state.teams["team-2"]?.unlocked[.lagBuster] == 20)
+        // Low lag without ever being high is no Lag Buster.
+        state.groupObserved(team: "team-7", members: 1, state: "Stable", committed: true, lag: 0, at: 21)
+        #expect(state.teams["team-7"]?.unlocked[.lagBuster] == nil)
+    }
+
+    @Test("ranking: points, then steps, then earliest last unlock, then team number")
+    func ranking() {
+        var state = board(freeUsers: 0)
+        // team-10 and team-2: same points and steps, team-10 earlier → team-10 first.
+        state.groupObserved(team: "team-10", members: 1, state: "Stable", committed: true, lag: nil, at: 100)
+        state.groupObserved(team: "team-2", members: 1, state: "Stable", committed: true, lag: nil, at: 200)
+        // team-3 and team-4 connect at the same moment: by number.
+        state.groupObserved(team: "team-4", members: 1, state: "Stable", committed: true, lag: nil, at: 300)
+        state.groupObserved(team: "team-3", members: 1, state: "Stable", committed: true, lag: nil, at: 300)
+        let order = state.ranking()
+        // team-10 also holds First Blood (more points).
+        #expect(Array(order.prefix(4)) == ["team-10", "team-2", "team-3", "team-4"])
+        // Teams with nothing: by number, team-5 before team-11.
+        let rest = order.dropFirst(4)
+        #expect(Array(rest.prefix(2)) == ["team-1", "team-5"])
+        #expect((rest.firstIndex(of: "team-9") ?? .max) < (rest.firstIndex(of: "team-11") ?? -1))
+    }
+
+    @Test("exactly one Champion: the first team holding every required achievement")
+    func champion() {
+        var workshop = Workshop.default
+        workshop.thresholds = .init()
+        workshop.thresholds.firstSteps = 1
+        workshop.thresholds.fifty = 2
+        workshop.thresholds.century = 3
+        workshop.thresholds.streak = 2
+        workshop.thresholds.cleanStreak = 3
+        workshop.thresholds.keyMaster = 2
+        var state = board(freeUsers: 6, workshop: workshop)
+        // team-15 and team-14 do everything; team-15 finishes first.
+        func complete(_ team: String, customers: [String], reason: String, type: String, at base: Int64) {
+            state.groupObserved(team: team, members: 3, state: "Stable", committed: true, lag: 200, at: base)
+            state.groupObserved(team: team, members: 3, state: "Stable", committed: true, lag: 0, at: base + 1)
+            for (offset, customer) in customers.enumerated() {
+                state.action(json(["customer": customer, "type": type, "reason": reason, "team": team]), at: base + 2 + Int64(offset))
+            }
+            let stats = json(["team": team, "processed": 10, "flagged": 3])
+            state.teamStats(key: team, value: stats, at: base + 10)
+            state.teamStats(key: team, value: stats, at: base + 11)
+        }
+        complete("team-15", customers: ["u0@x.org", "u1@x.org", "u2@x.org"], reason: "UPGRADE_FREE", type: "CONTACT_CUSTOMER", at: 1000)
+        #expect(state.teams["team-15"]?.unlocked[.champion] == 1011)
+        for index in 0..<3 { state.userSeen(json(user(["email": "john\(index)@x.org", "name": "John Doe"])), at: 1500) }
+        complete("team-14", customers: ["john0@x.org", "john1@x.org", "john2@x.org"], reason: "SUSPICIOUS_NAME", type: "BAN_CUSTOMER", at: 2000)
+        #expect(state.teams["team-14"]?.unlocked[.keyMaster] != nil)
+        #expect(state.teams["team-14"]?.unlocked[.champion] == nil)
+        #expect(state.teams.values.filter { $0.unlocked[.champion] != nil }.count == 1)
+        #expect(state.ranking().first == "team-15")
+    }
+
+    @Test("the same records in the same order give the same board")
+    func reproducible() {
+        func build() -> LeaderboardState {
+            var state = board(freeUsers: 20)
+            for index in 0..<20 { state.action(action(index % 3 == 0 ? "team-1" : "team-15", "u\(index)@x.org"), at: Int64(3000 + index)) }
+            state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 20, "flagged": 13]), at: 4000)
+            return state
+        }
+        let (a, b) = (build(), build())
+        #expect(a.teams == b.teams)
+        #expect(a.ranking() == b.ranking())
+    }
+}
