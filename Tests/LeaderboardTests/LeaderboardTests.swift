@@ -266,3 +266,22 @@ struct BoardTests {
         #expect(a.ranking() == b.ranking())
     }
 }
+
+@Suite("The fake user generator")
+struct GeneratorTests {
+    @Test("every default rule matches between 5 % and 33 % of generated users; the seed decides")
+    func matchRates() throws {
+        var generator = UserGenerator(seed: 42)
+        let users = try (0..<3000).map { _ in try #require(NewUser.decode(generator.next())) }
+        let workshop = Workshop.default
+        for team in workshop.teams {
+            let share = Double(users.filter { workshop.matches($0, team: team) }.count) / Double(users.count)
+            #expect(share >= 0.05 && share <= 0.33, "\(team.name): \(share)")
+        }
+        var again = UserGenerator(seed: 42)
+        #expect(try #require(NewUser.decode(again.next())) == users[0])
+        var other = UserGenerator(seed: 43)
+        #expect(try #require(NewUser.decode(other.next())) != users[0])
+        #expect(Set(users.compactMap(\.email)).count == users.count)
+    }
+}
