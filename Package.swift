@@ -88,6 +88,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "Kafka",
+                "Leaderboard",
                 "LoadTest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -123,7 +124,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "Kafka", "HTTPServer", "Timeline", "HTTPTestSupport"],
+            dependencies: ["App", "Kafka", "HTTPServer", "Timeline", "Leaderboard", "HTTPTestSupport"],
             swiftSettings: strict
         ),
     ],

@@ -1,5 +1,6 @@
 import FastJSON
 import HTTPServer
+import Leaderboard
 import Timeline
 
 /// The body of a healthy `GET /healthz`.
@@ -162,4 +163,35 @@ struct UsersResponse: Encodable, Sendable {
 struct MetricsResponse: Encodable, Sendable {
     var throughput: ThroughputReport
     var lag: LagReport
+}
+
+/// The body of `GET /api/teams/{team}`.
+struct TeamDetail: Encodable, Sendable {
+    var row: LeaderboardReport.Row
+    /// The rule in words, and the type and reason its actions must carry.
+    var rule: String
+    var type: String
+    var reason: String
+    var mistakes: [String: Int]
+    var teamStats: TeamState.KeyedRecords
+    var lastTeamStats: TeamState.TeamStats?
+    var watchlist: TeamState.KeyedRecords
+
+    enum CodingKeys: String, CodingKey {
+        case row = "standing"
+        case rule, type, reason, mistakes, watchlist
+        case teamStats = "team_stats"
+        case lastTeamStats = "last_team_stats"
+    }
+
+    init(row: LeaderboardReport.Row, rule: String, type: String, reason: String, state: TeamState) {
+        self.row = row
+        self.rule = rule
+        self.type = type
+        self.reason = reason
+        mistakes = Dictionary(uniqueKeysWithValues: state.mistakes.map { ($0.key.rawValue, $0.value) })
+        teamStats = state.stats
+        lastTeamStats = state.lastStats
+        watchlist = state.watchlist
+    }
 }

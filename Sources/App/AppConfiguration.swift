@@ -1,4 +1,5 @@
 public import Kafka
+public import Leaderboard
 
 /// Everything `streamsocial serve` can be told, with the defaults a newcomer needs.
 public struct AppConfiguration: Sendable {
@@ -20,6 +21,14 @@ public struct AppConfiguration: Sendable {
     public var sendTimeout: Duration = .seconds(5)
     /// Messages the live feed keeps for new WebSocket clients. Default: 50.
     public var recentMessages: Int = 50
+    /// The workshop the leaderboard judges. Default: the tutorial's fifteen teams.
+    public var workshop: Workshop = .default
+    /// Fake users produced to new_users per second (0: paused). Default: 10.
+    public var generatorRate: Double = 10
+    /// Seed of the fake users. Default: 1.
+    public var generatorSeed: UInt64 = 1
+    /// Bearer token for `/api/admin/...`; nil disables those routes.
+    public var adminToken: String?
     /// Newest posts kept per user's timeline. Default: 100.
     public var timelineCapacity: Int = 100
 

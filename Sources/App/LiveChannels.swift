@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Logging
 import Synchronization
+import Leaderboard
 import Timeline
 
 /// The dashboard's WebSocket channels. Posts are pushed on `messages` as they are read,
@@ -12,20 +13,43 @@ import Timeline
 /// newer ones.
 final class LiveChannels: Sendable {
     enum Name: String, CaseIterable, Sendable {
-        case messages, partitions, ordering, throughput, lag
+        case messages, partitions, ordering, throughput, lag, leaderboard, achievements
     }
 
     private let hub: WebSocketHub
     private let service: TimelineService
     private let lag: LagMonitor
+    private let leaderboard: LeaderboardService
+    private let recentUnlocks = Mutex<[LeaderboardState.Unlock]>([])
     private let dirty = Mutex<Set<Name>>([])
     private let pendingMessages = Mutex<[RecentPosts.Message]>([])
     private let publishers = Mutex<[PeriodicThread]>([])
 
-    init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor) {
+    init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService) {
         self.hub = hub
         self.service = service
         self.lag = lag
+        self.leaderboard = leaderboard
+    }
+
+    /// Pushes the board when it changed, and each new unlock as an `achievement` event.
+    func publishLeaderboard() {
+        let unlocks = leaderboard.unlocks.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
+        }
+        if !unlocks.isEmpty {
+            recentUnlocks.withLock { recent in
+                recent.append(contentsOf: unlocks)
+                if recent.count > 50 { recent.removeFirst(recent.count - 50) }
+            }
+            for unlock in unlocks {
+                hub.broadcast(JSONCoding.string(WebSocketMessage(type: "achievement", channel: Name.achievements.rawValue, data: AchievementEvent(unlock, workshop: leaderboard.workshop))), channel: Name.achievements.rawValue)
+            }
+        }
+        if leaderboard.changed.exchange(false, ordering: .relaxed) {
+            hub.broadcast(snapshot(.leaderboard), channel: Name.leaderboard.rawValue, coalesceKey: Name.leaderboard.rawValue)
+        }
     }
 
     /// Starts pushing new posts every `messageInterval` and changed panels every
@@ -44,7 +68,7 @@ final class LiveChannels: Sendable {
                 defer { dirty.removeAll() }
                 return dirty
             }
-            for channel in Name.allCases where channel != .messages && changed.contains(channel) {
+            for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
                 hub.broadcast(snapshot(channel), channel: channel.rawValue, coalesceKey: channel.rawValue)
             }
         }
@@ -87,6 +111,11 @@ final class LiveChannels: Sendable {
             return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.throughputReport(now: now)))
         case .lag:
             return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: lag.report))
+        case .leaderboard:
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: leaderboard.report()))
+        case .achievements:
+            let recent = recentUnlocks.withLock { $0 }.map { AchievementEvent($0, workshop: leaderboard.workshop) }
+            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: recent))
         }
     }
 
@@ -107,5 +136,25 @@ final class LiveChannels: Sendable {
                 for channel in channels { hub.send(snapshot(channel), to: client, coalesceKey: channel.rawValue) }
             }
         )
+    }
+}
+
+/// An unlock as the `achievements` channel announces it.
+struct AchievementEvent: Encodable, Sendable {
+    var team: String
+    var achievement: Achievement
+    var emoji: String
+    var title: String
+    var points: Int
+    var at: Int64
+
+    init(_ unlock: LeaderboardState.Unlock, workshop: Workshop) {
+        let info = workshop.achievements[unlock.achievement]
+        team = unlock.team
+        achievement = unlock.achievement
+        emoji = info?.emoji ?? ""
+        title = info?.title ?? unlock.achievement.rawValue
+        points = info?.points ?? 0
+        at = unlock.at
     }
 }

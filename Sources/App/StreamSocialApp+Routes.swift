@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Kafka
+import Leaderboard
 import Logging
 import Synchronization
 import Timeline
@@ -22,6 +23,9 @@ struct Routes: Sendable {
     let adminQueue: DispatchQueue
     let timelines: TimelineService
     let lag: LagMonitor
+    let leaderboard: LeaderboardService
+    /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
+    let adminToken: String?
     let hub: WebSocketHub
     let status: StatusContext
     let logger: Logger
@@ -44,6 +48,10 @@ struct Routes: Sendable {
         }
         router.on(.get, "/api/ordering") { _, responder in reportQueue.async { responder.respond(.json(timelines.orderingReport())) } }
         router.on(.get, "/api/metrics", respond: metrics)
+        router.on(.get, "/api/leaderboard") { _, responder in reportQueue.async { responder.respond(.json(leaderboard.report())) } }
+        router.on(.get, "/api/teams/{team}", respond: team)
+        router.on(.get, "/api/admin/generator", respond: admin(generatorSettings))
+        router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
         return router
     }
 
@@ -196,6 +204,67 @@ struct Routes: Sendable {
                 }
             }
         }
+    }
+
+    // MARK: Leaderboard
+
+    func team(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        let name = request.pathParameters["team"] ?? ""
+        guard let row = leaderboard.report().teams.first(where: { $0.team == name }),
+              let definition = leaderboard.workshop.team(named: name),
+              let state = leaderboard.state.withLock({ $0.teams[name] })
+        else {
+            throw HTTPError(status: 404, code: "unknown_team", message: "no team \(name) in this workshop")
+        }
+        return .json(TeamDetail(row: row, rule: definition.description, type: definition.type, reason: definition.reason, state: state))
+    }
+
+    /// Wraps an instructor route: 401 without the right bearer token, 403 when no token
+    /// is configured (the routes are off).
+    func admin(_ handler: @escaping @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse) -> @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        { [adminToken] request throws(HTTPError) in
+            guard let adminToken else {
+                throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
+            }
+            guard let header = request.headers["authorization"], header == "Bearer \(adminToken)" else {
+                throw HTTPError(status: 401, code: "unauthorized", message: "instructor routes need Authorization: Bearer <token>", headers: [("www-authenticate", "Bearer")])
+            }
+            return try handler(request)
+        }
+    }
+
+    func generatorSettings(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        .json(leaderboard.generator.settings.withLock { $0 })
+    }
+
+    /// `{"rate": 20}` and/or `{"paused": true}`.
+    func changeGenerator(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        guard let fields = FlatJSON.parseObject(request.body) else {
+            throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json")
+        }
+        var rate: Double?
+        switch fields["rate"] {
+        case .integer(let value): rate = Double(value)
+        case .number(let value): rate = value
+        case nil: break
+        default: throw HTTPError.badRequest("rate must be a number", code: "invalid_field")
+        }
+        if let rate, !(0...10_000).contains(rate) {
+            throw HTTPError.badRequest("rate must be 0 to 10000 users per second", code: "invalid_field")
+        }
+        var paused: Bool?
+        switch fields["paused"] {
+        case .bool(let value): paused = value
+        case nil: break
+        default: throw HTTPError.badRequest("paused must be true or false", code: "invalid_field")
+        }
+        let settings = leaderboard.generator.settings.withLock { settings in
+            if let rate { settings.rate = rate }
+            if let paused { settings.paused = paused }
+            return settings
+        }
+        logger.info("generator changed", metadata: ["rate": .stringConvertible(settings.rate), "paused": .stringConvertible(settings.paused)])
+        return .json(settings)
     }
 
     // MARK: Reading

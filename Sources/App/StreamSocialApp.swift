@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Kafka
+import Leaderboard
+import Synchronization
 public import Logging
 
 /// The running server: Kafka clients, the HTTP/WebSocket server, and the consumers that
@@ -25,6 +27,10 @@ public final class StreamSocialApp: Sendable {
     let producer: KafkaProducer
     let admin: KafkaAdmin
     let timelineConsumer: KafkaConsumer
+    let leaderboardConsumer: KafkaConsumer
+    let leaderboard: LeaderboardService
+    let generator: PeriodicThread
+    let boardPublisher: PeriodicThread
     let server: HTTPServer
     let timelines: TimelineService
     let lag: LagMonitor
@@ -46,9 +52,11 @@ public final class StreamSocialApp: Sendable {
         var producer: KafkaProducer?
         var admin: KafkaAdmin?
         var consumer: KafkaConsumer?
+        var boardConsumer: KafkaConsumer?
         var appError: AppError?
         func cleanUp() {
             consumer?.close()
+            boardConsumer?.close()
             producer?.close(flushTimeout: .zero)
             admin?.close()
             embedded?.stop()
@@ -58,7 +66,9 @@ public final class StreamSocialApp: Sendable {
             if let servers = configuration.bootstrapServers {
                 bootstrap = servers
             } else {
-                let cluster = try EmbeddedKafka(brokers: configuration.embeddedBrokers, topics: Topics.all, logger: logger)
+                let cluster = try EmbeddedKafka(
+                    brokers: configuration.embeddedBrokers, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop), logger: logger
+                )
                 embedded = cluster
                 bootstrap = cluster.bootstrapServers
             }
@@ -74,10 +84,19 @@ public final class StreamSocialApp: Sendable {
             consumerConfiguration.sessionTimeout = .seconds(6)
             let newConsumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             consumer = newConsumer
+            let workshop = configuration.workshop
+            let newBoardConsumer = try KafkaConsumer(
+                configuration: kafka,
+                consumer: KafkaConsumerConfiguration(mode: .assignAllFromEarliest(topics: [
+                    workshop.topics.newUsers, workshop.topics.actions, workshop.topics.teamStats, workshop.topics.watchlist,
+                ])),
+                logger: logger
+            )
+            boardConsumer = newBoardConsumer
             do throws(AppError) {
                 return try StreamSocialApp(
                     configuration: configuration, logger: logger, embedded: embedded, bootstrap: bootstrap,
-                    producer: newProducer, admin: newAdmin, consumer: newConsumer
+                    producer: newProducer, admin: newAdmin, consumer: newConsumer, boardConsumer: newBoardConsumer
                 )
             } catch {
                 cleanUp()
@@ -92,7 +111,7 @@ public final class StreamSocialApp: Sendable {
 
     private init(
         configuration: AppConfiguration, logger: Logger, embedded: EmbeddedKafka?, bootstrap: String,
-        producer: KafkaProducer, admin: KafkaAdmin, consumer: KafkaConsumer
+        producer: KafkaProducer, admin: KafkaAdmin, consumer: KafkaConsumer, boardConsumer: KafkaConsumer
     ) throws(AppError) {
         self.configuration = configuration
         self.logger = logger
@@ -102,6 +121,11 @@ public final class StreamSocialApp: Sendable {
         self.producer = producer
         self.admin = admin
         self.timelineConsumer = consumer
+        self.leaderboardConsumer = boardConsumer
+        let leaderboard = LeaderboardService(
+            workshop: configuration.workshop, generatorRate: configuration.generatorRate, seed: configuration.generatorSeed, logger: logger
+        )
+        self.leaderboard = leaderboard
         let timelines = TimelineService(
             partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
             recentMessages: configuration.recentMessages, logger: logger
@@ -122,10 +146,11 @@ public final class StreamSocialApp: Sendable {
 
         let server = HTTPServer(configuration: http, logger: logger)
         self.server = server
-        let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag)
+        let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
         self.channels = channels
         let routes = Routes(
-            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, hub: server.hub,
+            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, leaderboard: leaderboard,
+            adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
         )
         do {
@@ -147,9 +172,22 @@ public final class StreamSocialApp: Sendable {
                 logger.warning("timeline consumer error", metadata: ["kafka.error": .string(error.description)])
             }
         }
+        boardConsumer.run { [leaderboard, logger] event in
+            switch event {
+            case .record(let record): leaderboard.apply(record)
+            case .error(let error): logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
+            default: break
+            }
+        }
+        generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
+        boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
+            leaderboard.releaseHeld(force: false)
+            channels.publishLeaderboard()
+        }
         // Every second: finish recovery's first step if Kafka was away, measure lag and
-        // watermarks, refresh the panels that move with time.
-        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin] in
+        // watermarks, refresh the panels that move with time, watch the teams' groups.
+        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin, leaderboard] in
+            leaderboard.observeGroups(admin: admin)
             if case .waitingForKafka = timelines.readiness {
                 do throws(KafkaError) {
                     try timelines.setRecoveryTargets(from: admin, topic: Topics.userTimeline.name)
@@ -168,7 +206,7 @@ public final class StreamSocialApp: Sendable {
             // of its own, so a cluster that is down holds up neither the start nor the
             // health checks.
             DispatchQueue(label: "streamsocial.topic-setup").async { [admin, logger] in
-                Self.ensureTopics(admin: admin, logger: logger)
+                Self.ensureTopics(Topics.all + LeaderboardService.topics(of: configuration.workshop), admin: admin, logger: logger)
             }
         }
     }
@@ -178,11 +216,38 @@ public final class StreamSocialApp: Sendable {
     public func stop() {
         server.stop()
         monitor.stop()
+        generator.stop()
+        boardPublisher.stop()
         channels.stop()
         timelineConsumer.close()
+        leaderboardConsumer.close()
         producer.close(flushTimeout: .seconds(5))
         admin.close()
         embedded?.stop()
+    }
+
+    /// Produces fake users to new_users at the control's rate, in 100 ms steps.
+    static func startGenerator(_ control: GeneratorControl, producer: KafkaProducer, topic: String, logger: Logger) -> PeriodicThread {
+        let owed = Mutex(0.0)
+        return PeriodicThread(name: "user-generator", interval: .milliseconds(100)) {
+            let settings = control.settings.withLock { $0 }
+            guard !settings.paused, settings.rate > 0 else { return }
+            let count = owed.withLock { owed -> Int in
+                owed += settings.rate / 10
+                let whole = Int(owed)
+                owed -= Double(whole)
+                return whole
+            }
+            for _ in 0..<count {
+                let value = control.users.withLock { $0.next() }
+                producer.send(topic: topic, key: nil, value: value) { result in
+                    if case .failure(let error) = result {
+                        logger.debug("generator send failed", metadata: ["kafka.error": .string(error.description)])
+                    }
+                }
+            }
+            control.settings.withLock { $0.produced += count }
+        }
     }
 
     /// Whether posts are taken: the replay reached the end of the log as it was at start.
@@ -198,10 +263,10 @@ public final class StreamSocialApp: Sendable {
 
     /// Creates missing topics on an external cluster and warns about partition counts
     /// that differ from what the dashboard expects.
-    static func ensureTopics(admin: KafkaAdmin, logger: Logger) {
+    static func ensureTopics(_ topics: [KafkaTopicSpec], admin: KafkaAdmin, logger: Logger) {
         do throws(KafkaError) {
-            let outcomes = try admin.ensureTopics(Topics.all)
-            for topic in Topics.all {
+            let outcomes = try admin.ensureTopics(topics)
+            for topic in topics {
                 switch outcomes[topic.name] {
                 case .created:
                     logger.info("created topic", metadata: ["kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(topic.partitions)])

@@ -42,6 +42,9 @@ public struct LeaderboardState: Sendable {
     /// Users known for the ghost check.
     public var knownUsers: Int { users.count }
 
+    /// Whether `email` was seen in `new_users`.
+    public func knows(_ email: String) -> Bool { users[email] != nil }
+
     // MARK: Records
 
     /// A `new_users` record. Malformed ones are ignored (the generator's, not a team's).

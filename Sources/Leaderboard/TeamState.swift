@@ -36,6 +36,13 @@ public struct TeamState: Sendable, Codable, Equatable {
         /// Records whose numbers were not sane (negative, flagged > processed, …).
         public var invalid = 0
 
+        enum CodingKeys: String, CodingKey {
+            case records, invalid
+            case correctKey = "correct_key"
+            case missingKey = "missing_key"
+            case wrongKey = "wrong_key"
+        }
+
         public init(records: Int = 0, correctKey: Int = 0, missingKey: Int = 0, wrongKey: Int = 0, invalid: Int = 0) {
             self.records = records
             self.correctKey = correctKey

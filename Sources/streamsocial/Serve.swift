@@ -1,4 +1,5 @@
 import App
+import Leaderboard
 import ArgumentParser
 import Foundation
 import Logging
@@ -41,6 +42,18 @@ struct Serve: ParsableCommand {
     @Option(help: "Milliseconds Kafka may take to acknowledge a post before the client gets an error (message.timeout.ms).")
     var sendTimeoutMs: Int = 5000
 
+    @Option(help: ArgumentHelp("The workshop file (teams, rules, points) the leaderboard judges. Default: the tutorial's fifteen teams.", valueName: "file"))
+    var workshop: String?
+
+    @Option(help: "Fake users produced to new_users per second (0: paused; change at runtime with POST /api/admin/generator).")
+    var generatorRate: Double = 10
+
+    @Option(help: "Seed of the fake users: the same seed gives the same users.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Bearer token for the instructor routes /api/admin/... Default: $STREAMSOCIAL_ADMIN_TOKEN; without one they are off.", valueName: "token"))
+    var adminToken: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -48,6 +61,7 @@ struct Serve: ParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard embeddedBrokers >= 1 else { throw ValidationError("--embedded-brokers must be at least 1") }
         guard sendTimeoutMs >= 1 else { throw ValidationError("--send-timeout-ms must be positive") }
+        guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try parsedKafkaConfig()
     }
@@ -84,6 +98,17 @@ struct Serve: ParsableCommand {
         configuration.publicDirectory = publicDir
         configuration.embeddedBrokers = embeddedBrokers
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
+        configuration.generatorRate = generatorRate
+        configuration.generatorSeed = seed
+        configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        if let workshop {
+            do {
+                configuration.workshop = try Workshop.load(contentsOf: workshop)
+            } catch {
+                logger.critical("could not load the workshop", metadata: ["error": .string(error.description)])
+                throw ExitCode.failure
+            }
+        }
 
         let app: StreamSocialApp
         do {

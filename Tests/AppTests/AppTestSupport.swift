@@ -16,8 +16,10 @@ let repositoryPublicDirectory: String = {
 final class RunningApp {
     let app: StreamSocialApp
 
-    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5)) throws {
+    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5), generatorRate: Double = 0, adminToken: String? = nil) throws {
         var configuration = AppConfiguration()
+        configuration.generatorRate = generatorRate
+        configuration.adminToken = adminToken
         configuration.host = "127.0.0.1"
         configuration.port = 0
         configuration.publicDirectory = repositoryPublicDirectory

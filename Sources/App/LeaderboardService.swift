@@ -1,0 +1,154 @@
+import FastJSON
+import Foundation
+import Kafka
+import Leaderboard
+import Logging
+import Synchronization
+
+/// The instructor's board: reads the workshop's topics from the earliest offset into a
+/// ``LeaderboardState``, watches each team's consumer group, and runs the fake-user
+/// generator.
+///
+/// Topics are read in parallel, so an action can arrive before the `new_users` record it
+/// names. An action for an unknown customer is held until that user arrives or for
+/// ``holdUnknownFor``, then judged (a ghost if the user never came).
+final class LeaderboardService: Sendable {
+    let workshop: Workshop
+    let state: Mutex<LeaderboardState>
+    /// Unlocks not yet pushed to the `achievements` channel.
+    let unlocks = Mutex<[LeaderboardState.Unlock]>([])
+    let changed = Atomic<Bool>(true)
+    private let held = Mutex<[(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)]>([])
+    private let holdUnknownFor: Duration
+    let generator: GeneratorControl
+    private let logger: Logger
+
+    init(workshop: Workshop, generatorRate: Double, seed: UInt64, holdUnknownFor: Duration = .seconds(3), logger: Logger) {
+        self.workshop = workshop
+        state = Mutex(LeaderboardState(workshop: workshop))
+        generator = GeneratorControl(rate: generatorRate, seed: seed)
+        self.holdUnknownFor = holdUnknownFor
+        self.logger = logger
+    }
+
+    /// The workshop's topics with their partition counts (team_stats, watchlist and the
+    /// board's own state compacted).
+    static func topics(of workshop: Workshop) -> [KafkaTopicSpec] {
+        let t = workshop.topics
+        let compacted = ["cleanup.policy": "compact"]
+        return [
+            KafkaTopicSpec(t.newUsers, partitions: t.partitions),
+            KafkaTopicSpec(t.actions, partitions: t.partitions),
+            KafkaTopicSpec(t.teamStats, partitions: t.partitions, config: compacted),
+            KafkaTopicSpec(t.watchlist, partitions: t.partitions, config: compacted),
+            KafkaTopicSpec(t.leaderboardState, partitions: 1, config: compacted),
+        ]
+    }
+
+    var inputTopics: [String] {
+        [workshop.topics.newUsers, workshop.topics.actions, workshop.topics.teamStats, workshop.topics.watchlist]
+    }
+
+    /// One record of the workshop's topics. Called on the leaderboard consumer's thread.
+    func apply(_ record: KafkaRecord) {
+        let time = record.timestampMilliseconds ?? currentMilliseconds()
+        let topics = workshop.topics
+        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        switch record.topic {
+        case topics.newUsers:
+            state.withLock { $0.userSeen(record.value, at: time) }
+            releaseHeld(force: false)
+        case topics.actions:
+            if let customer = Self.customer(in: record.value), !state.withLock({ $0.knows(customer) }) {
+                held.withLock { $0.append((record.value, time, .now, customer)) }
+                return
+            }
+            _ = state.withLock { $0.action(record.value, at: time) }
+        case topics.teamStats:
+            _ = state.withLock { $0.teamStats(key: key, value: record.value, at: time) }
+        case topics.watchlist:
+            _ = state.withLock { $0.watchlist(key: key, value: record.value, at: time) }
+        default:
+            return
+        }
+        collectUnlocks()
+    }
+
+    /// Judges held actions whose user arrived, and (with `force` or once held long
+    /// enough) the rest.
+    func releaseHeld(force: Bool) {
+        let ready: [(value: [UInt8], time: Int64)] = held.withLock { held in
+            guard !held.isEmpty else { return [] }
+            let known = state.withLock { state in held.map { state.knows($0.customer) } }
+            var release: [(value: [UInt8], time: Int64)] = []
+            var keep: [(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)] = []
+            for (index, entry) in held.enumerated() {
+                if known[index] || force || ContinuousClock.now - entry.since >= holdUnknownFor {
+                    release.append((entry.value, entry.time))
+                } else {
+                    keep.append(entry)
+                }
+            }
+            held = keep
+            return release
+        }
+        guard !ready.isEmpty else { return }
+        state.withLock { state in
+            for entry in ready { state.action(entry.value, at: entry.time) }
+        }
+        collectUnlocks()
+    }
+
+    private func collectUnlocks() {
+        let new = state.withLock { $0.takeUnlocks() }
+        if !new.isEmpty { unlocks.withLock { $0.append(contentsOf: new) } }
+        changed.store(true, ordering: .relaxed)
+    }
+
+    /// What each team's consumer group shows: committed offsets on new_users (every
+    /// broker answers this) and the lag they leave. Blocking: call from the monitor.
+    func observeGroups(admin: KafkaAdmin) {
+        let topic = workshop.topics.newUsers
+        let partitions = (0..<Int32(workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+        var highs: [KafkaTopicPartition: Int64] = [:]
+        for partition in partitions {
+            guard let marks = try? admin.watermarks(topic: topic, partition: partition.partition, timeout: .seconds(1)) else { return }
+            highs[partition] = marks.high
+        }
+        let now = currentMilliseconds()
+        for team in workshop.teams {
+            guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
+            let lag: Int64? = committed.isEmpty ? nil : committed.reduce(0) { $0 + max(0, (highs[$1.key] ?? $1.value) - $1.value) }
+            state.withLock { $0.groupObserved(team: team.name, members: nil, state: nil, committed: !committed.isEmpty, lag: lag, at: now) }
+        }
+        collectUnlocks()
+    }
+
+    func report() -> LeaderboardReport {
+        state.withLock {
+            $0.report(now: currentMilliseconds(), groupInspection: "not supported by this broker: connected means the team's group committed offsets on \(workshop.topics.newUsers); members unknown")
+        }
+    }
+
+    private static func customer(in value: [UInt8]) -> String? {
+        guard let fields = FlatJSON.parseObject(value), case .string(let customer) = fields["customer"], !customer.isEmpty else { return nil }
+        return customer
+    }
+}
+
+/// The generator's settings, changed at runtime by the instructor.
+final class GeneratorControl: Sendable {
+    struct Settings: Sendable, Codable, Equatable {
+        var rate: Double
+        var paused: Bool
+        var produced: Int
+    }
+
+    let settings: Mutex<Settings>
+    let users: Mutex<UserGenerator>
+
+    init(rate: Double, seed: UInt64) {
+        settings = Mutex(Settings(rate: rate, paused: rate <= 0, produced: 0))
+        users = Mutex(UserGenerator(seed: seed))
+    }
+}

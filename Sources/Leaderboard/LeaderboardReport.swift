@@ -1,0 +1,68 @@
+/// The board as the API and the `leaderboard` channel show it.
+public struct LeaderboardReport: Sendable, Codable, Equatable {
+    public struct Row: Sendable, Codable, Equatable {
+        public var rank: Int
+        public var team: String
+        public var points: Int
+        public var steps: Int
+        public var valid: Int
+        public var mistakes: Int
+        public var streak: Int
+        public var missed: Int
+        /// valid ÷ (valid + false positives and other mistakes on real users), nil before any action.
+        public var precision: Double?
+        /// valid ÷ (valid + missed), nil before anything was due.
+        public var recall: Double?
+        public var connected: Bool
+        public var members: Int?
+        public var lag: Int64?
+        public var achievements: [Badge]
+    }
+
+    public struct Badge: Sendable, Codable, Equatable {
+        public var id: Achievement
+        public var emoji: String
+        public var title: String
+        public var points: Int
+        public var kind: Achievement.Kind
+        public var at: Int64
+    }
+
+    public var teams: [Row]
+    public var knownUsers: Int
+    public var unknownTeamActions: Int
+    /// Where the broker cannot describe consumer groups (the embedded cluster cannot),
+    /// "connected" comes from committed offsets and members are unknown.
+    public var groupInspection: String
+
+    enum CodingKeys: String, CodingKey {
+        case teams
+        case knownUsers = "known_users"
+        case unknownTeamActions = "unknown_team_actions"
+        case groupInspection = "group_inspection"
+    }
+}
+
+extension LeaderboardState {
+    /// The ranked board at `now` (ms).
+    public func report(now: Int64, groupInspection: String) -> LeaderboardReport {
+        let rows = ranking().enumerated().map { index, name -> LeaderboardReport.Row in
+            let state = teams[name] ?? TeamState()
+            let missed = missed(team: name, now: now)
+            let wrong = (state.mistakes[.falsePositive] ?? 0) + (state.mistakes[.wrongTypeOrReason] ?? 0) + (state.mistakes[.ghostUser] ?? 0)
+            let badges = state.unlocked.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map { achievement, at in
+                let info = workshop.achievements[achievement] ?? AchievementInfo(emoji: "", title: achievement.rawValue, points: 0)
+                return LeaderboardReport.Badge(id: achievement, emoji: info.emoji, title: info.title, points: info.points, kind: achievement.kind, at: at)
+            }
+            return LeaderboardReport.Row(
+                rank: index + 1, team: name, points: points(name),
+                steps: state.unlocked.keys.filter { $0.kind == .step }.count,
+                valid: state.valid, mistakes: state.mistakeCount, streak: state.streak, missed: missed,
+                precision: state.valid + wrong > 0 ? Double(state.valid) / Double(state.valid + wrong) : nil,
+                recall: state.valid + missed > 0 ? Double(state.valid) / Double(state.valid + missed) : nil,
+                connected: state.connected, members: state.members, lag: state.lag, achievements: badges
+            )
+        }
+        return LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)
+    }
+}

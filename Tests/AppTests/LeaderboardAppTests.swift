@@ -1,0 +1,72 @@
+import App
+import Foundation
+import HTTPTestSupport
+import Kafka
+import Testing
+
+@Suite("The instructor leaderboard, through the embedded Kafka", .serialized)
+struct LeaderboardAppTests {
+    @Test("records produced by a team's client are validated and awarded within 2 s")
+    func actionsScore() async throws {
+        let running = try RunningApp()
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: running.app.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        let user = #"{"email":"fan@free.org","pack":"free","name":"Fan","avatar":"https://x.org/a.png","credit":0,"premium":false,"time_zone":"America/Lima","industry":"Retail","profession":"teacher","field":"Arts","user_agent":"Firefox","credit_card_number":"4111"}"#
+        _ = try await producer.send(topic: "new_users", key: nil, value: Array(user.utf8))
+        let start = ContinuousClock.now
+        _ = try await producer.send(topic: "actions", key: nil, value: Array(#"{"customer":"fan@free.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#.utf8))
+        _ = try await producer.send(topic: "actions", key: nil, value: Array(#"{"customer":"ghost@nowhere.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#.utf8))
+        _ = try await producer.send(topic: "team_stats", key: Array("team-15".utf8), value: Array(#"{"team":"team-15","processed":1,"flagged":1}"#.utf8))
+        let client = try running.client()
+        func team15() -> [String: Any]? {
+            ((try? client.get("/api/leaderboard"))?.json?["teams"] as? [[String: Any]])?.first { $0["team"] as? String == "team-15" }
+        }
+        #expect(await eventuallyAsync(timeout: .seconds(2)) { (team15()?["valid"] as? Int) == 1 && ((team15()?["achievements"] as? [[String: Any]])?.count ?? 0) >= 3 })
+        #expect(ContinuousClock.now - start < .seconds(2))
+        // The ghost is judged once the hold for unknown users has passed.
+        #expect(await eventuallyAsync(timeout: .seconds(6)) { (team15()?["mistakes"] as? Int) == 1 })
+        let row = try #require(team15())
+        let badges = Set((row["achievements"] as? [[String: Any]])?.compactMap { $0["id"] as? String } ?? [])
+        #expect(badges.isSuperset(of: ["first_load", "stats", "stats_first", "ghost_user"]))
+        #expect(row["rank"] as? Int == 1)
+        let detail = try #require(try client.get("/api/teams/team-15").json)
+        #expect((detail["mistakes"] as? [String: Int]) == ["ghost_user": 1])
+        #expect((detail["team_stats"] as? [String: Any])?["correct_key"] as? Int == 1)
+        #expect(try client.get("/api/teams/team-99").status == 404)
+    }
+
+    @Test("instructor routes: off without a token, 401 with a missing or wrong one, work with the right one")
+    func adminRoutes() throws {
+        let closed = try RunningApp()
+        let response = try closed.client().get("/api/admin/generator")
+        #expect(response.status == 403)
+        #expect(response.errorCode == "admin_disabled")
+
+        let running = try RunningApp(adminToken: "s3cret")
+        let client = try running.client()
+        #expect(try client.get("/api/admin/generator").status == 401)
+        #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        let auth = ["Authorization": "Bearer s3cret", "Content-Type": "application/json"]
+        let settings = try client.request("GET", "/api/admin/generator", headers: auth)
+        #expect(settings.status == 200)
+        #expect(settings.json?["paused"] as? Bool == true)
+        let changed = try client.request("POST", "/api/admin/generator", headers: auth, body: Array(#"{"rate":50,"paused":false}"#.utf8))
+        #expect(changed.status == 200)
+        #expect(changed.json?["rate"] as? Double == 50)
+        #expect(eventually(timeout: .seconds(5)) {
+            ((try? client.get("/api/leaderboard"))?.json?["known_users"] as? Int ?? 0) > 10
+        })
+        #expect(try client.request("POST", "/api/admin/generator", headers: auth, body: Array(#"{"rate":"fast"}"#.utf8)).status == 400)
+        #expect(try client.request("POST", "/api/admin/generator", headers: ["Content-Type": "application/json"], body: Array(#"{"paused":true}"#.utf8)).status == 401)
+    }
+}
+
+/// Polls without blocking a thread of the cooperative pool.
+func eventuallyAsync(timeout: Duration, _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
