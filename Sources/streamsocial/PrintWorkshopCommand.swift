@@ -1,0 +1,17 @@
+import ArgumentParser
+import Foundation
+import Leaderboard
+
+/// `streamsocial print-workshop`: the built-in workshop as a file to start from.
+struct PrintWorkshopCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "print-workshop",
+        abstract: "Print the built-in workshop (the tutorial's fifteen teams) as JSON, to edit and load with serve --workshop."
+    )
+
+    func run() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        FileHandle.standardOutput.write(try encoder.encode(Workshop.default) + Data("\n".utf8))
+    }
+}
