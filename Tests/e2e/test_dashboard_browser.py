@@ -82,3 +82,30 @@ def test_unkeyed_posts_show_up_as_ordering_violations_and_panels_fill_in(server,
     wait.until(lambda d: d.find_element(By.ID, "total-lag").text != "–")
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
+
+
+def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser):
+    import json as _json
+    from kafka import KafkaProducer
+    browser.get(server.base + "/leaderboard.html")
+    wait = WebDriverWait(browser, 15)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "live"))
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 15)
+    bootstrap = server.status()["kafka"]["bootstrap_servers"].split(",")
+    producer = KafkaProducer(bootstrap_servers=bootstrap, value_serializer=lambda v: _json.dumps(v).encode())
+    producer.send("new_users", {"email": "browser@example.com", "name": "John Doe", "pack": "premium",
+                                "avatar": "https://x.org/a.png", "time_zone": "America/Lima", "industry": "Retail",
+                                "profession": "teacher", "field": "Arts", "user_agent": "Firefox",
+                                "credit_card_number": "4111", "credit": 0, "premium": False})
+    producer.send("actions", {"customer": "browser@example.com", "type": "BAN_CUSTOMER",
+                              "reason": "SUSPICIOUS_NAME", "team": "team-14"})
+    producer.flush()
+    producer.close()
+    wait.until(lambda d: "team-14" in d.find_element(By.ID, "unlocks").text)
+    row = browser.find_element(By.CSS_SELECTOR, '#rows tr[data-team="team-14"]')
+    cells = row.find_elements(By.TAG_NAME, "td")
+    assert int(cells[2].text) >= 20 and int(cells[4].text) >= 1
+    assert "First Load" in browser.find_element(By.ID, "unlocks").text
+    assert "not supported by this broker" in browser.find_element(By.ID, "inspection").text
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
