@@ -1,4 +1,6 @@
+import Dispatch
 import Kafka
+import Synchronization
 import Testing
 
 @Suite("Embedded Kafka and the Kafka wrapper, over loopback TCP")
@@ -60,6 +62,24 @@ struct EmbeddedKafkaTests {
             let report = try await producer.send(topic: "t", key: key.bytes, value: [1])
             #expect(report.partition == Int32(partition), "key \(key)")
         }
+    }
+
+    @Test("records without key spread over partitions even in a burst (no sticky partitioning)")
+    func keylessSpread() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("k", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        let partitions = Mutex<Set<Int32>>([])
+        let done = DispatchSemaphore(value: 0)
+        for _ in 0..<60 {
+            producer.send(topic: "k", key: nil, value: [1]) { result in
+                if case .success(let report) = result { partitions.withLock { _ = $0.insert(report.partition) } }
+                done.signal()
+            }
+        }
+        for _ in 0..<60 { await withCheckedContinuation { continuation in DispatchQueue.global().async { done.wait(); continuation.resume() } } }
+        #expect(partitions.withLock { $0.count } >= 4)
     }
 
     @Test("a group consumer commits offset + 1 of what it processed, visible to the admin client")

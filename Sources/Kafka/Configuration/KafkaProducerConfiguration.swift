@@ -2,7 +2,10 @@
 /// promise ("acknowledged only after Kafka acknowledged, in the partition a Java client
 /// would pick") depends on them.
 ///
-/// Fixed: `enable.idempotence=true`, `acks=all`, `partitioner=murmur2_random`.
+/// Fixed: `enable.idempotence=true`, `acks=all`, `partitioner=murmur2_random`, and
+/// `sticky.partitioning.linger.ms=0` so that records without key each go to a random
+/// partition rather than sticking to one for a while (the dashboard's "no key" lesson
+/// depends on it).
 public struct KafkaProducerConfiguration: Sendable, Equatable {
     /// Upper bound on every send: each ends in a delivery report or an error within it
     /// (`message.timeout.ms`). Default: 5 s.
@@ -21,6 +24,7 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
             ("enable.idempotence", "true"),
             ("acks", "all"),
             ("partitioner", "murmur2_random"),
+            ("sticky.partitioning.linger.ms", "0"),
             ("message.timeout.ms", String(messageTimeout.milliseconds)),
             ("linger.ms", Self.format(milliseconds: linger)),
             ("queue.buffering.max.messages", String(maxQueuedMessages)),
