@@ -27,6 +27,8 @@ public struct AppConfiguration: Sendable {
     public var generatorRate: Double = 10
     /// Seed of the fake users. Default: 1.
     public var generatorSeed: UInt64 = 1
+    /// Simulated teams to run as real Kafka clients (0: none). Default: 0.
+    public var simulatedTeams: Int = 0
     /// Bearer token for `/api/admin/...`; nil disables those routes.
     public var adminToken: String?
     /// Newest posts kept per user's timeline. Default: 100.

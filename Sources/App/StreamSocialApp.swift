@@ -31,6 +31,7 @@ public final class StreamSocialApp: Sendable {
     let leaderboard: LeaderboardService
     let generator: PeriodicThread
     let boardPublisher: PeriodicThread
+    let simulator: TeamSimulator?
     let server: HTTPServer
     let timelines: TimelineService
     let lag: LagMonitor
@@ -180,6 +181,17 @@ public final class StreamSocialApp: Sendable {
             }
         }
         generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
+        if configuration.simulatedTeams > 0 {
+            let simulator = TeamSimulator(workshop: configuration.workshop, teams: configuration.simulatedTeams, producer: producer, logger: logger)
+            do throws(KafkaError) {
+                try simulator.start(kafka: configuration.kafka(bootstrapServers: bootstrap))
+            } catch {
+                logger.error("could not start the simulated teams", metadata: ["kafka.error": .string(error.description)])
+            }
+            self.simulator = simulator
+        } else {
+            simulator = nil
+        }
         boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
             leaderboard.releaseHeld(force: false)
             channels.publishLeaderboard()
@@ -216,6 +228,7 @@ public final class StreamSocialApp: Sendable {
     public func stop() {
         server.stop()
         monitor.stop()
+        simulator?.stop()
         generator.stop()
         boardPublisher.stop()
         channels.stop()

@@ -48,6 +48,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Fake users produced to new_users per second (0: paused; change at runtime with POST /api/admin/generator).")
     var generatorRate: Double = 10
 
+    @Option(help: "Run this many simulated workshop teams as real Kafka clients (for demos and rehearsals).")
+    var simulateTeams: Int = 0
+
     @Option(help: "Seed of the fake users: the same seed gives the same users.")
     var seed: UInt64 = 1
 
@@ -62,6 +65,7 @@ struct Serve: ParsableCommand {
         guard embeddedBrokers >= 1 else { throw ValidationError("--embedded-brokers must be at least 1") }
         guard sendTimeoutMs >= 1 else { throw ValidationError("--send-timeout-ms must be positive") }
         guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
+        guard (0...100).contains(simulateTeams) else { throw ValidationError("--simulate-teams must be 0...100") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         _ = try parsedKafkaConfig()
     }
@@ -100,6 +104,7 @@ struct Serve: ParsableCommand {
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
         configuration.generatorRate = generatorRate
         configuration.generatorSeed = seed
+        configuration.simulatedTeams = simulateTeams
         configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         if let workshop {
             do {

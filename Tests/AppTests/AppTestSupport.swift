@@ -16,8 +16,9 @@ let repositoryPublicDirectory: String = {
 final class RunningApp {
     let app: StreamSocialApp
 
-    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5), generatorRate: Double = 0, adminToken: String? = nil) throws {
+    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5), generatorRate: Double = 0, adminToken: String? = nil, simulatedTeams: Int = 0) throws {
         var configuration = AppConfiguration()
+        configuration.simulatedTeams = simulatedTeams
         configuration.generatorRate = generatorRate
         configuration.adminToken = adminToken
         configuration.host = "127.0.0.1"

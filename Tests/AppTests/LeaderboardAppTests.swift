@@ -35,6 +35,25 @@ struct LeaderboardAppTests {
         #expect(try client.get("/api/teams/team-99").status == 404)
     }
 
+    @Test("simulated teams join their groups, score, and the sloppy ones make mistakes")
+    func simulatedTeams() async throws {
+        let running = try RunningApp(generatorRate: 40, simulatedTeams: 4)
+        let client = try running.client()
+        func rows() -> [[String: Any]] {
+            ((try? client.get("/api/leaderboard"))?.json?["teams"] as? [[String: Any]]) ?? []
+        }
+        #expect(await eventuallyAsync(timeout: .seconds(30)) {
+            let board = rows().filter { ["team-1", "team-2", "team-3", "team-4"].contains($0["team"] as? String ?? "") }
+            return board.count == 4 && board.allSatisfy { ($0["valid"] as? Int ?? 0) > 0 && ($0["connected"] as? Bool ?? false) }
+        })
+        // team-4 runs the careless profile: wrong reasons, duplicates, ghosts.
+        #expect(await eventuallyAsync(timeout: .seconds(20)) {
+            (rows().first { $0["team"] as? String == "team-4" }?["mistakes"] as? Int ?? 0) > 0
+        })
+        // Teams without a simulation stay at zero.
+        #expect(rows().first { $0["team"] as? String == "team-9" }?["points"] as? Int == 0)
+    }
+
     @Test("instructor routes: off without a token, 401 with a missing or wrong one, work with the right one")
     func adminRoutes() throws {
         let closed = try RunningApp()

@@ -1,0 +1,132 @@
+import FastJSON
+import Foundation
+import Kafka
+import Leaderboard
+import Logging
+import Synchronization
+
+/// Simulated workshop teams, as real Kafka clients, so the board can be rehearsed,
+/// demoed and tested: each team consumes `new_users` in its own group (team name) with
+/// one to three instances, flags the users its rule matches to `actions`, and publishes
+/// `team_stats` every few seconds. Teams differ: some are careful, some sloppy (wrong
+/// reasons, duplicates, ghosts, false positives), some never key their stats.
+final class TeamSimulator: Sendable {
+    /// How a simulated team behaves.
+    struct Profile: Sendable {
+        var name: String
+        /// Chances per flagged user.
+        var wrongReason = 0.0
+        var duplicate = 0.0
+        var ghost = 0.0
+        var falsePositive = 0.0
+        var keysStats = true
+
+        static let all: [Profile] = [
+            Profile(name: "careful"),
+            Profile(name: "sloppy", wrongReason: 0.08, duplicate: 0.05, ghost: 0.03, falsePositive: 0.04),
+            Profile(name: "unkeyed", wrongReason: 0.02, keysStats: false),
+            Profile(name: "careless", wrongReason: 0.15, duplicate: 0.1, ghost: 0.05, falsePositive: 0.1, keysStats: false),
+        ]
+    }
+
+    private final class TeamRun: Sendable {
+        let team: Workshop.Team
+        let profile: Profile
+        let counters = Mutex<(processed: Int64, flagged: Int64, random: UInt64)>((0, 0, 0))
+
+        init(team: Workshop.Team, profile: Profile) {
+            self.team = team
+            self.profile = profile
+        }
+    }
+
+    private let workshop: Workshop
+    private let producer: KafkaProducer
+    private let consumers: Mutex<[KafkaConsumer]> = Mutex([])
+    private let statsThread: Mutex<PeriodicThread?> = Mutex(nil)
+    private let runs: [TeamRun]
+    private let logger: Logger
+
+    init(workshop: Workshop, teams count: Int, producer: KafkaProducer, logger: Logger) {
+        self.workshop = workshop
+        self.producer = producer
+        self.logger = logger
+        runs = workshop.teams.prefix(max(0, count)).enumerated().map { index, team in
+            let run = TeamRun(team: team, profile: Profile.all[index % Profile.all.count])
+            run.counters.withLock { $0.random = UInt64(index + 1) &* 0x9E37_79B9_7F4A_7C15 }
+            return run
+        }
+    }
+
+    /// Starts every team's instances and the stats publisher.
+    /// - Throws: ``KafkaError`` when a client cannot be created.
+    func start(kafka: KafkaConfiguration) throws(KafkaError) {
+        for (index, run) in runs.enumerated() {
+            for _ in 0..<(1 + index % 3) {
+                var settings = KafkaConsumerConfiguration(mode: .group(id: run.team.name, topics: [workshop.topics.newUsers]))
+                settings.sessionTimeout = .seconds(6)
+                let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
+                consumer.run { [self] event in
+                    if case .record(let record) = event { handle(record, run: run) }
+                }
+                consumers.withLock { $0.append(consumer) }
+            }
+        }
+        let thread = PeriodicThread(name: "simulated-stats", interval: .seconds(5)) { [self] in publishStats() }
+        statsThread.withLock { $0 = thread }
+        logger.info("simulated teams started", metadata: ["teams": .stringConvertible(runs.count)])
+    }
+
+    func stop() {
+        statsThread.withLock { $0 }?.stop()
+        for consumer in consumers.withLock({ $0 }) { consumer.close() }
+    }
+
+    /// One `new_users` record seen by one of the team's instances.
+    private func handle(_ record: KafkaRecord, run: TeamRun) {
+        guard let user = NewUser.decode(record.value), let email = user.email else { return }
+        let matches = workshop.matches(user, team: run.team)
+        let roll = { () -> Double in
+            run.counters.withLock { counters in
+                counters.random = counters.random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                return Double(counters.random >> 11) / Double(1 << 53)
+            }
+        }
+        run.counters.withLock { $0.processed += 1 }
+        let p = run.profile
+        if matches {
+            send(customer: email, team: run.team, reason: roll() < p.wrongReason ? "SOMETHING_ELSE" : run.team.reason)
+            run.counters.withLock { $0.flagged += 1 }
+            if roll() < p.duplicate { send(customer: email, team: run.team, reason: run.team.reason) }
+        } else if roll() < p.falsePositive / 5 {
+            send(customer: email, team: run.team, reason: run.team.reason)
+        }
+        if roll() < p.ghost / 5 {
+            send(customer: "ghost-\(UInt32.random(in: 0...UInt32.max))@nowhere.example", team: run.team, reason: run.team.reason)
+        }
+    }
+
+    private func send(customer: String, team: Workshop.Team, reason: String) {
+        var value: [UInt8] = Array(#"{"customer":"#.utf8)
+        JSONText.appendString(customer, to: &value)
+        value += Array(#","reason":"#.utf8)
+        JSONText.appendString(reason, to: &value)
+        value += Array(#","team":"#.utf8)
+        JSONText.appendString(team.name, to: &value)
+        value += Array(#","type":"#.utf8)
+        JSONText.appendString(team.type, to: &value)
+        value.append(UInt8(ascii: "}"))
+        producer.send(topic: workshop.topics.actions, key: nil, value: value) { _ in }
+    }
+
+    private func publishStats() {
+        for run in runs {
+            let (processed, flagged, _) = run.counters.withLock { $0 }
+            guard processed > 0 else { continue }
+            var value: [UInt8] = Array(#"{"flagged":\#(flagged),"processed":\#(processed),"team":"#.utf8)
+            JSONText.appendString(run.team.name, to: &value)
+            value.append(UInt8(ascii: "}"))
+            producer.send(topic: workshop.topics.teamStats, key: run.profile.keysStats ? Array(run.team.name.utf8) : nil, value: value) { _ in }
+        }
+    }
+}
