@@ -195,3 +195,10 @@ struct TeamDetail: Encodable, Sendable {
         watchlist = state.watchlist
     }
 }
+
+/// The bodies of `GET /api/team-stats` and `GET /api/watchlist`: the latest record per key.
+struct KeyedValues: Encodable, Sendable {
+    var records: [LeaderboardState.KeyedValue]
+    /// Watchlist only: companies with enough flags to be on it.
+    var watchlisted: [String]?
+}

@@ -50,6 +50,14 @@ struct Routes: Sendable {
         router.on(.get, "/api/metrics", respond: metrics)
         router.on(.get, "/api/leaderboard") { _, responder in reportQueue.async { responder.respond(.json(leaderboard.report())) } }
         router.on(.get, "/api/teams/{team}", respond: team)
+        router.on(.get, "/api/team-stats") { _ throws(HTTPError) in
+            let latest = leaderboard.state.withLock { $0.latestTeamStats }
+            return .json(KeyedValues(records: latest.values.sorted { ($0.team, $0.key ?? "") < ($1.team, $1.key ?? "") }, watchlisted: nil))
+        }
+        router.on(.get, "/api/watchlist") { _ throws(HTTPError) in
+            let (latest, listed) = leaderboard.state.withLock { ($0.latestWatchlist, $0.watchlistedCompanies) }
+            return .json(KeyedValues(records: latest.values.sorted { ($0.company ?? "", $0.key ?? "") < ($1.company ?? "", $1.key ?? "") }, watchlisted: listed))
+        }
         router.on(.get, "/api/admin/generator", respond: admin(generatorSettings))
         router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
         return router

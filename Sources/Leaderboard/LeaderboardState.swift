@@ -29,6 +29,27 @@ public struct LeaderboardState: Sendable {
     private var expected: [String: [(email: String, at: Int64)]] = [:]
     /// Actions naming a team the workshop does not have.
     public private(set) var unknownTeamActions = 0
+    /// The latest `team_stats` record per key (a compacted topic's view; "" for no key).
+    public private(set) var latestTeamStats: [String: KeyedValue] = [:]
+    /// The latest `watchlist` record per key.
+    public private(set) var latestWatchlist: [String: KeyedValue] = [:]
+
+    /// The latest value under one key of a compacted topic, with how it was keyed.
+    public struct KeyedValue: Sendable, Equatable, Codable {
+        public var key: String?
+        public var team: String
+        /// The record's numbers (`processed`, `flagged` or `flag_count`) where sane.
+        public var numbers: [String: Int64]
+        /// For watchlist records: the company.
+        public var company: String?
+        public var keyCheck: KeyCheck
+        public var at: Int64
+
+        enum CodingKeys: String, CodingKey {
+            case key, team, numbers, company, at
+            case keyCheck = "key_check"
+        }
+    }
     /// Unlocks not yet taken by ``takeUnlocks()``.
     private var pendingUnlocks: [Unlock] = []
     private let championRequirements: Set<Achievement>
@@ -97,6 +118,7 @@ public struct LeaderboardState: Sendable {
     public mutating func teamStats(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
         guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
         let check = Self.keyCheck(key, expected: teamName)
+        latestTeamStats[key ?? ""] = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time)
         var state = teams[teamName, default: TeamState()]
         state.stats.count(check)
         if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],
@@ -117,6 +139,7 @@ public struct LeaderboardState: Sendable {
               case .string(let company) = fields["company"], !company.isEmpty
         else { return nil }
         let check = Self.keyCheck(key, expected: company)
+        latestWatchlist[key ?? ""] = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time)
         var state = teams[teamName, default: TeamState()]
         state.watchlist.count(check)
         if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
@@ -244,6 +267,17 @@ public struct LeaderboardState: Sendable {
             }
             return false
         }.max { $0.count < $1.count }
+    }
+
+    /// Companies on the watchlist: at least the threshold of flags in their latest record.
+    public var watchlistedCompanies: [String] {
+        latestWatchlist.values.filter { ($0.numbers["flag_count"] ?? 0) >= Int64(workshop.thresholds.watchlistFlags) }.compactMap(\.company).sorted()
+    }
+
+    private static func integers(_ fields: [String: FlatJSON.Value], _ names: [String]) -> [String: Int64] {
+        var numbers: [String: Int64] = [:]
+        for name in names { if case .integer(let value) = fields[name] { numbers[name] = value } }
+        return numbers
     }
 
     static func keyCheck(_ key: String?, expected: String) -> KeyCheck {

@@ -33,6 +33,10 @@ struct LeaderboardAppTests {
         #expect((detail["mistakes"] as? [String: Int]) == ["ghost_user": 1])
         #expect((detail["team_stats"] as? [String: Any])?["correct_key"] as? Int == 1)
         #expect(try client.get("/api/teams/team-99").status == 404)
+        let stats = try #require(try client.get("/api/team-stats").json?["records"] as? [[String: Any]])
+        #expect(stats.count == 1)
+        #expect(stats.first?["key_check"] as? String == "correct")
+        #expect((stats.first?["numbers"] as? [String: Int]) == ["processed": 1, "flagged": 1])
     }
 
     @Test("simulated teams join their groups, score, and the sloppy ones make mistakes")

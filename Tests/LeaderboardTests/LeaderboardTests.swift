@@ -285,3 +285,22 @@ struct GeneratorTests {
         #expect(Set(users.compactMap(\.email)).count == users.count)
     }
 }
+
+@Suite("Compacted views")
+struct CompactedViewTests {
+    @Test("the latest record per key; companies with 3 or more flags are on the watchlist")
+    func latest() {
+        var state = LeaderboardState(workshop: .default)
+        state.watchlist(key: "Acme", value: json(["team": "team-1", "company": "Acme", "flag_count": 1]), at: 1)
+        state.watchlist(key: "Acme", value: json(["team": "team-1", "company": "Acme", "flag_count": 3]), at: 2)
+        state.watchlist(key: nil, value: json(["team": "team-2", "company": "Hooli", "flag_count": 5]), at: 3)
+        state.watchlist(key: "Globex", value: json(["team": "team-2", "company": "Globex", "flag_count": 2]), at: 4)
+        #expect(state.latestWatchlist["Acme"]?.numbers == ["flag_count": 3])
+        #expect(state.latestWatchlist[""]?.keyCheck == .missing)
+        #expect(state.watchlistedCompanies == ["Acme", "Hooli"])
+        state.teamStats(key: "team-1", value: json(["team": "team-1", "processed": 5, "flagged": 1]), at: 5)
+        state.teamStats(key: "team-1", value: json(["team": "team-1", "processed": 9, "flagged": 2]), at: 6)
+        #expect(state.latestTeamStats.count == 1)
+        #expect(state.latestTeamStats["team-1"]?.numbers == ["processed": 9, "flagged": 2])
+    }
+}
