@@ -22,6 +22,20 @@ final class LeaderboardService: Sendable {
     private let holdUnknownFor: Duration
     let generator: GeneratorControl
     private let logger: Logger
+    /// Next offset to read per input partition, as applied (consumer thread writes).
+    let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    private let lastSnapshot = Mutex<(at: ContinuousClock.Instant, dirty: Bool, unlocked: Bool)>((.now, false, false))
+    private let consumer = Mutex<KafkaConsumer?>(nil)
+    private let stopped = Atomic<Bool>(false)
+    /// Held while a record (or a held action) is applied and while a snapshot is taken,
+    /// so a snapshot's board and offsets always agree.
+    private let applying = Mutex(())
+    private let snapshotProducer = Mutex<KafkaProducer?>(nil)
+    /// When the board was restored from a snapshot (the snapshot's time, ms), if it was.
+    let restoredFrom = Mutex<Int64?>(nil)
+    /// How often the board is written to `leaderboard_state` while records flow (and
+    /// one second after an unlock).
+    static let snapshotInterval: Duration = .seconds(5)
 
     init(workshop: Workshop, generatorRate: Double, seed: UInt64, holdUnknownFor: Duration = .seconds(3), logger: Logger) {
         self.workshop = workshop
@@ -49,15 +63,91 @@ final class LeaderboardService: Sendable {
         [workshop.topics.newUsers, workshop.topics.actions, workshop.topics.teamStats, workshop.topics.watchlist]
     }
 
+    /// Loads the latest snapshot (retrying while Kafka is away), then reads the inputs
+    /// from where it left off, writing snapshots as it goes. Returns at once; the work
+    /// runs on a thread of its own.
+    func start(kafka: KafkaConfiguration, admin: KafkaAdmin, producer: KafkaProducer) {
+        Thread { [self] in
+            var resume: (RestoredBoard, [KafkaTopicPartition: Int64], [(value: [UInt8], time: Int64)])?
+            while !stopped.load(ordering: .relaxed) {
+                do throws(KafkaError) {
+                    resume = try Self.loadSnapshot(topic: workshop.topics.leaderboardState, kafka: kafka, admin: admin, logger: logger)
+                    break
+                } catch {
+                    logger.warning("could not read the leaderboard's snapshots yet", metadata: ["kafka.error": .string(error.description)])
+                    Thread.sleep(forTimeInterval: 1)
+                }
+            }
+            guard !stopped.load(ordering: .relaxed) else { return }
+            var from: [KafkaTopicPartition: Int64] = [:]
+            if let (snapshot, offsets, heldActions) = resume {
+                state.withLock { $0.restore(snapshot.board) }
+                restoredFrom.withLock { $0 = snapshot.round }
+                // new_users is read again from its earliest offset: its users feed the
+                // ghost and missed checks, and the board ignores users it already knows.
+                from = offsets.filter { $0.key.topic != workshop.topics.newUsers }
+                positions.withLock { $0 = from }
+                held.withLock { held in held = heldActions.map { ($0.value, $0.time, .now, Self.customer(in: $0.value) ?? "") } }
+                logger.info("leaderboard restored from its snapshot", metadata: ["teams": .stringConvertible(snapshot.board.teams.count)])
+            }
+            snapshotProducer.withLock { $0 = producer }
+            do throws(KafkaError) {
+                let reader = try KafkaConsumer(configuration: kafka, consumer: .init(mode: .assignAll(topics: inputTopics, from: from)), logger: logger)
+                consumer.withLock { $0 = reader }
+                reader.run { [self] event in
+                    switch event {
+                    case .record(let record):
+                        apply(record)
+                        snapshotIfDue()
+                    case .error(let error):
+                        logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
+                    default:
+                        break
+                    }
+                }
+            } catch {
+                logger.error("could not start the leaderboard consumer", metadata: ["kafka.error": .string(error.description)])
+            }
+        }.start()
+    }
+
+    func stop() {
+        stopped.store(true, ordering: .relaxed)
+        consumer.withLock { $0 }?.close()
+    }
+
+    /// Writes a snapshot when one is due. From the consumer thread after each record, and
+    /// from the board's publisher so that the last changes are saved when records stop.
+    func snapshotIfDue() {
+        guard let producer = snapshotProducer.withLock({ $0 }) else { return }
+        let due = lastSnapshot.withLock { last -> Bool in
+            let elapsed = ContinuousClock.now - last.at
+            guard last.dirty, elapsed >= Self.snapshotInterval || (last.unlocked && elapsed >= .seconds(1)) else { return false }
+            last = (.now, false, false)
+            return true
+        }
+        if due { writeSnapshot(producer: producer) }
+    }
+
+    func heldActions() -> [(value: [UInt8], time: Int64)] {
+        held.withLock { $0.map { ($0.value, $0.time) } }
+    }
+
     /// One record of the workshop's topics. Called on the leaderboard consumer's thread.
     func apply(_ record: KafkaRecord) {
+        applying.withLock { _ in applyLocked(record) }
+    }
+
+    private func applyLocked(_ record: KafkaRecord) {
+        lastSnapshot.withLock { $0.dirty = true }
+        positions.withLock { $0[KafkaTopicPartition(topic: record.topic, partition: record.partition)] = record.offset + 1 }
         let time = record.timestampMilliseconds ?? currentMilliseconds()
         let topics = workshop.topics
         let key = record.key.map { String(decoding: $0, as: UTF8.self) }
         switch record.topic {
         case topics.newUsers:
             state.withLock { $0.userSeen(record.value, at: time) }
-            releaseHeld(force: false)
+            releaseHeldLocked(force: false)
         case topics.actions:
             if let customer = Self.customer(in: record.value), !state.withLock({ $0.knows(customer) }) {
                 held.withLock { $0.append((record.value, time, .now, customer)) }
@@ -77,6 +167,10 @@ final class LeaderboardService: Sendable {
     /// Judges held actions whose user arrived, and (with `force` or once held long
     /// enough) the rest.
     func releaseHeld(force: Bool) {
+        applying.withLock { _ in releaseHeldLocked(force: force) }
+    }
+
+    private func releaseHeldLocked(force: Bool) {
         let ready: [(value: [UInt8], time: Int64)] = held.withLock { held in
             guard !held.isEmpty else { return [] }
             let known = state.withLock { state in held.map { state.knows($0.customer) } }
@@ -101,7 +195,10 @@ final class LeaderboardService: Sendable {
 
     private func collectUnlocks() {
         let new = state.withLock { $0.takeUnlocks() }
-        if !new.isEmpty { unlocks.withLock { $0.append(contentsOf: new) } }
+        if !new.isEmpty {
+            unlocks.withLock { $0.append(contentsOf: new) }
+            lastSnapshot.withLock { $0.unlocked = true }
+        }
         changed.store(true, ordering: .relaxed)
     }
 
@@ -125,12 +222,19 @@ final class LeaderboardService: Sendable {
     }
 
     func report() -> LeaderboardReport {
-        state.withLock {
+        var report = state.withLock {
             $0.report(now: currentMilliseconds(), groupInspection: "not supported by this broker: connected means the team's group committed offsets on \(workshop.topics.newUsers); members unknown")
         }
+        report.restoredFromSnapshotAt = restoredFrom.withLock { $0 }
+        return report
     }
 
-    private static func customer(in value: [UInt8]) -> String? {
+    /// Runs `body` with the board, its offsets and held actions in agreement.
+    func consistent<R>(_ body: () -> R) -> R {
+        applying.withLock { _ in body() }
+    }
+
+    static func customer(in value: [UInt8]) -> String? {
         guard let fields = FlatJSON.parseObject(value), case .string(let customer) = fields["customer"], !customer.isEmpty else { return nil }
         return customer
     }

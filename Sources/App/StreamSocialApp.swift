@@ -27,7 +27,6 @@ public final class StreamSocialApp: Sendable {
     let producer: KafkaProducer
     let admin: KafkaAdmin
     let timelineConsumer: KafkaConsumer
-    let leaderboardConsumer: KafkaConsumer
     let leaderboard: LeaderboardService
     let generator: PeriodicThread
     let boardPublisher: PeriodicThread
@@ -53,11 +52,9 @@ public final class StreamSocialApp: Sendable {
         var producer: KafkaProducer?
         var admin: KafkaAdmin?
         var consumer: KafkaConsumer?
-        var boardConsumer: KafkaConsumer?
         var appError: AppError?
         func cleanUp() {
             consumer?.close()
-            boardConsumer?.close()
             producer?.close(flushTimeout: .zero)
             admin?.close()
             embedded?.stop()
@@ -85,19 +82,10 @@ public final class StreamSocialApp: Sendable {
             consumerConfiguration.sessionTimeout = .seconds(6)
             let newConsumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             consumer = newConsumer
-            let workshop = configuration.workshop
-            let newBoardConsumer = try KafkaConsumer(
-                configuration: kafka,
-                consumer: KafkaConsumerConfiguration(mode: .assignAllFromEarliest(topics: [
-                    workshop.topics.newUsers, workshop.topics.actions, workshop.topics.teamStats, workshop.topics.watchlist,
-                ])),
-                logger: logger
-            )
-            boardConsumer = newBoardConsumer
             do throws(AppError) {
                 return try StreamSocialApp(
                     configuration: configuration, logger: logger, embedded: embedded, bootstrap: bootstrap,
-                    producer: newProducer, admin: newAdmin, consumer: newConsumer, boardConsumer: newBoardConsumer
+                    producer: newProducer, admin: newAdmin, consumer: newConsumer
                 )
             } catch {
                 cleanUp()
@@ -112,7 +100,7 @@ public final class StreamSocialApp: Sendable {
 
     private init(
         configuration: AppConfiguration, logger: Logger, embedded: EmbeddedKafka?, bootstrap: String,
-        producer: KafkaProducer, admin: KafkaAdmin, consumer: KafkaConsumer, boardConsumer: KafkaConsumer
+        producer: KafkaProducer, admin: KafkaAdmin, consumer: KafkaConsumer
     ) throws(AppError) {
         self.configuration = configuration
         self.logger = logger
@@ -122,7 +110,6 @@ public final class StreamSocialApp: Sendable {
         self.producer = producer
         self.admin = admin
         self.timelineConsumer = consumer
-        self.leaderboardConsumer = boardConsumer
         let leaderboard = LeaderboardService(
             workshop: configuration.workshop, generatorRate: configuration.generatorRate, seed: configuration.generatorSeed, logger: logger
         )
@@ -173,13 +160,7 @@ public final class StreamSocialApp: Sendable {
                 logger.warning("timeline consumer error", metadata: ["kafka.error": .string(error.description)])
             }
         }
-        boardConsumer.run { [leaderboard, logger] event in
-            switch event {
-            case .record(let record): leaderboard.apply(record)
-            case .error(let error): logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
-            default: break
-            }
-        }
+        leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer)
         generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
         if configuration.simulatedTeams > 0 {
             let simulator = TeamSimulator(workshop: configuration.workshop, teams: configuration.simulatedTeams, producer: producer, logger: logger)
@@ -194,6 +175,7 @@ public final class StreamSocialApp: Sendable {
         }
         boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
             leaderboard.releaseHeld(force: false)
+            leaderboard.snapshotIfDue()
             channels.publishLeaderboard()
         }
         // Every second: finish recovery's first step if Kafka was away, measure lag and
@@ -233,7 +215,7 @@ public final class StreamSocialApp: Sendable {
         boardPublisher.stop()
         channels.stop()
         timelineConsumer.close()
-        leaderboardConsumer.close()
+        leaderboard.stop()
         producer.close(flushTimeout: .seconds(5))
         admin.close()
         embedded?.stop()

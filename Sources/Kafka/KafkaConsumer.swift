@@ -46,7 +46,9 @@ public final class KafkaConsumer: Sendable {
         let thread = PollingThread(name: "kafka-consumer") { [self] thread in
             switch configuration.mode {
             case .assignAllFromEarliest(let topics):
-                assignAll(topics: topics, handler: handler, until: thread)
+                assignAll(topics: topics, from: [:], handler: handler, until: thread)
+            case .assignAll(let topics, let offsets):
+                assignAll(topics: topics, from: offsets, handler: handler, until: thread)
             case .group(_, let topics):
                 let list = RDKafkaTopicPartitionList(topics.map { KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
                 let err = list.withPointer { rd_kafka_subscribe(client.pointer, $0) }
@@ -88,9 +90,9 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
-    /// Without a group: find every partition of `topics` and read each from the start.
-    /// Retries until the topics exist or the consumer stops.
-    private func assignAll(topics: [String], handler: Handler, until thread: PollingThread) {
+    /// Without a group: find every partition of `topics` and read each from its offset
+    /// in `offsets`, or the start. Retries until the topics exist or the consumer stops.
+    private func assignAll(topics: [String], from offsets: [KafkaTopicPartition: Int64], handler: Handler, until thread: PollingThread) {
         while !thread.isStopping {
             do throws(KafkaError) {
                 let metadata = try KafkaClusterMetadata.fetch(client: client.pointer, timeout: .seconds(2))
@@ -102,6 +104,11 @@ public final class KafkaConsumer: Sendable {
                     partitions += (0..<Int32(found.partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
                 }
                 let list = RDKafkaTopicPartitionList(partitions, offset: Int64(RD_KAFKA_OFFSET_BEGINNING))
+                list.withPointer { pointer in
+                    for (partition, offset) in offsets {
+                        RDKafkaTopicPartitionList.setOffsets(of: pointer, to: offset, where: [partition])
+                    }
+                }
                 let err = list.withPointer { rd_kafka_assign(client.pointer, $0) }
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     handler(.assigned(partitions))

@@ -34,8 +34,12 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
     /// Where the broker cannot describe consumer groups (the embedded cluster cannot),
     /// "connected" comes from committed offsets and members are unknown.
     public var groupInspection: String
+    /// When the board was restored from its snapshot in `leaderboard_state` (the
+    /// snapshot's time, ms), or nil when it was rebuilt from the input topics alone.
+    public var restoredFromSnapshotAt: Int64?
 
     enum CodingKeys: String, CodingKey {
+        case restoredFromSnapshotAt = "restored_from_snapshot_at"
         case teams
         case knownUsers = "known_users"
         case unknownTeamActions = "unknown_team_actions"

@@ -22,17 +22,17 @@ public struct LeaderboardState: Sendable {
     }
 
     public let workshop: Workshop
-    public private(set) var teams: [String: TeamState]
+    public internal(set) var teams: [String: TeamState]
     /// Known `new_users` by email: who exists (ghost check) and which teams must flag them.
     private var users: [String: NewUser] = [:]
     /// Per team: matching users in the order seen, for the missed count.
     private var expected: [String: [(email: String, at: Int64)]] = [:]
     /// Actions naming a team the workshop does not have.
-    public private(set) var unknownTeamActions = 0
+    public internal(set) var unknownTeamActions = 0
     /// The latest `team_stats` record per key (a compacted topic's view; "" for no key).
-    public private(set) var latestTeamStats: [String: KeyedValue] = [:]
+    public internal(set) var latestTeamStats: [String: KeyedValue] = [:]
     /// The latest `watchlist` record per key.
-    public private(set) var latestWatchlist: [String: KeyedValue] = [:]
+    public internal(set) var latestWatchlist: [String: KeyedValue] = [:]
 
     /// The latest value under one key of a compacted topic, with how it was keyed.
     public struct KeyedValue: Sendable, Equatable, Codable {

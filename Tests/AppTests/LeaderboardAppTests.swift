@@ -93,3 +93,57 @@ func eventuallyAsync(timeout: Duration, _ condition: () -> Bool) async -> Bool {
     }
     return condition()
 }
+
+@Suite("The leaderboard survives a restart", .serialized)
+struct LeaderboardRestartTests {
+    @Test("restart against the same cluster: the board comes back from its snapshot, the same, and goes on")
+    func restart() async throws {
+        let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)] + Self.workshopTopics, logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        func send(_ topic: String, _ value: String, key: String? = nil) async throws {
+            _ = try await producer.send(topic: topic, key: key.map { Array($0.utf8) }, value: Array(value.utf8))
+        }
+        for index in 0..<3 {
+            try await send("new_users", #"{"email":"r\#(index)@x.org","pack":"free","avatar":"https://x.org/a.png","name":"R","time_zone":"America/Lima","industry":"Retail","profession":"teacher","field":"Arts","user_agent":"Firefox","credit_card_number":"4111","credit":0,"premium":false}"#)
+        }
+        try await send("actions", #"{"customer":"r0@x.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#)
+        try await send("actions", #"{"customer":"r1@x.org","type":"CONTACT_CUSTOMER","reason":"WRONG","team":"team-15"}"#)
+        try await send("team_stats", #"{"team":"team-15","processed":3,"flagged":1}"#, key: "team-15")
+
+        func board(_ client: TestHTTPClient) -> [String: Any]? { (try? client.get("/api/leaderboard"))?.json }
+        func team15(_ board: [String: Any]?) -> [String: Any]? { (board?["teams"] as? [[String: Any]])?.first { $0["team"] as? String == "team-15" } }
+
+        var before: [String: Any]?
+        do {
+            let first = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+            let client = try first.client()
+            #expect(await eventuallyAsync(timeout: .seconds(15)) { (team15(board(client))?["mistakes"] as? Int) == 1 && (team15(board(client))?["valid"] as? Int) == 1 })
+            #expect(board(client)?["restored_from_snapshot_at"] == nil || board(client)?["restored_from_snapshot_at"] is NSNull)
+            // A snapshot is written about a second after the last unlock.
+            let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+            defer { admin.close() }
+            #expect(await eventuallyAsync(timeout: .seconds(10)) { ((try? admin.watermarks(topic: "leaderboard_state", partition: 0))?.high ?? 0) >= 16 })
+            try? await Task.sleep(for: .milliseconds(500))
+            before = team15(board(client))
+        }
+        let second = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        let client = try second.client()
+        #expect(await eventuallyAsync(timeout: .seconds(15)) { board(client)?["restored_from_snapshot_at"] as? Int != nil })
+        let after = try #require(team15(board(client)))
+        let beforeRow = try #require(before)
+        for field in ["points", "valid", "mistakes", "streak", "rank"] {
+            #expect(after[field] as? Int == beforeRow[field] as? Int, "\(field)")
+        }
+        let badges = { (row: [String: Any]) in ((row["achievements"] as? [[String: Any]]) ?? []).map { "\($0["id"] ?? "")@\($0["at"] ?? "")" }.sorted() }
+        #expect(badges(after) == badges(beforeRow))
+        // And it goes on: the third user flagged now scores; the first again is a duplicate.
+        try await send("actions", #"{"customer":"r2@x.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#)
+        try await send("actions", #"{"customer":"r0@x.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#)
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { (team15(board(client))?["valid"] as? Int) == 2 && (team15(board(client))?["mistakes"] as? Int) == 2 })
+    }
+
+    static let workshopTopics = ["new_users", "actions", "team_stats", "watchlist"].map { KafkaTopicSpec($0, partitions: 5) }
+        + [KafkaTopicSpec("leaderboard_state", partitions: 1)]
+}

@@ -9,6 +9,9 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
         case group(id: String, topics: [String])
         /// No group: read every partition of `topics` from the earliest offset.
         case assignAllFromEarliest(topics: [String])
+        /// No group: read every partition of `topics`, each from the offset given here
+        /// (the next one to read), or from the earliest where none is given.
+        case assignAll(topics: [String], from: [KafkaTopicPartition: Int64])
     }
 
     public var mode: Mode
@@ -36,7 +39,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
 
     var topics: [String] {
         switch mode {
-        case .group(_, let topics), .assignAllFromEarliest(let topics): topics
+        case .group(_, let topics), .assignAllFromEarliest(let topics), .assignAll(let topics, _): topics
         }
     }
 
@@ -58,7 +61,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
                 ("session.timeout.ms", String(sessionTimeout.milliseconds)),
                 ("heartbeat.interval.ms", String(max(100, sessionTimeout.milliseconds / 10))),
             ]
-        case .assignAllFromEarliest:
+        case .assignAllFromEarliest, .assignAll:
             // librdkafka 2.0 refuses rd_kafka_assign without a group.id. This one is never
             // joined (no subscribe) and nothing is committed under it.
             settings += [
