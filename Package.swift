@@ -104,7 +104,7 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaTests",
-            dependencies: ["Kafka"],
+            dependencies: ["Kafka", "HTTPTestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -175,30 +175,9 @@ const handlers = {
   lag: (m) => showLag(m.data),
 };
 
-function handle(event) {
-  let message;
-  try { message = JSON.parse(event.data); } catch { return; }
+function handle(message) {
   const handler = handlers[message.channel];
   if (handler) handler(message);
-}
-
-// ---- connection and status ------------------------------------------------------
-
-function connect(delay = 500) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  socket.addEventListener("open", () => {
-    $("connection").textContent = "live";
-    $("connection").className = "pill pill-on";
-    socket.send(JSON.stringify({ subscribe: CHANNELS }));
-    delay = 500;
-  });
-  socket.addEventListener("message", handle);
-  socket.addEventListener("close", () => {
-    $("connection").textContent = "reconnecting…";
-    $("connection").className = "pill pill-off";
-    setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
-  });
 }
 
 async function loadStatus() {
@@ -284,5 +263,5 @@ document.addEventListener("DOMContentLoaded", () => {
   $("post-form").addEventListener("submit", post);
   $("burst").addEventListener("click", burst);
   loadStatus();
-  connect();
+  window.StreamSocialLive.connect(CHANNELS, handle);
 });

@@ -71,9 +71,7 @@ function addUnlock(event, celebrate) {
   setTimeout(() => toast.remove(), 4200);
 }
 
-function handle(event) {
-  let message;
-  try { message = JSON.parse(event.data); } catch { return; }
+function handle(message) {
   if (message.channel === "leaderboard" && message.type === "snapshot") showBoard(message.data);
   if (message.channel === "achievements") {
     if (message.type === "snapshot") {
@@ -85,21 +83,4 @@ function handle(event) {
   }
 }
 
-function connect(delay = 500) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws`);
-  socket.addEventListener("open", () => {
-    $("connection").textContent = "live";
-    $("connection").className = "pill pill-on";
-    socket.send(JSON.stringify({ subscribe: ["leaderboard", "achievements"] }));
-    delay = 500;
-  });
-  socket.addEventListener("message", handle);
-  socket.addEventListener("close", () => {
-    $("connection").textContent = "reconnecting…";
-    $("connection").className = "pill pill-off";
-    setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
-  });
-}
-
-document.addEventListener("DOMContentLoaded", () => connect());
+document.addEventListener("DOMContentLoaded", () => window.StreamSocialLive.connect(["leaderboard", "achievements"], handle));

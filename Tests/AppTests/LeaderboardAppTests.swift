@@ -84,15 +84,6 @@ struct LeaderboardAppTests {
     }
 }
 
-/// Polls without blocking a thread of the cooperative pool.
-func eventuallyAsync(timeout: Duration, _ condition: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
-        if condition() { return true }
-        try? await Task.sleep(for: .milliseconds(20))
-    }
-    return condition()
-}
 
 @Suite("The leaderboard survives a restart", .serialized)
 struct LeaderboardRestartTests {

@@ -243,12 +243,3 @@ struct LiveServerTests {
     }
 }
 
-/// Polls `condition` every 10 ms for up to 5 s.
-func eventually(_ condition: () throws -> Bool) rethrows -> Bool {
-    let deadline = ContinuousClock.now + .seconds(5)
-    while ContinuousClock.now < deadline {
-        if try condition() { return true }
-        usleep(10_000)
-    }
-    return try condition()
-}

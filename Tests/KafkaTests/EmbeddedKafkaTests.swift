@@ -1,4 +1,5 @@
 import Dispatch
+import HTTPTestSupport
 import Kafka
 import Synchronization
 import Testing
@@ -42,7 +43,7 @@ struct EmbeddedKafkaTests {
         let consumer = try KafkaConsumer(configuration: config, consumer: .init(mode: .assignAllFromEarliest(topics: ["t"])), logger: quietLogger)
         consumer.run { collector.append($0) }
         defer { consumer.close() }
-        #expect(await eventually { collector.records.count == 5 })
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { collector.records.count == 5 })
         let records = collector.records
         #expect(records.map { String(decoding: $0.value, as: UTF8.self) } == (0..<5).map { "post \($0)" })
         #expect(records.allSatisfy { $0.key == "alice".bytes && $0.partition == 3 && $0.topic == "t" })
@@ -98,7 +99,7 @@ struct EmbeddedKafkaTests {
         let consumer = try KafkaConsumer(configuration: config, consumer: consumerConfig, logger: quietLogger)
         let collector = EventCollector()
         consumer.run { collector.append($0) }
-        #expect(await eventually(timeout: .seconds(20)) { collector.records.count == 10 })
+        #expect(await eventuallyAsync(timeout: .seconds(20)) { collector.records.count == 10 })
         consumer.close()
         #expect(collector.events.contains { if case .assigned = $0 { true } else { false } })
 
@@ -132,7 +133,7 @@ struct EmbeddedKafkaTests {
             let consumer = try KafkaConsumer(configuration: config, consumer: settings, logger: quietLogger)
             let collector = EventCollector()
             consumer.run { collector.append($0) }
-            let assigned = await eventually(timeout: .seconds(20)) {
+            let assigned = await eventuallyAsync(timeout: .seconds(20)) {
                 collector.events.contains { if case .assigned = $0 { true } else { false } } && collector.records.count >= count
             }
             try? await Task.sleep(for: .milliseconds(300))  // nothing more arrives

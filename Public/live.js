@@ -1,0 +1,27 @@
+// Shared by the pages: a WebSocket to /ws that subscribes to some channels, shows its
+// state in #connection, and reconnects with backoff when it drops.
+"use strict";
+
+window.StreamSocialLive = {
+  connect(channels, onMessage, delay = 500) {
+    const status = document.getElementById("connection");
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const socket = new WebSocket(`${scheme}://${location.host}/ws`);
+    socket.addEventListener("open", () => {
+      status.textContent = "live";
+      status.className = "pill pill-on";
+      socket.send(JSON.stringify({ subscribe: channels }));
+      delay = 500;
+    });
+    socket.addEventListener("message", (event) => {
+      let message;
+      try { message = JSON.parse(event.data); } catch { return; }
+      onMessage(message);
+    });
+    socket.addEventListener("close", () => {
+      status.textContent = "reconnecting…";
+      status.className = "pill pill-off";
+      setTimeout(() => this.connect(channels, onMessage, Math.min(delay * 2, 10000)), delay);
+    });
+  },
+};
