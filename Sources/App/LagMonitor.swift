@@ -26,9 +26,7 @@ final class LagMonitor: Sendable {
     func measure() -> [Int32: (low: Int64, high: Int64)] {
         var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
         do throws(KafkaError) {
-            for partition in 0..<Int32(partitionCount) {
-                watermarks[partition] = try admin.watermarks(topic: topic, partition: partition, timeout: .seconds(1))
-            }
+            watermarks = try admin.watermarks(topic: topic, partitionCount: partitionCount, timeout: .seconds(1))
             let partitions = (0..<Int32(partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
             let committed = try admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))
             var rows: [LagReport.Partition] = []

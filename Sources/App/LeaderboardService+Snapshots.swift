@@ -50,11 +50,8 @@ extension LeaderboardService {
     static func loadSnapshot(topic: String, kafka: KafkaConfiguration, admin: KafkaAdmin, logger: Logger) throws(KafkaError) -> (RestoredBoard, [KafkaTopicPartition: Int64], [(value: [UInt8], time: Int64)])? {
         let metadata = try admin.metadata()
         guard let partitions = metadata.topics.first(where: { $0.name == topic })?.partitionCount, partitions > 0 else { return nil }
-        var ends: [Int32: Int64] = [:]
-        for partition in 0..<Int32(partitions) {
-            let marks = try admin.watermarks(topic: topic, partition: partition)
-            if marks.high > marks.low { ends[partition] = marks.high }
-        }
+        let ends = try admin.watermarks(topic: topic, partitionCount: partitions)
+            .filter { $0.value.high > $0.value.low }.mapValues(\.high)
         guard !ends.isEmpty else { return nil }
         let latest = Mutex<[String: LeaderboardSnapshotRecord]>([:])
         let remaining = Mutex(ends)

@@ -207,11 +207,8 @@ final class LeaderboardService: Sendable {
     func observeGroups(admin: KafkaAdmin) {
         let topic = workshop.topics.newUsers
         let partitions = (0..<Int32(workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
-        var highs: [KafkaTopicPartition: Int64] = [:]
-        for partition in partitions {
-            guard let marks = try? admin.watermarks(topic: topic, partition: partition.partition, timeout: .seconds(1)) else { return }
-            highs[partition] = marks.high
-        }
+        guard let marks = try? admin.watermarks(topic: topic, partitionCount: partitions.count, timeout: .seconds(1)) else { return }
+        let highs = Dictionary(uniqueKeysWithValues: marks.map { (KafkaTopicPartition(topic: topic, partition: $0.key), $0.value.high) })
         let now = currentMilliseconds()
         for team in workshop.teams {
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }

@@ -84,11 +84,8 @@ final class TimelineService: Sendable {
     /// Learns where the log ended at start (blocking; retried by the caller until it
     /// succeeds). Partitions already consumed that far, or empty, count as caught up.
     func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
-        var targets: [Int32: Int64] = [:]
-        for partition in 0..<Int32(partitionCount) {
-            let (low, high) = try admin.watermarks(topic: topic, partition: partition)
-            if high > low { targets[partition] = high }
-        }
+        let targets = try admin.watermarks(topic: topic, partitionCount: partitionCount)
+            .filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let positions = consumedPositions
         recovery.withLock { recovery in
             guard recovery.pending == nil else { return }

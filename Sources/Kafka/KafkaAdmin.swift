@@ -45,6 +45,16 @@ public final class KafkaAdmin: Sendable {
         return (low, high)
     }
 
+    /// The watermarks of partitions 0..<`partitionCount` of `topic`, by partition.
+    /// - Throws: the first partition's error.
+    public func watermarks(topic: String, partitionCount: Int, timeout: Duration = .seconds(2)) throws(KafkaError) -> [Int32: (low: Int64, high: Int64)] {
+        var marks: [Int32: (low: Int64, high: Int64)] = [:]
+        for partition in 0..<Int32(clamping: partitionCount) {
+            marks[partition] = try watermarks(topic: topic, partition: partition, timeout: timeout)
+        }
+        return marks
+    }
+
     /// The offsets `group` committed for `partitions` (the next offset it will read);
     /// partitions without a commit are left out.
     public func committedOffsets(group: String, partitions: [KafkaTopicPartition], timeout: Duration = .seconds(2)) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
