@@ -74,7 +74,9 @@ def test_unkeyed_posts_show_up_as_ordering_violations_and_panels_fill_in(server,
     assert status == 200 and body["accepted"] == 120
     # The ordering panel reports violations with their kind, the partitions panel fills.
     wait.until(lambda d: d.find_element(By.ID, "violations").find_elements(By.TAG_NAME, "tr"))
-    kinds = {row.find_element(By.TAG_NAME, "td").text for row in browser.find_elements(By.CSS_SELECTOR, "#violations tr")}
+    # The panel re-renders as snapshots arrive: read its rows in one go.
+    kinds = set(browser.execute_script(
+        "return Array.from(document.querySelectorAll('#violations tr td:first-child')).map(td => td.textContent)"))
     assert kinds <= {"gap", "out of order", "duplicate"} and kinds
     assert "violations" in browser.find_element(By.ID, "ordering-status").text
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#partition-rows tr")) == 6)
