@@ -46,6 +46,8 @@ function showBoard(board) {
     cell(row, team.streak);
     cell(row, percent(team.precision));
     cell(row, percent(team.recall));
+    // Instances of the team's app: known only where the broker describes groups.
+    cell(row, team.members === null || team.members === undefined ? "–" : team.members);
     cell(row, team.lag === null || team.lag === undefined ? "–" : team.lag);
     return row;
   });

@@ -176,10 +176,15 @@ struct TeamDetail: Encodable, Sendable {
     var teamStats: TeamState.KeyedRecords
     var lastTeamStats: TeamState.TeamStats?
     var watchlist: TeamState.KeyedRecords
+    /// The group's state and each member's `new_users` partitions, where the broker
+    /// describes groups.
+    var groupState: String?
+    var members: [GroupMember]?
 
     enum CodingKeys: String, CodingKey {
         case row = "standing"
-        case rule, type, reason, mistakes, watchlist
+        case rule, type, reason, mistakes, watchlist, members
+        case groupState = "group_state"
         case teamStats = "team_stats"
         case lastTeamStats = "last_team_stats"
     }
@@ -193,6 +198,8 @@ struct TeamDetail: Encodable, Sendable {
         teamStats = state.stats
         lastTeamStats = state.lastStats
         watchlist = state.watchlist
+        groupState = state.groupState
+        members = state.groupMembers
     }
 }
 

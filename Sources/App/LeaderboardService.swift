@@ -33,6 +33,8 @@ final class LeaderboardService: Sendable {
     private let snapshotProducer = Mutex<KafkaProducer?>(nil)
     /// When the board was restored from a snapshot (the snapshot's time, ms), if it was.
     let restoredFrom = Mutex<Int64?>(nil)
+    /// Whether the brokers described the teams' groups at the last look.
+    let groupInspection = Mutex(GroupInspection.notYet)
     /// How often the board is written to `leaderboard_state` while records flow (and
     /// one second after an unlock).
     static let snapshotInterval: Duration = .seconds(5)
@@ -202,26 +204,47 @@ final class LeaderboardService: Sendable {
         changed.store(true, ordering: .relaxed)
     }
 
-    /// What each team's consumer group shows: committed offsets on new_users (every
-    /// broker answers this) and the lag they leave. Blocking: call from the monitor.
-    func observeGroups(admin: KafkaAdmin) {
+    /// What each team's consumer group shows: state, members and their partitions where
+    /// the brokers can describe groups, and on every broker the committed offsets on
+    /// new_users and the lag they leave. Blocking: call from the monitor.
+    /// `describer` replaces the admin client's group description (tests: the embedded
+    /// cluster cannot describe groups).
+    func observeGroups(admin: KafkaAdmin, describer: (any GroupDescriber)? = nil) {
         let topic = workshop.topics.newUsers
         let partitions = (0..<Int32(workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
         guard let marks = try? admin.watermarks(topic: topic, partitionCount: partitions.count, timeout: .seconds(1)) else { return }
         let highs = Dictionary(uniqueKeysWithValues: marks.map { (KafkaTopicPartition(topic: topic, partition: $0.key), $0.value.high) })
+        var described: [String: KafkaGroupDescription]?
+        do throws(KafkaError) {
+            described = Dictionary(try (describer ?? admin).describeGroups(timeout: .seconds(1)).map { ($0.group, $0) }) { first, _ in first }
+            groupInspection.withLock { $0 = .described }
+        } catch {
+            groupInspection.withLock { $0 = error.code == .unsupported ? .unsupported(error.message) : .failed(error.message) }
+        }
         let now = currentMilliseconds()
         for team in workshop.teams {
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
             let lag: Int64? = committed.isEmpty ? nil : committed.reduce(0) { $0 + max(0, (highs[$1.key] ?? $1.value) - $1.value) }
-            state.withLock { $0.groupObserved(team: team.name, members: nil, state: nil, committed: !committed.isEmpty, lag: lag, at: now) }
+            if let described {
+                // A group the coordinator does not list has no members right now.
+                let group = described[team.name]
+                let members = (group?.members ?? []).map { member in
+                    GroupMember(clientID: member.clientID, host: member.host, partitions: member.assignment.filter { $0.topic == topic }.map(\.partition))
+                }
+                state.withLock {
+                    $0.groupObserved(team: team.name, members: members.count, assignment: members, state: group?.state ?? "Empty", committed: !committed.isEmpty, lag: lag, at: now)
+                }
+            } else {
+                state.withLock { $0.groupObserved(team: team.name, members: nil, state: nil, committed: !committed.isEmpty, lag: lag, at: now) }
+            }
         }
         collectUnlocks()
     }
 
     func report() -> LeaderboardReport {
-        var report = state.withLock {
-            $0.report(now: currentMilliseconds(), groupInspection: "not supported by this broker: connected means the team's group committed offsets on \(workshop.topics.newUsers); members unknown")
-        }
+        let inspection = groupInspection.withLock { $0 }
+        var report = state.withLock { $0.report(now: currentMilliseconds(), groupInspection: inspection.description(newUsers: workshop.topics.newUsers)) }
+        report.groupsDescribed = inspection == .described
         report.restoredFromSnapshotAt = restoredFrom.withLock { $0 }
         return report
     }
@@ -234,6 +257,34 @@ final class LeaderboardService: Sendable {
     static func customer(in value: [UInt8]) -> String? {
         guard let fields = FlatJSON.parseObject(value), case .string(let customer) = fields["customer"], !customer.isEmpty else { return nil }
         return customer
+    }
+}
+
+/// Who answers "which consumer groups exist, with which members": the admin client, or
+/// in tests a stand-in for a broker that can describe groups.
+protocol GroupDescriber: Sendable {
+    func describeGroups(timeout: Duration) throws(KafkaError) -> [KafkaGroupDescription]
+}
+
+extension KafkaAdmin: GroupDescriber {}
+
+/// What the board could learn about the teams' consumer groups at its last look.
+enum GroupInspection: Sendable, Equatable {
+    case notYet
+    case described
+    /// The brokers cannot list or describe groups (the embedded cluster cannot).
+    case unsupported(String)
+    /// The last attempt failed (timed out, broker away); the next one may work.
+    case failed(String)
+
+    func description(newUsers: String) -> String {
+        let fallback = "connected means the team's group committed offsets on \(newUsers); members unknown"
+        switch self {
+        case .notYet: return "not looked at yet"
+        case .described: return "described every second by the group coordinator (state, members, partitions)"
+        case .unsupported(let reason): return "not supported by this broker (\(reason)): \(fallback)"
+        case .failed(let reason): return "the last description failed (\(reason)): \(fallback)"
+        }
     }
 }
 

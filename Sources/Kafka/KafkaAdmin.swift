@@ -2,7 +2,8 @@ internal import CRdKafka
 public import Logging
 import Synchronization
 
-/// Questions about the cluster: metadata, watermarks, a group's committed offsets.
+/// Questions about the cluster: metadata, watermarks, consumer groups and their
+/// committed offsets.
 ///
 /// Every method blocks for up to its timeout: call them from a thread or dispatch queue
 /// you own, never from Swift's cooperative pool or the HTTP service thread.
@@ -69,6 +70,28 @@ public final class KafkaAdmin: Sendable {
             result[partition] = offset
         }
         return result
+    }
+
+    /// Every consumer group the brokers know, described by its coordinator (ListGroups,
+    /// then DescribeGroups on each broker). One call covers all groups, so a monitor that
+    /// asks every second costs one round trip per broker.
+    /// - Throws: ``KafkaError/Code/unsupported`` when the brokers cannot list groups (the
+    ///   embedded cluster), ``KafkaError/Code/timedOut`` when no broker answered in time.
+    ///   A partial answer (some brokers answered) is returned, not thrown.
+    public func describeGroups(timeout: Duration = .seconds(1)) throws(KafkaError) -> [KafkaGroupDescription] {
+        var list: UnsafePointer<rd_kafka_group_list>?
+        let err = try using { () throws(KafkaError) in
+            rd_kafka_list_groups(client.pointer, nil, &list, Int32(clamping: timeout.milliseconds))
+        }
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__PARTIAL, let list else {
+            throw .rdKafka(err, context: "describe consumer groups")
+        }
+        defer { rd_kafka_group_list_destroy(list) }
+        let groups = list.pointee
+        return (0..<Int(max(0, groups.group_cnt))).compactMap { index in
+            guard let info = groups.groups?[index], info.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+            return KafkaGroupDescription(info)
+        }
     }
 
     /// Waits for calls in progress (each bounded by its timeout), then destroys every

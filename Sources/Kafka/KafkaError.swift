@@ -21,6 +21,9 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let brokerUnreachable = Code(name: "broker_unreachable")
         /// A configuration property was rejected by librdkafka.
         public static let configuration = Code(name: "configuration")
+        /// The broker does not support the request (an old broker, or the embedded
+        /// cluster, which cannot list or describe groups).
+        public static let unsupported = Code(name: "unsupported")
         /// The client was shut down before the operation completed.
         public static let shutdown = Code(name: "shutdown")
         /// Any other librdkafka error; ``KafkaError/rdKafkaCode`` has the details.

@@ -34,6 +34,8 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
     /// Where the broker cannot describe consumer groups (the embedded cluster cannot),
     /// "connected" comes from committed offsets and members are unknown.
     public var groupInspection: String
+    /// Whether members and partitions come from the group coordinator right now.
+    public var groupsDescribed = false
     /// When the board was restored from its snapshot in `leaderboard_state` (the
     /// snapshot's time, ms), or nil when it was rebuilt from the input topics alone.
     public var restoredFromSnapshotAt: Int64?
@@ -44,6 +46,7 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         case knownUsers = "known_users"
         case unknownTeamActions = "unknown_team_actions"
         case groupInspection = "group_inspection"
+        case groupsDescribed = "groups_described"
     }
 }
 

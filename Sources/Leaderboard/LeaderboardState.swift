@@ -150,10 +150,14 @@ public struct LeaderboardState: Sendable {
 
     /// What a team's consumer group shows: members and state where the broker can
     /// describe groups, whether it committed offsets (all brokers), and its lag on
-    /// `new_users`.
-    public mutating func groupObserved(team teamName: String, members: Int?, state groupState: String?, committed: Bool, lag: Int64?, at time: Int64) {
+    /// `new_users`; `assignment` is each member's share of it where known.
+    public mutating func groupObserved(
+        team teamName: String, members: Int?, assignment: [GroupMember]? = nil, state groupState: String?,
+        committed: Bool, lag: Int64?, at time: Int64
+    ) {
         guard var state = teams[teamName] else { return }
         state.members = members
+        state.groupMembers = assignment
         state.groupState = groupState
         if committed || groupState == "Stable" { state.connected = true }
         state.lag = lag

@@ -17,6 +17,8 @@ public struct TeamState: Sendable, Codable, Equatable {
     public var lastStats: TeamStats?
 
     public var members: Int?
+    /// Each member's `new_users` partitions, where the broker can describe groups.
+    public var groupMembers: [GroupMember]?
     public var groupState: String?
     public var connected = false
     public var lag: Int64?

@@ -235,3 +235,40 @@ struct TopicCreationTests {
         }
     }
 }
+
+@Suite("Consumer group description")
+struct GroupDescriptionTests {
+    @Test("where the broker cannot list groups (the embedded cluster) describeGroups says so at once, and the admin client still closes")
+    func unsupportedOnEmbedded() throws {
+        let cluster = try EmbeddedKafka(topics: [.init("new_users", partitions: 5)], logger: quietLogger)
+        defer { cluster.stop() }
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        _ = try admin.metadata()
+        let started = ContinuousClock.now
+        do {
+            let groups = try admin.describeGroups(timeout: .seconds(3))
+            Issue.record("the embedded cluster described groups: \(groups)")
+        } catch {
+            #expect(error.code == .unsupported)
+        }
+        #expect(ContinuousClock.now - started < .seconds(2))
+        admin.close()
+    }
+
+    @Test("a consumer-protocol assignment decodes to its topic partitions; other bytes do not")
+    func decodeAssignment() {
+        // version 1, two topics: "new_users" [0, 3], "a" [], then 4 bytes of user data.
+        var bytes: [UInt8] = [0, 1, 0, 0, 0, 2]
+        bytes += [0, 9] + Array("new_users".utf8) + [0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 3]
+        bytes += [0, 1] + Array("a".utf8) + [0, 0, 0, 0]
+        bytes += [0, 0, 0, 4, 1, 2, 3, 4]
+        #expect(KafkaGroupDescription.decodeConsumerAssignment(bytes) == [
+            KafkaTopicPartition(topic: "new_users", partition: 0), KafkaTopicPartition(topic: "new_users", partition: 3),
+        ])
+        #expect(KafkaGroupDescription.decodeConsumerAssignment([0, 0, 0, 0, 0, 0]) == [])
+        // Truncated in the middle of a partition list, and a negative topic count.
+        #expect(KafkaGroupDescription.decodeConsumerAssignment(Array(bytes.prefix(20))) == nil)
+        #expect(KafkaGroupDescription.decodeConsumerAssignment([0, 0, 0xff, 0xff, 0xff, 0xff]) == nil)
+        #expect(KafkaGroupDescription.decodeConsumerAssignment([]) == nil)
+    }
+}

@@ -21,6 +21,8 @@ extension KafkaError {
             .timedOut
         case RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE:
             .brokerUnreachable
+        case RD_KAFKA_RESP_ERR__UNSUPPORTED_FEATURE, RD_KAFKA_RESP_ERR_UNSUPPORTED_VERSION:
+            .unsupported
         case RD_KAFKA_RESP_ERR__DESTROY:
             .shutdown
         default:
