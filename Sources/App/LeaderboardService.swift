@@ -9,9 +9,11 @@ import Synchronization
 /// ``LeaderboardState``, watches each team's consumer group, and runs the fake-user
 /// generator.
 ///
-/// Topics are read in parallel, so an action can arrive before the `new_users` record it
-/// names. An action for an unknown customer is held until that user arrives or for
-/// ``holdUnknownFor``, then judged (a ghost if the user never came).
+/// The input partitions are merged by record timestamp (``TimeOrderedMerge``), so a
+/// replay applies records in the order they were produced. A student's clock may still
+/// stamp an action before the `new_users` record it names: an action for an unknown
+/// customer is held until that user arrives or for ``holdUnknownFor``, then judged (a
+/// ghost if the user never came).
 final class LeaderboardService: Sendable {
     let workshop: Workshop
     let state: Mutex<LeaderboardState>
@@ -27,9 +29,11 @@ final class LeaderboardService: Sendable {
     private let lastSnapshot = Mutex<(at: ContinuousClock.Instant, dirty: Bool, unlocked: Bool)>((.now, false, false))
     private let consumer = Mutex<KafkaConsumer?>(nil)
     private let stopped = Atomic<Bool>(false)
-    /// Held while a record (or a held action) is applied and while a snapshot is taken,
-    /// so a snapshot's board and offsets always agree.
-    private let applying = Mutex(())
+    /// The records read but not applied yet, merged across partitions by timestamp. Its
+    /// lock is held while records (or held actions) are applied and while a snapshot is
+    /// taken, so a snapshot's board and offsets always agree and records are applied in
+    /// the merge's order whichever thread releases them.
+    private let applying = Mutex(TimeOrderedMerge<KafkaTopicPartition, KafkaRecord>(sources: []))
     private let snapshotProducer = Mutex<KafkaProducer?>(nil)
     /// When the board was restored from a snapshot (the snapshot's time, ms), if it was.
     let restoredFrom = Mutex<Int64?>(nil)
@@ -93,14 +97,20 @@ final class LeaderboardService: Sendable {
                 logger.info("leaderboard restored from its snapshot", metadata: ["teams": .stringConvertible(snapshot.board.teams.count)])
             }
             snapshotProducer.withLock { $0 = producer }
+            let sources = inputPartitions(admin: admin)
+            applying.withLock { $0 = TimeOrderedMerge(sources: sources) }
             do throws(KafkaError) {
-                let reader = try KafkaConsumer(configuration: kafka, consumer: .init(mode: .assignAll(topics: inputTopics, from: from)), logger: logger)
+                var reading = KafkaConsumerConfiguration(mode: .assignAll(topics: inputTopics, from: from))
+                reading.reportsEndOfPartition = true
+                let reader = try KafkaConsumer(configuration: kafka, consumer: reading, logger: logger)
                 consumer.withLock { $0 = reader }
                 reader.run { [self] event in
                     switch event {
                     case .record(let record):
-                        apply(record)
+                        merge(record)
                         snapshotIfDue()
+                    case .endOfPartition(let partition):
+                        caughtUp(partition)
                     case .error(let error):
                         logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
                     default:
@@ -135,9 +145,30 @@ final class LeaderboardService: Sendable {
         held.withLock { $0.map { ($0.value, $0.time) } }
     }
 
-    /// One record of the workshop's topics. Called on the leaderboard consumer's thread.
-    func apply(_ record: KafkaRecord) {
-        applying.withLock { _ in applyLocked(record) }
+    /// Every partition of the input topics, in the merge's tie-break order: a user
+    /// before an action of the same millisecond, then actions, team_stats, watchlist.
+    private func inputPartitions(admin: KafkaAdmin) -> [KafkaTopicPartition] {
+        let counts = (try? admin.metadata())?.topics.reduce(into: [String: Int]()) { $0[$1.name] = $1.partitionCount } ?? [:]
+        return inputTopics.flatMap { topic in
+            (0..<Int32(clamping: counts[topic] ?? workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+        }
+    }
+
+    /// A record read from the workshop's topics: applied once no partition can still
+    /// deliver an older one. Called on the leaderboard consumer's thread.
+    func merge(_ record: KafkaRecord) {
+        applying.withLock { merge in
+            merge.push(record, time: record.timestampMilliseconds ?? currentMilliseconds(), from: KafkaTopicPartition(topic: record.topic, partition: record.partition))
+            for ready in merge.release() { applyLocked(ready) }
+        }
+    }
+
+    /// A partition was read to its end: records waiting for it may go.
+    func caughtUp(_ partition: KafkaTopicPartition) {
+        applying.withLock { merge in
+            merge.caughtUp(partition)
+            for ready in merge.release() { applyLocked(ready) }
+        }
     }
 
     private func applyLocked(_ record: KafkaRecord) {
@@ -168,8 +199,12 @@ final class LeaderboardService: Sendable {
 
     /// Judges held actions whose user arrived, and (with `force` or once held long
     /// enough) the rest.
+    /// Also releases merged records whose wait for a silent partition is over.
     func releaseHeld(force: Bool) {
-        applying.withLock { _ in releaseHeldLocked(force: force) }
+        applying.withLock { merge in
+            for ready in merge.release() { applyLocked(ready) }
+            releaseHeldLocked(force: force)
+        }
     }
 
     private func releaseHeldLocked(force: Bool) {

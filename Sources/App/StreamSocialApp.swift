@@ -158,6 +158,8 @@ public final class StreamSocialApp: Sendable {
                 logger.info("timeline consumer revoked", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
             case .error(let error):
                 logger.warning("timeline consumer error", metadata: ["kafka.error": .string(error.description)])
+            case .endOfPartition:
+                break
             }
         }
         leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer)

@@ -79,7 +79,11 @@ public final class KafkaConsumer: Sendable {
         defer { rd_kafka_message_destroy(message) }
         let err = message.pointee.err
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
-            if err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+            if err == RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                if let topic = message.pointee.rkt {
+                    handler(.endOfPartition(KafkaTopicPartition(topic: String(cString: rd_kafka_topic_name(topic)), partition: message.pointee.partition)))
+                }
+            } else {
                 handler(.error(.rdKafka(err, context: "consume")))
             }
             return

@@ -7,6 +7,10 @@ public enum KafkaConsumerEvent: Sendable, Equatable {
     case assigned([KafkaTopicPartition])
     /// The group took these partitions away; their processed offsets are committed.
     case revoked([KafkaTopicPartition])
+    /// The consumer has read everything in this partition for now (its offset reached
+    /// the high watermark). Only with ``KafkaConsumerConfiguration/reportsEndOfPartition``;
+    /// reported again each time the partition is caught up after new records.
+    case endOfPartition(KafkaTopicPartition)
     /// A consumer error that librdkafka will retry by itself (broker down, …).
     case error(KafkaError)
 }

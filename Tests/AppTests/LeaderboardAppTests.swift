@@ -135,11 +135,11 @@ struct LeaderboardRestartTests {
         #expect(await eventuallyAsync(timeout: .seconds(10)) { (team15(board(client))?["valid"] as? Int) == 2 && (team15(board(client))?["mistakes"] as? Int) == 2 })
     }
 
-    /// Counts and achievements come back the same. What depends on the order of records
-    /// across partitions (the streak, which action unlocked First Load and when) may not:
-    /// Kafka orders records only within a partition, and the board does not yet merge its
-    /// inputs by timestamp (noted on issue 5).
-    @Test("with no snapshot to load, a restarted board is rebuilt from the earliest offsets: same counts and achievements")
+    /// The board merges its input partitions by record timestamp, so a rebuild applies
+    /// the records in the order they were produced, not the order the consumer happened
+    /// to interleave partitions: the streak (which depends on that order across the
+    /// five `actions` partitions) and every unlock time come back the same.
+    @Test("with no snapshot to load, a restarted board is rebuilt from the earliest offsets: the same board, streak and unlock times included")
     func restartWithoutSnapshot() async throws {
         // No leaderboard_state topic: nothing can be snapshotted or loaded.
         let inputs = ["new_users", "actions", "team_stats", "watchlist"].map { KafkaTopicSpec($0, partitions: 5) }
@@ -147,29 +147,36 @@ struct LeaderboardRestartTests {
         defer { cluster.stop() }
         let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
         defer { producer.close() }
-        for index in 0..<4 {
+        let reasons = ["SUSPICIOUS_NAME", "SUSPICIOUS_NAME", "NOPE", "SUSPICIOUS_NAME", "SUSPICIOUS_NAME", "NOPE", "SUSPICIOUS_NAME", "SUSPICIOUS_NAME"]
+        for index in reasons.indices {
             _ = try await producer.send(topic: "new_users", key: nil, value: Array(#"{"email":"e\#(index)@x.org","name":"John Doe","pack":"premium","avatar":"https://x.org/a.png","time_zone":"America/Lima","industry":"Retail","profession":"teacher","field":"Arts","user_agent":"Firefox","credit_card_number":"4111","credit":0,"premium":false}"#.utf8))
         }
-        for (index, reason) in ["SUSPICIOUS_NAME", "SUSPICIOUS_NAME", "NOPE", "SUSPICIOUS_NAME"].enumerated() {
+        // Unkeyed actions spread over the five partitions; a few ms apart so that their
+        // timestamps say in which order they were produced.
+        for (index, reason) in reasons.enumerated() {
+            try await Task.sleep(for: .milliseconds(3))
             _ = try await producer.send(topic: "actions", key: nil, value: Array(#"{"customer":"e\#(index)@x.org","type":"BAN_CUSTOMER","reason":"\#(reason)","team":"team-14"}"#.utf8))
         }
         func team14(_ client: TestHTTPClient) -> [String: Any]? {
             ((try? client.get("/api/leaderboard"))?.json?["teams"] as? [[String: Any]])?.first { $0["team"] as? String == "team-14" }
         }
         func summary(_ row: [String: Any]) -> String {
-            let badges = ((row["achievements"] as? [[String: Any]]) ?? []).map { "\($0["id"] ?? "")" }.sorted()
-            return "\(row["points"] ?? "") \(row["valid"] ?? "") \(row["mistakes"] ?? "") \(badges)"
+            let badges = ((row["achievements"] as? [[String: Any]]) ?? []).map { "\($0["id"] ?? "")@\($0["at"] ?? "")" }.sorted()
+            return "\(row["points"] ?? "") \(row["valid"] ?? "") \(row["mistakes"] ?? "") \(row["streak"] ?? "") \(badges)"
         }
         var first = ""
         do {
             let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
             let client = try running.client()
-            #expect(await eventuallyAsync(timeout: .seconds(15)) { (team14(client)?["valid"] as? Int) == 3 && (team14(client)?["mistakes"] as? Int) == 1 })
-            first = summary(try #require(team14(client)))
+            #expect(await eventuallyAsync(timeout: .seconds(15)) { (team14(client)?["valid"] as? Int) == 6 && (team14(client)?["mistakes"] as? Int) == 2 })
+            let row = try #require(team14(client))
+            // In production order the last mistake is followed by two valid actions.
+            #expect(row["streak"] as? Int == 2)
+            first = summary(row)
         }
         let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
         let client = try running.client()
-        #expect(await eventuallyAsync(timeout: .seconds(15)) { (team14(client)?["valid"] as? Int) == 3 && (team14(client)?["mistakes"] as? Int) == 1 })
+        #expect(await eventuallyAsync(timeout: .seconds(15)) { (team14(client)?["valid"] as? Int) == 6 && (team14(client)?["mistakes"] as? Int) == 2 })
         let second = summary(try #require(team14(client)))
         #expect(second == first, "after: \(second) before: \(first)")
         let board = try #require(try client.get("/api/leaderboard").json)

@@ -52,6 +52,36 @@ struct EmbeddedKafkaTests {
         #expect(assigned.first?.count == 6)
     }
 
+    @Test("with reportsEndOfPartition each partition reports its end after its records, empty ones too, and again after new records")
+    func endOfPartition() async throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 3)], logger: quietLogger)
+        defer { cluster.stop() }
+        let config = KafkaConfiguration(bootstrapServers: cluster.bootstrapServers)
+        let producer = try KafkaProducer(configuration: config, logger: quietLogger)
+        defer { producer.close() }
+        let first = try await producer.send(topic: "t", key: "alice".bytes, value: "one".bytes)
+        var reading = KafkaConsumerConfiguration(mode: .assignAllFromEarliest(topics: ["t"]))
+        reading.reportsEndOfPartition = true
+        let collector = EventCollector()
+        let consumer = try KafkaConsumer(configuration: config, consumer: reading, logger: quietLogger)
+        consumer.run { collector.append($0) }
+        defer { consumer.close() }
+        func ends() -> [Int32] { collector.events.compactMap { if case .endOfPartition(let tp) = $0 { tp.partition } else { nil } } }
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { Set(ends()) == [0, 1, 2] })
+        // The record came before its partition's end.
+        let order = collector.events.compactMap { event -> String? in
+            switch event {
+            case .record: "record"
+            case .endOfPartition(let tp) where tp.partition == first.partition: "end"
+            default: nil
+            }
+        }
+        #expect(order == ["record", "end"])
+        _ = try await producer.send(topic: "t", key: "alice".bytes, value: "two".bytes)
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { ends().filter { $0 == first.partition }.count == 2 })
+        #expect(collector.records.count == 2)
+    }
+
     @Test("keys land where the Java client puts them (murmur2), not where librdkafka's default would")
     func murmur2Placement() async throws {
         let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 6)], logger: quietLogger)

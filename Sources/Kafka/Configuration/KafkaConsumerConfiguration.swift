@@ -33,6 +33,11 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     /// not answer early (the embedded cluster doesn't). Default: 50 ms.
     public var maxFetchWait: Duration = .milliseconds(50)
 
+    /// Hand the handler ``KafkaConsumerEvent/endOfPartition(_:)`` whenever a partition is
+    /// caught up (`enable.partition.eof`): for readers that merge partitions and must
+    /// know when one has nothing older to come. Default: false.
+    public var reportsEndOfPartition = false
+
     public init(mode: Mode) {
         self.mode = mode
     }
@@ -46,7 +51,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     var dictionary: [(String, String)] {
         var settings: [(String, String)] = [
             ("auto.offset.reset", "earliest"),
-            ("enable.partition.eof", "false"),
+            ("enable.partition.eof", reportsEndOfPartition ? "true" : "false"),
             ("fetch.wait.max.ms", String(maxFetchWait.milliseconds)),
         ]
         switch mode {
