@@ -32,6 +32,7 @@ struct LeaderboardSnapshotRecord: Codable, Sendable {
     var unknownTeamActions: Int?
     var latestTeamStats: [String: LeaderboardState.KeyedValue]?
     var latestWatchlist: [String: LeaderboardState.KeyedValue]?
+    var sessionStartedAt: Int64?
 
     static let boardKey = "_board"
 
@@ -40,6 +41,7 @@ struct LeaderboardSnapshotRecord: Codable, Sendable {
         case unknownTeamActions = "unknown_team_actions"
         case latestTeamStats = "latest_team_stats"
         case latestWatchlist = "latest_watchlist"
+        case sessionStartedAt = "session_started_at"
     }
 }
 
@@ -79,7 +81,8 @@ extension LeaderboardService {
         }
         let snapshot = BoardSnapshot(
             teams: teams, unknownTeamActions: board.unknownTeamActions ?? 0,
-            latestTeamStats: board.latestTeamStats ?? [:], latestWatchlist: board.latestWatchlist ?? [:]
+            latestTeamStats: board.latestTeamStats ?? [:], latestWatchlist: board.latestWatchlist ?? [:],
+            sessionStartedAt: board.sessionStartedAt
         )
         let from = Dictionary(offsets.map { (KafkaTopicPartition(topic: $0.topic, partition: $0.partition), $0.offset) }) { $1 }
         let held = (board.held ?? []).map { (value: Array($0.value.utf8), time: $0.time) }
@@ -99,7 +102,8 @@ extension LeaderboardService {
         }
         let board = LeaderboardSnapshotRecord(
             round: round, offsets: offsets.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }, held: held,
-            unknownTeamActions: snapshot.unknownTeamActions, latestTeamStats: snapshot.latestTeamStats, latestWatchlist: snapshot.latestWatchlist
+            unknownTeamActions: snapshot.unknownTeamActions, latestTeamStats: snapshot.latestTeamStats, latestWatchlist: snapshot.latestWatchlist,
+            sessionStartedAt: snapshot.sessionStartedAt
         )
         producer.send(topic: topic, key: Array(LeaderboardSnapshotRecord.boardKey.utf8), value: (try? Array(JSONCoding.encoder.encode(board))) ?? []) { _ in }
     }

@@ -20,6 +20,8 @@ final class LeaderboardService: Sendable {
     /// Unlocks not yet pushed to the `achievements` channel.
     let unlocks = Mutex<[LeaderboardState.Unlock]>([])
     let changed = Atomic<Bool>(true)
+    /// Counts session resets, so the live channels know to clear their unlock feed.
+    let sessionResets = Atomic<Int>(0)
     private let held = Mutex<[(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)]>([])
     private let holdUnknownFor: Duration
     let generator: GeneratorControl
@@ -282,6 +284,26 @@ final class LeaderboardService: Sendable {
         report.groupsDescribed = inspection == .described
         report.restoredFromSnapshotAt = restoredFrom.withLock { $0 }
         return report
+    }
+
+    /// Starts a new session view now (see ``LeaderboardState/resetSession(at:)``) and
+    /// writes a snapshot at once, so a restart keeps the reset. Held actions from before
+    /// it are dropped. Returns the session's start (ms).
+    func resetSession() -> Int64 {
+        let now = currentMilliseconds()
+        applying.withLock { _ in
+            state.withLock { $0.resetSession(at: now) }
+            held.withLock { $0.removeAll() }
+        }
+        unlocks.withLock { $0.removeAll() }
+        sessionResets.add(1, ordering: .relaxed)
+        changed.store(true, ordering: .relaxed)
+        if let producer = snapshotProducer.withLock({ $0 }) {
+            lastSnapshot.withLock { $0 = (.now, false, false) }
+            writeSnapshot(producer: producer)
+        }
+        logger.info("leaderboard session reset", metadata: ["session_started_at": .stringConvertible(now)])
+        return now
     }
 
     /// Runs `body` with the board, its offsets and held actions in agreement.

@@ -24,6 +24,7 @@ struct Routes: Sendable {
     let timelines: TimelineService
     let lag: LagMonitor
     let leaderboard: LeaderboardService
+    let simulator: SimulatorControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
     let adminToken: String?
     let hub: WebSocketHub
@@ -60,6 +61,9 @@ struct Routes: Sendable {
         }
         router.on(.get, "/api/admin/generator", respond: admin(generatorSettings))
         router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
+        router.on(.get, "/api/admin/simulator", respond: admin { _ throws(HTTPError) in .json(simulator.status()) })
+        router.on(.post, "/api/admin/simulator", respond: admin(resizeSimulator))
+        router.on(.post, "/api/admin/reset", body: Router.Body.none, respond: admin(resetSession))
         return router
     }
 
@@ -227,18 +231,42 @@ struct Routes: Sendable {
         return .json(TeamDetail(row: row, rule: definition.description, type: definition.type, reason: definition.reason, state: state))
     }
 
-    /// Wraps an instructor route: 401 without the right bearer token, 403 when no token
-    /// is configured (the routes are off).
+    /// Lets instructor routes through: 401 without the right bearer token, 403 when no
+    /// token is configured (the routes are off).
+    func authorize(_ request: HTTPRequest) throws(HTTPError) {
+        guard let adminToken else {
+            throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
+        }
+        guard let header = request.headers["authorization"], header == "Bearer \(adminToken)" else {
+            throw HTTPError(status: 401, code: "unauthorized", message: "instructor routes need Authorization: Bearer <token>", headers: [("www-authenticate", "Bearer")])
+        }
+    }
+
+    /// Wraps an instructor route that answers at once.
     func admin(_ handler: @escaping @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse) -> @Sendable (HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        { [adminToken] request throws(HTTPError) in
-            guard let adminToken else {
-                throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
-            }
-            guard let header = request.headers["authorization"], header == "Bearer \(adminToken)" else {
-                throw HTTPError(status: 401, code: "unauthorized", message: "instructor routes need Authorization: Bearer <token>", headers: [("www-authenticate", "Bearer")])
-            }
+        { request throws(HTTPError) in
+            try authorize(request)
             return try handler(request)
         }
+    }
+
+    /// `{"teams": N}`: stops the simulated class and starts N teams (0 stops it), in the
+    /// background: 202 at once, `GET` shows the change until it is done.
+    func resizeSimulator(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        guard let fields = FlatJSON.parseObject(request.body) else {
+            throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json")
+        }
+        guard case .integer(let teams) = fields["teams"], (0...Int64(simulator.maximum)).contains(teams) else {
+            throw HTTPError.badRequest("teams must be a whole number from 0 to \(simulator.maximum)", code: "invalid_field")
+        }
+        simulator.resize(to: Int(teams))
+        logger.info("simulated teams resizing", metadata: ["teams": .stringConvertible(teams)])
+        return .json(simulator.status(), status: 202)
+    }
+
+    /// Starts a new session view: the board's scores and achievements start over.
+    func resetSession(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        .json(SessionReset(sessionStartedAt: leaderboard.resetSession()))
     }
 
     func generatorSettings(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {

@@ -30,7 +30,7 @@ public final class StreamSocialApp: Sendable {
     let leaderboard: LeaderboardService
     let generator: PeriodicThread
     let boardPublisher: PeriodicThread
-    let simulator: TeamSimulator?
+    let simulator: SimulatorControl
     let server: HTTPServer
     let timelines: TimelineService
     let lag: LagMonitor
@@ -136,9 +136,11 @@ public final class StreamSocialApp: Sendable {
         self.server = server
         let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
         self.channels = channels
+        let simulator = SimulatorControl(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
+        self.simulator = simulator
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, leaderboard: leaderboard,
-            adminToken: configuration.adminToken, hub: server.hub,
+            simulator: simulator, adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
         )
         do {
@@ -165,15 +167,11 @@ public final class StreamSocialApp: Sendable {
         leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer)
         generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
         if configuration.simulatedTeams > 0 {
-            let simulator = TeamSimulator(workshop: configuration.workshop, teams: configuration.simulatedTeams, producer: producer, logger: logger)
             do throws(KafkaError) {
-                try simulator.start(kafka: configuration.kafka(bootstrapServers: bootstrap))
+                try simulator.resizeNow(to: configuration.simulatedTeams)
             } catch {
                 logger.error("could not start the simulated teams", metadata: ["kafka.error": .string(error.description)])
             }
-            self.simulator = simulator
-        } else {
-            simulator = nil
         }
         boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
             leaderboard.releaseHeld(force: false)
@@ -212,7 +210,7 @@ public final class StreamSocialApp: Sendable {
     public func stop() {
         server.stop()
         monitor.stop()
-        simulator?.stop()
+        simulator.stop()
         generator.stop()
         boardPublisher.stop()
         channels.stop()

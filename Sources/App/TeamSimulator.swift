@@ -1,3 +1,4 @@
+import Dispatch
 import FastJSON
 import Foundation
 import Kafka
@@ -62,7 +63,7 @@ final class TeamSimulator: Sendable {
     /// - Throws: ``KafkaError`` when a client cannot be created.
     func start(kafka: KafkaConfiguration) throws(KafkaError) {
         for (index, run) in runs.enumerated() {
-            for _ in 0..<(1 + index % 3) {
+            for _ in 0..<Self.instances(index) {
                 var settings = KafkaConsumerConfiguration(mode: .group(id: run.team.name, topics: [workshop.topics.newUsers]))
                 settings.sessionTimeout = .seconds(6)
                 let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
@@ -77,9 +78,27 @@ final class TeamSimulator: Sendable {
         logger.info("simulated teams started", metadata: ["teams": .stringConvertible(runs.count)])
     }
 
+    /// Each simulated team: its profile, instances and what it processed and flagged.
+    func status() -> [SimulatedTeam] {
+        runs.enumerated().map { index, run in
+            let counters = run.counters.withLock { $0 }
+            return SimulatedTeam(team: run.team.name, profile: run.profile.name, instances: Self.instances(index), processed: counters.processed, flagged: counters.flagged)
+        }
+    }
+
+    /// One to three instances, varying by team.
+    private static func instances(_ index: Int) -> Int { 1 + index % 3 }
+
+    /// Closes every instance (each leaves its group) and stops the stats. Blocking.
     func stop() {
         statsThread.withLock { $0 }?.stop()
-        for consumer in consumers.withLock({ $0 }) { consumer.close() }
+        // In parallel: a consumer closing while its group still forms waits for the join
+        // (3 s on the embedded cluster); thirty of them one after another took > 7 s.
+        let closing = DispatchGroup()
+        for consumer in consumers.withLock({ $0 }) {
+            DispatchQueue.global().async(group: closing) { consumer.close() }
+        }
+        closing.wait()
     }
 
     /// One `new_users` record seen by one of the team's instances.

@@ -6,8 +6,14 @@ public struct BoardSnapshot: Sendable, Codable, Equatable {
     public var unknownTeamActions: Int
     public var latestTeamStats: [String: LeaderboardState.KeyedValue]
     public var latestWatchlist: [String: LeaderboardState.KeyedValue]
+    /// When the instructor last reset the session view (ms), if ever.
+    public var sessionStartedAt: Int64?
 
-    public init(teams: [String: TeamState], unknownTeamActions: Int, latestTeamStats: [String: LeaderboardState.KeyedValue], latestWatchlist: [String: LeaderboardState.KeyedValue]) {
+    public init(
+        teams: [String: TeamState], unknownTeamActions: Int, latestTeamStats: [String: LeaderboardState.KeyedValue],
+        latestWatchlist: [String: LeaderboardState.KeyedValue], sessionStartedAt: Int64? = nil
+    ) {
+        self.sessionStartedAt = sessionStartedAt
         self.teams = teams
         self.unknownTeamActions = unknownTeamActions
         self.latestTeamStats = latestTeamStats
@@ -19,12 +25,13 @@ public struct BoardSnapshot: Sendable, Codable, Equatable {
         case unknownTeamActions = "unknown_team_actions"
         case latestTeamStats = "latest_team_stats"
         case latestWatchlist = "latest_watchlist"
+        case sessionStartedAt = "session_started_at"
     }
 }
 
 extension LeaderboardState {
     public func snapshot() -> BoardSnapshot {
-        BoardSnapshot(teams: teams, unknownTeamActions: unknownTeamActions, latestTeamStats: latestTeamStats, latestWatchlist: latestWatchlist)
+        BoardSnapshot(teams: teams, unknownTeamActions: unknownTeamActions, latestTeamStats: latestTeamStats, latestWatchlist: latestWatchlist, sessionStartedAt: sessionStartedAt)
     }
 
     /// Continues from `snapshot`: teams the workshop no longer has are dropped, new ones
@@ -36,5 +43,6 @@ extension LeaderboardState {
         unknownTeamActions = snapshot.unknownTeamActions
         latestTeamStats = snapshot.latestTeamStats
         latestWatchlist = snapshot.latestWatchlist
+        sessionStartedAt = snapshot.sessionStartedAt
     }
 }

@@ -39,9 +39,12 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
     /// When the board was restored from its snapshot in `leaderboard_state` (the
     /// snapshot's time, ms), or nil when it was rebuilt from the input topics alone.
     public var restoredFromSnapshotAt: Int64?
+    /// When the instructor last reset the session view (ms), if ever.
+    public var sessionStartedAt: Int64?
 
     enum CodingKeys: String, CodingKey {
         case restoredFromSnapshotAt = "restored_from_snapshot_at"
+        case sessionStartedAt = "session_started_at"
         case teams
         case knownUsers = "known_users"
         case unknownTeamActions = "unknown_team_actions"
@@ -70,6 +73,8 @@ extension LeaderboardState {
                 connected: state.connected, members: state.members, lag: state.lag, achievements: badges
             )
         }
-        return LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)
+        var report = LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)
+        report.sessionStartedAt = sessionStartedAt
+        return report
     }
 }

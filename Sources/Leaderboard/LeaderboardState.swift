@@ -12,6 +12,8 @@ public struct LeaderboardState: Sendable {
     public enum ActionOutcome: Sendable, Equatable {
         case valid(team: String)
         case mistake(Mistake, team: String?)
+        /// Stamped before the instructor reset the session view: not judged.
+        case beforeSession
     }
 
     /// An unlock, for the `achievements` channel's celebrations.
@@ -50,6 +52,9 @@ public struct LeaderboardState: Sendable {
             case keyCheck = "key_check"
         }
     }
+    /// When the instructor last reset the session view (ms): records stamped earlier no
+    /// longer score, and users seen earlier are known but expected from no team.
+    public internal(set) var sessionStartedAt: Int64?
     /// Unlocks not yet taken by ``takeUnlocks()``.
     private var pendingUnlocks: [Unlock] = []
     private let championRequirements: Set<Achievement>
@@ -73,6 +78,7 @@ public struct LeaderboardState: Sendable {
         guard let user = NewUser.decode(value), let email = user.email else { return }
         guard users[email] == nil else { return }
         users[email] = user
+        guard time >= sessionStartedAt ?? .min else { return }
         for team in workshop.teams where workshop.matches(user, team: team) {
             expected[team.name, default: []].append((email, time))
         }
@@ -82,6 +88,7 @@ public struct LeaderboardState: Sendable {
     /// fields, unknown team, duplicate, ghost user, false positive, wrong type or reason.
     @discardableResult
     public mutating func action(_ value: [UInt8], at time: Int64) -> ActionOutcome {
+        guard time >= sessionStartedAt ?? .min else { return .beforeSession }
         guard let fields = FlatJSON.parseObject(value) else {
             return mistake(.parseError, team: leniently(value), at: time)
         }
@@ -116,6 +123,7 @@ public struct LeaderboardState: Sendable {
     /// A `team_stats` record: `{"team","processed","flagged"}` keyed by the team name.
     @discardableResult
     public mutating func teamStats(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
+        guard time >= sessionStartedAt ?? .min else { return nil }
         guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
         let check = Self.keyCheck(key, expected: teamName)
         latestTeamStats[key ?? ""] = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time)
@@ -135,6 +143,7 @@ public struct LeaderboardState: Sendable {
     /// A `watchlist` record: `{"team","company","flag_count"}` keyed by the company.
     @discardableResult
     public mutating func watchlist(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
+        guard time >= sessionStartedAt ?? .min else { return nil }
         guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil,
               case .string(let company) = fields["company"], !company.isEmpty
         else { return nil }
@@ -164,6 +173,20 @@ public struct LeaderboardState: Sendable {
         if let lag, lag >= Int64(workshop.thresholds.lagHigh) { state.lagWasHigh = true }
         teams[teamName] = state
         evaluate(teamName, at: time)
+    }
+
+    /// Starts a new session view at `time` (ms), for the instructor between two classes
+    /// or after a rehearsal: scores, mistakes, achievements and the one-team honours
+    /// (First Blood, Stats First, Champion) start over, and records stamped before
+    /// `time` no longer count. Users read so far stay known, so an action for one of them
+    /// is no ghost, but no team is expected to flag them (missed). The latest keyed
+    /// values of the compacted topics are the topics' content and stay.
+    public mutating func resetSession(at time: Int64) {
+        sessionStartedAt = time
+        teams = Dictionary(uniqueKeysWithValues: workshop.teams.map { ($0.name, TeamState()) })
+        expected = [:]
+        unknownTeamActions = 0
+        pendingUnlocks = []
     }
 
     // MARK: Reading

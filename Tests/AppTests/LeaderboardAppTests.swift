@@ -82,6 +82,51 @@ struct LeaderboardAppTests {
         #expect(try client.request("POST", "/api/admin/generator", headers: auth, body: Array(#"{"rate":"fast"}"#.utf8)).status == 400)
         #expect(try client.request("POST", "/api/admin/generator", headers: ["Content-Type": "application/json"], body: Array(#"{"paused":true}"#.utf8)).status == 401)
     }
+
+    @Test("instructor routes resize the simulated class and reset the session view; both refuse a missing token")
+    func simulatorAndReset() async throws {
+        let running = try RunningApp(generatorRate: 40, adminToken: "s3cret")
+        let client = try running.client()
+        let auth = ["Authorization": "Bearer s3cret", "Content-Type": "application/json"]
+        func rows() -> [[String: Any]] { ((try? client.get("/api/leaderboard"))?.json?["teams"] as? [[String: Any]]) ?? [] }
+        func row(_ team: String) -> [String: Any]? { rows().first { $0["team"] as? String == team } }
+
+        let idle = try client.request("GET", "/api/admin/simulator", headers: auth)
+        #expect(idle.status == 200)
+        #expect((idle.json?["teams"] as? [Any])?.isEmpty == true)
+        #expect(idle.json?["maximum"] as? Int == 15)
+        #expect(try client.request("POST", "/api/admin/simulator", headers: ["Content-Type": "application/json"], body: Array(#"{"teams":2}"#.utf8)).status == 401)
+        #expect(try client.request("POST", "/api/admin/simulator", headers: auth, body: Array(#"{"teams":16}"#.utf8)).status == 400)
+        #expect(try client.request("POST", "/api/admin/simulator", headers: auth, body: Array(#"{"teams":"two"}"#.utf8)).status == 400)
+
+        func simulator() -> [String: Any]? { (try? client.request("GET", "/api/admin/simulator", headers: auth))?.json }
+        let started = try client.request("POST", "/api/admin/simulator", headers: auth, body: Array(#"{"teams":2}"#.utf8))
+        #expect(started.status == 202)
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { simulator()?["resizing_to"] is NSNull && (simulator()?["teams"] as? [Any])?.count == 2 })
+        let teams = try #require(simulator()?["teams"] as? [[String: Any]])
+        #expect(teams.compactMap { $0["team"] as? String } == ["team-1", "team-2"])
+        #expect(teams.compactMap { $0["instances"] as? Int } == [1, 2])
+        #expect(simulator()?["last_error"] is NSNull)
+        #expect(await eventuallyAsync(timeout: .seconds(30)) { (row("team-1")?["valid"] as? Int ?? 0) > 0 && (row("team-2")?["valid"] as? Int ?? 0) > 0 })
+
+        #expect(try client.request("POST", "/api/admin/simulator", headers: auth, body: Array(#"{"teams":0}"#.utf8)).status == 202)
+        #expect(await eventuallyAsync(timeout: .seconds(15)) { simulator()?["resizing_to"] is NSNull && (simulator()?["teams"] as? [Any])?.isEmpty == true })
+
+        #expect(try client.request("POST", "/api/admin/reset", headers: ["Content-Length": "0"]).status == 401)
+        let reset = try client.request("POST", "/api/admin/reset", headers: ["Authorization": "Bearer s3cret", "Content-Length": "0"])
+        #expect(reset.status == 200)
+        let startedAt = try #require(reset.json?["session_started_at"] as? Int)
+        let board = try #require(try client.get("/api/leaderboard").json)
+        #expect(board["session_started_at"] as? Int == startedAt)
+        // Scores, mistakes and the record-based achievements start over. (Connected and
+        // First Blood may come back within a second: the groups still hold commits.)
+        let after = (board["teams"] as? [[String: Any]]) ?? []
+        #expect(after.count == 15)
+        #expect(after.allSatisfy { ($0["valid"] as? Int) == 0 && ($0["mistakes"] as? Int) == 0 })
+        let recordBadges = after.flatMap { ($0["achievements"] as? [[String: Any]]) ?? [] }.compactMap { $0["id"] as? String }
+            .filter { !["connected", "first_blood"].contains($0) }
+        #expect(recordBadges.isEmpty, "\(recordBadges)")
+    }
 }
 
 

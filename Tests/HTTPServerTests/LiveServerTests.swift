@@ -84,6 +84,23 @@ struct LiveServerTests {
         #expect(later.json?["late"] as? Bool == true)
     }
 
+    /// libwebsockets 4.1 reads a POST that announces neither Content-Length nor
+    /// chunked encoding as a body running to the end of the connection (it assumes up to
+    /// 100 MB), so a body-less POST must say `Content-Length: 0`; browsers' fetch does.
+    @Test("a body-less POST with Content-Length: 0 is answered at once and the connection kept")
+    func emptyPost() throws {
+        let live = try LiveServer { router in
+            router.on(.post, "/api/ping", body: Router.Body.none) { request throws(HTTPError) in .json(["bytes": request.body.count]) }
+        }
+        let client = try live.client()
+        for _ in 0..<3 {
+            let ping = try client.request("POST", "/api/ping", headers: ["Content-Length": "0"])
+            #expect(ping.status == 200)
+            #expect(ping.json?["bytes"] as? Int == 0)
+        }
+        #expect(try client.get("/api/echo/x").status == 200)
+    }
+
     @Test("a handler that never answers gets the client a 504 JSON error at the deadline")
     func deadline() throws {
         let live = try LiveServer(timeout: .milliseconds(300))

@@ -125,6 +125,38 @@ struct BoardTests {
         #expect(state.points("team-15") == 20)  // First Load; mistakes are worth nothing
     }
 
+    @Test("a session reset: scores and honours start over, older records no longer count, known users are no ghosts and not missed")
+    func resetSession() throws {
+        var state = board(freeUsers: 3)
+        state.action(action("team-15", "u0@x.org"), at: 2000)
+        state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 3, "flagged": 1]), at: 2001)
+        #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 2001)
+        #expect(state.missed(team: "team-15", now: 1000 + 121_000) == 2)
+
+        state.resetSession(at: 5000)
+        #expect(state.teams["team-15"] == TeamState())
+        #expect(state.takeUnlocks().isEmpty)
+        #expect(state.points("team-15") == 0)
+        // The compacted topic's latest value stays: it is the topic's content.
+        #expect(state.latestTeamStats["team-15"]?.numbers["flagged"] == 1)
+        // Stamped before the reset (a record still in flight): not judged.
+        #expect(state.action(action("team-15", "u1@x.org"), at: 4999) == .beforeSession)
+        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 1]), at: 4999) == nil)
+        // A user read before the reset is known (no ghost) but expected from nobody.
+        #expect(state.missed(team: "team-15", now: 10_000_000) == 0)
+        #expect(state.action(action("team-15", "u0@x.org"), at: 5001) == .valid(team: "team-15"))
+        // Stats First can be won again, in the new session.
+        state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 3, "flagged": 1]), at: 5002)
+        #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 5002)
+        // Users seen after the reset are expected again; the reset survives a snapshot.
+        state.userSeen(json(user(["email": "late@x.org", "pack": "free"])), at: 6000)
+        #expect(state.missed(team: "team-15", now: 6000 + 121_000) == 1)
+        var restored = LeaderboardState(workshop: .default)
+        restored.restore(state.snapshot())
+        #expect(restored.sessionStartedAt == 5000)
+        #expect(restored.teams["team-15"]?.valid == 1)
+    }
+
     @Test("a malformed record is charged to the team named in it, team-1 not inside team-10")
     func lenientTeam() {
         var state = board()
