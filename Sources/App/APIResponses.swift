@@ -175,6 +175,9 @@ struct TeamDetail: Encodable, Sendable {
     var mistakes: [String: Int]
     var teamStats: TeamState.KeyedRecords
     var lastTeamStats: TeamState.TeamStats?
+    /// The board's count of the team's valid actions, beside the `flagged` its last
+    /// team_stats reported: a team counting its mistakes too reports more.
+    var validActions: Int
     var watchlist: TeamState.KeyedRecords
     /// The group's state and each member's `new_users` partitions, where the broker
     /// describes groups.
@@ -187,6 +190,7 @@ struct TeamDetail: Encodable, Sendable {
         case groupState = "group_state"
         case teamStats = "team_stats"
         case lastTeamStats = "last_team_stats"
+        case validActions = "valid_actions"
     }
 
     init(row: LeaderboardReport.Row, rule: String, type: String, reason: String, state: TeamState) {
@@ -197,6 +201,7 @@ struct TeamDetail: Encodable, Sendable {
         mistakes = Dictionary(uniqueKeysWithValues: state.mistakes.map { ($0.key.rawValue, $0.value) })
         teamStats = state.stats
         lastTeamStats = state.lastStats
+        validActions = state.valid
         watchlist = state.watchlist
         groupState = state.groupState
         members = state.groupMembers

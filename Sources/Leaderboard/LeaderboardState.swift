@@ -46,10 +46,14 @@ public struct LeaderboardState: Sendable {
         public var company: String?
         public var keyCheck: KeyCheck
         public var at: Int64
+        /// For team_stats records: the team's valid actions on the board when the record
+        /// was read, to compare with the `flagged` it reports.
+        public var validActions: Int?
 
         enum CodingKeys: String, CodingKey {
             case key, team, numbers, company, at
             case keyCheck = "key_check"
+            case validActions = "valid_actions"
         }
     }
     /// When the instructor last reset the session view (ms): records stamped earlier no
@@ -126,7 +130,10 @@ public struct LeaderboardState: Sendable {
         guard time >= sessionStartedAt ?? .min else { return nil }
         guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
         let check = Self.keyCheck(key, expected: teamName)
-        latestTeamStats[key ?? ""] = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time)
+        latestTeamStats[key ?? ""] = KeyedValue(
+            key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time,
+            validActions: teams[teamName]?.valid
+        )
         var state = teams[teamName, default: TeamState()]
         state.stats.count(check)
         if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],

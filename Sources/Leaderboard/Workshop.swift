@@ -2,7 +2,8 @@ import Foundation
 
 /// Everything a workshop session is made of: teams and their rules, topics, thresholds
 /// and points. The defaults are the public tutorial's fifteen teams; `--workshop FILE`
-/// loads another (JSON, same shape as ``Workshop/default`` encodes to).
+/// loads another (JSON, same shape as ``Workshop/default`` encodes to, any key left out
+/// taking its default: see `Workshop+Decoding.swift`).
 public struct Workshop: Sendable, Codable, Equatable {
     /// One team: who it is, which `new_users` it must flag, and how.
     public struct Team: Sendable, Codable, Equatable {
@@ -13,6 +14,10 @@ public struct Workshop: Sendable, Codable, Equatable {
         public var reason: String
         /// The rule in words, for the board.
         public var description: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, rule, type, reason, description
+        }
 
         public init(name: String, rule: Condition, type: String, reason: String, description: String) {
             self.name = name
@@ -34,7 +39,7 @@ public struct Workshop: Sendable, Codable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case actions, watchlist, partitions
             case newUsers = "new_users"
             case teamStats = "team_stats"
@@ -72,7 +77,7 @@ public struct Workshop: Sendable, Codable, Equatable {
 
         public init() {}
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case fifty, century, streak
             case missedAfterSeconds = "missed_after_seconds"
             case firstSteps = "first_steps"
@@ -95,7 +100,7 @@ public struct Workshop: Sendable, Codable, Equatable {
     /// Emoji and points per achievement; every ``Achievement`` must be listed.
     public var achievements: [Achievement: AchievementInfo] = Achievement.defaults
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case teams, topics, thresholds, achievements
         case finalStep = "final_step"
         case caseInsensitiveFields = "case_insensitive_fields"

@@ -37,6 +37,9 @@ struct LeaderboardAppTests {
         #expect(stats.count == 1)
         #expect(stats.first?["key_check"] as? String == "correct")
         #expect((stats.first?["numbers"] as? [String: Int]) == ["processed": 1, "flagged": 1])
+        // Read after the valid action (merged by timestamp): flagged 1 against 1 valid.
+        #expect(stats.first?["valid_actions"] as? Int == 1)
+        #expect(detail["valid_actions"] as? Int == 1)
     }
 
     @Test("simulated teams join their groups, score, and the sloppy ones make mistakes")

@@ -83,6 +83,41 @@ struct RuleTests {
         defer { try? FileManager.default.removeItem(atPath: broken) }
         #expect(throws: WorkshopError.self) { try Workshop.load(contentsOf: broken) }
     }
+
+    @Test("a workshop file lists only what it changes; unknown keys are refused by name")
+    func partialWorkshopFile() throws {
+        func load(_ json: String) throws(WorkshopError) -> Workshop {
+            let path = NSTemporaryDirectory() + "workshop-\(UUID().uuidString).json"
+            _ = FileManager.default.createFile(atPath: path, contents: Data(json.utf8))
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            return try Workshop.load(contentsOf: path)
+        }
+        let tuned = try load(#"{"thresholds": {"fifty": 20}, "achievements": {"fifty": {"emoji": "🔥", "title": "Twenty", "points": 5}}, "final_step": "both"}"#)
+        #expect(tuned.teams == Workshop.default.teams)
+        #expect(tuned.thresholds.fifty == 20)
+        #expect(tuned.thresholds.century == 100)
+        #expect(tuned.achievements[.fifty]?.points == 5)
+        #expect(tuned.achievements[.century] == Workshop.default.achievements[.century])
+        #expect(tuned.finalStep == .both)
+        #expect(tuned.topics == Workshop.Topics())
+        #expect(try load("{}") == Workshop.default)
+
+        let class2 = try load(#"{"teams": [{"name": "blue", "rule": {"field": "pack", "equals": ["free"]}, "type": "T", "reason": "R"}], "topics": {"partitions": 3}}"#)
+        #expect(class2.teams.map(\.name) == ["blue"])
+        #expect(class2.teams.first?.description == #"{"equals":["free"],"field":"pack"}"#)
+        #expect(class2.topics.partitions == 3)
+        #expect(class2.topics.newUsers == "new_users")
+
+        for (json, word) in [(#"{"threshold": {"fifty": 20}}"#, "threshold"), (#"{"thresholds": {"fity": 20}}"#, "fity"),
+                             (#"{"teams": [{"name": "x", "rule": {"field": "pack", "equals": ["free"]}, "type": "T", "reason": "R", "colour": "red"}]}"#, "colour")] {
+            do {
+                _ = try load(json)
+                Issue.record("accepted \(json)")
+            } catch {
+                #expect(error.description.contains("unknown key") && error.description.contains(word), "\(error)")
+            }
+        }
+    }
 }
 
 @Suite("Validating actions, scoring and achievements")
