@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+ADMIN_TOKEN = "e2e-instructor"
 
 
 def free_port() -> int:
@@ -28,11 +29,13 @@ class Server:
         self.log_path = log_path
         self.base = f"http://127.0.0.1:{port}"
 
-    def request(self, method: str, path: str, body=None, content_type="application/json"):
+    def request(self, method: str, path: str, body=None, content_type="application/json", headers=None):
         data = None if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
         req = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
             req.add_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
         try:
             with urllib.request.urlopen(req, timeout=10) as response:
                 return response.status, json.loads(response.read() or b"null")
@@ -53,7 +56,8 @@ def server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
-        [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public")],
+        [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
+         "--admin-token", ADMIN_TOKEN],
         stdout=log, stderr=subprocess.STDOUT, env={k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
     )
     instance = Server(port, process, log_path)

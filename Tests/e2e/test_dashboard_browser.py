@@ -110,5 +110,13 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
     assert int(cells[2]) >= 20 and int(cells[4]) >= 1, cells
     assert "First Load" in browser.find_element(By.ID, "unlocks").text
     assert "not supported by this broker" in browser.find_element(By.ID, "inspection").text
+    # The instructor starts a new session: the open page's unlock feed and scores clear.
+    from conftest import ADMIN_TOKEN
+    code, body = server.request("POST", "/api/admin/reset", b"", content_type="application/octet-stream",
+                                headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert code == 200 and body["session_started_at"] > 0, body
+    wait.until(lambda d: "team-14" not in d.find_element(By.ID, "unlocks").text)
+    wait.until(lambda d: d.execute_script(
+        "return document.querySelector('#rows tr[data-team=\"team-14\"] td:nth-child(3)').textContent") == "0")
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
