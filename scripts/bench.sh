@@ -100,3 +100,6 @@ kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 
 echo "==> 6. timeline rebuild: 1M records, 100k users (in memory)"
 "$bin" benchmark-replay --records 1000000 --users 100000
+
+echo "==> 7. leaderboard rebuild: a three-hour class (108k users, their actions and stats; in memory, merged by timestamp)"
+"$bin" benchmark-board --users 108000

@@ -44,5 +44,6 @@ extension LeaderboardState {
         latestTeamStats = snapshot.latestTeamStats
         latestWatchlist = snapshot.latestWatchlist
         sessionStartedAt = snapshot.sessionStartedAt
+        heldByAnyTeam = Set(teams.values.flatMap(\.unlocked.keys))
     }
 }

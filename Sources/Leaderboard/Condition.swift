@@ -25,7 +25,9 @@ public indirect enum Condition: Sendable, Equatable {
         switch self {
         case .contains(let field, let values):
             guard let text = user.text(field, lowercased: caseInsensitive.contains(field)) else { return false }
-            return values.contains { text.contains(normalize($0, field, caseInsensitive)) }
+            // On the UTF-8 bytes: Foundation's `String.contains` bridges to NSString and
+            // was the board's hottest path in a rebuild.
+            return values.contains { Self.bytes(of: text, contain: normalize($0, field, caseInsensitive)) }
         case .startsWith(let field, let values):
             guard let text = user.text(field, lowercased: caseInsensitive.contains(field)) else { return false }
             return values.contains { text.hasPrefix(normalize($0, field, caseInsensitive)) }
@@ -47,6 +49,26 @@ public indirect enum Condition: Sendable, Equatable {
             return conditions.allSatisfy { $0.matches(user, caseInsensitive: caseInsensitive) }
         case .any(let conditions):
             return conditions.contains { $0.matches(user, caseInsensitive: caseInsensitive) }
+        }
+    }
+
+    /// Whether `needle`'s UTF-8 bytes occur in `haystack`'s (a plain scan: the rules'
+    /// values are a few bytes, the fields a few dozen).
+    static func bytes(of haystack: String, contain needle: String) -> Bool {
+        var haystack = haystack
+        var needle = needle
+        return haystack.withUTF8 { text in
+            needle.withUTF8 { pattern in
+                guard !pattern.isEmpty else { return true }
+                guard pattern.count <= text.count else { return false }
+                let first = pattern[0]
+                for start in 0...(text.count - pattern.count) where text[start] == first {
+                    var index = 1
+                    while index < pattern.count, text[start + index] == pattern[index] { index += 1 }
+                    if index == pattern.count { return true }
+                }
+                return false
+            }
         }
     }
 

@@ -62,6 +62,9 @@ public struct LeaderboardState: Sendable {
     /// Unlocks not yet taken by ``takeUnlocks()``.
     private var pendingUnlocks: [Unlock] = []
     private let championRequirements: Set<Achievement>
+    /// Achievements some team holds, kept beside `teams` so that the one-team honours
+    /// are checked without walking every team on every record.
+    var heldByAnyTeam: Set<Achievement> = []
 
     public init(workshop: Workshop) {
         self.workshop = workshop
@@ -114,12 +117,9 @@ public struct LeaderboardState: Sendable {
         guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }
         guard type == team.type, reason == team.reason else { return mistake(.wrongTypeOrReason, team: teamName, at: time) }
 
-        var state = teams[teamName, default: TeamState()]
-        state.valid += 1
-        state.streak += 1
-        state.bestStreak = max(state.bestStreak, state.streak)
-        state.flagged.insert(customer)
-        teams[teamName] = state
+        // In place: a copy of the team's state would copy its `flagged` set on insert,
+        // once per valid action (a rebuild of a long class took minutes that way).
+        teams[teamName, default: TeamState()].scoreValid(customer: customer)
         evaluate(teamName, at: time)
         return .valid(team: teamName)
     }
@@ -194,6 +194,7 @@ public struct LeaderboardState: Sendable {
         expected = [:]
         unknownTeamActions = 0
         pendingUnlocks = []
+        heldByAnyTeam = []
     }
 
     // MARK: Reading
@@ -265,7 +266,7 @@ public struct LeaderboardState: Sendable {
         for (achievement, holds) in earned where holds { unlock(achievement, team: team, at: time) }
         if state.connected, !anyTeamHolds(.firstBlood) { unlock(.firstBlood, team: team, at: time) }
         if state.stats.correctKey >= 1, !anyTeamHolds(.statsFirst) { unlock(.statsFirst, team: team, at: time) }
-        if !anyTeamHolds(.champion), let unlocked = teams[team]?.unlocked, championRequirements.isSubset(of: Set(unlocked.keys)) {
+        if !anyTeamHolds(.champion), let unlocked = teams[team]?.unlocked, championRequirements.allSatisfy({ unlocked[$0] != nil }) {
             unlock(.champion, team: team, at: time)
         }
     }
@@ -273,11 +274,12 @@ public struct LeaderboardState: Sendable {
     private mutating func unlock(_ achievement: Achievement, team: String, at time: Int64) {
         guard teams[team]?.unlocked[achievement] == nil else { return }
         teams[team]?.unlocked[achievement] = time
+        heldByAnyTeam.insert(achievement)
         pendingUnlocks.append(Unlock(team: team, achievement: achievement, at: time))
     }
 
     private func anyTeamHolds(_ achievement: Achievement) -> Bool {
-        teams.values.contains { $0.unlocked[achievement] != nil }
+        heldByAnyTeam.contains(achievement)
     }
 
     private func steps(_ team: String) -> Int {

@@ -65,4 +65,12 @@ public struct TeamState: Sendable, Codable, Equatable {
     }
 
     var mistakeCount: Int { mistakes.values.reduce(0, +) }
+
+    /// A valid action for `customer`: counted, streak extended, customer flagged.
+    mutating func scoreValid(customer: String) {
+        valid += 1
+        streak += 1
+        bestStreak = max(bestStreak, streak)
+        flagged.insert(customer)
+    }
 }

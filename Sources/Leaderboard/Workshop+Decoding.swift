@@ -14,6 +14,7 @@ extension Workshop {
         finalStep = try container.decodeIfPresent(FinalStep.self, forKey: .finalStep) ?? defaults.finalStep
         thresholds = try container.decodeIfPresent(Thresholds.self, forKey: .thresholds) ?? Thresholds()
         caseInsensitiveFields = try container.decodeIfPresent([String].self, forKey: .caseInsensitiveFields) ?? defaults.caseInsensitiveFields
+        caseInsensitive = Set(caseInsensitiveFields)  // its didSet does not run in an initializer
         let priced = try container.decodeIfPresent([Achievement: AchievementInfo].self, forKey: .achievements) ?? [:]
         achievements = defaults.achievements.merging(priced) { $1 }
     }

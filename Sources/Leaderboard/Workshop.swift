@@ -96,7 +96,11 @@ public struct Workshop: Sendable, Codable, Equatable {
     public var finalStep = FinalStep.teamStats
     public var thresholds = Thresholds()
     /// Fields compared in lower case, as the tutorial's student code does.
-    public var caseInsensitiveFields = ["email", "industry", "profession", "field"]
+    public var caseInsensitiveFields = ["email", "industry", "profession", "field"] {
+        didSet { caseInsensitive = Set(caseInsensitiveFields) }
+    }
+    /// The same as a set, built once: ``matches(_:team:)`` runs for every team on every user.
+    var caseInsensitive: Set<String> = ["email", "industry", "profession", "field"]
     /// Emoji and points per achievement; every ``Achievement`` must be listed.
     public var achievements: [Achievement: AchievementInfo] = Achievement.defaults
 
@@ -116,7 +120,7 @@ public struct Workshop: Sendable, Codable, Equatable {
 
     /// Whether `user` is one `team` must flag.
     public func matches(_ user: NewUser, team: Team) -> Bool {
-        team.rule.matches(user, caseInsensitive: Set(caseInsensitiveFields))
+        team.rule.matches(user, caseInsensitive: caseInsensitive)
     }
 
     /// Loads a workshop file.

@@ -21,8 +21,26 @@ struct BenchmarkReplayCommand: ParsableCommand {
 
     func run() throws {
         let result = ReplayBenchmark.run(records: records, users: users)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        FileHandle.standardOutput.write(try encoder.encode(result) + Data("\n".utf8))
+        try JSONOutput.write(result)
+    }
+}
+
+/// `streamsocial benchmark-board`: leaderboard rebuild speed and memory, for scripts/bench.sh.
+struct BenchmarkBoardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark-board",
+        abstract: "Rebuild the leaderboard from generated new_users, actions and team_stats records in memory (merged by timestamp); print records/s and resident memory as JSON."
+    )
+
+    @Option(help: "Users in new_users (a three-hour class at 10/s is 108,000).")
+    var users: Int = 108_000
+
+    func validate() throws {
+        guard users >= 1 else { throw ValidationError("--users must be positive") }
+    }
+
+    func run() throws {
+        let result = BoardReplayBenchmark.run(users: users)
+        try JSONOutput.write(result)
     }
 }

@@ -58,9 +58,7 @@ struct LoadTestCommand: ParsableCommand {
             if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            FileHandle.standardOutput.write(try encoder.encode(report) + Data("\n".utf8))
+            try JSONOutput.write(report)
         } else {
             FileHandle.standardOutput.write(Data((report.text + "\n").utf8))
         }

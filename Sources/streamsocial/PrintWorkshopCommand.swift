@@ -10,8 +10,6 @@ struct PrintWorkshopCommand: ParsableCommand {
     )
 
     func run() throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        FileHandle.standardOutput.write(try encoder.encode(Workshop.default) + Data("\n".utf8))
+        try JSONOutput.write(Workshop.default, pretty: true)
     }
 }

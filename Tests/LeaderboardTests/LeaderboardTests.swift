@@ -101,6 +101,11 @@ struct RuleTests {
         #expect(tuned.finalStep == .both)
         #expect(tuned.topics == Workshop.Topics())
         #expect(try load("{}") == Workshop.default)
+        // The lower-case fields set in a file take effect (name: "JOHN DOE" is John Doe).
+        let shouting = try #require(NewUser.decode(Array(#"{"email":"j@x.org","name":"JOHN DOE"}"#.utf8)))
+        let team14 = try #require(Workshop.default.team(named: "team-14"))
+        #expect(!Workshop.default.matches(shouting, team: team14))
+        #expect(try load(#"{"case_insensitive_fields": ["name"]}"#).matches(shouting, team: team14))
 
         let class2 = try load(#"{"teams": [{"name": "blue", "rule": {"field": "pack", "equals": ["free"]}, "type": "T", "reason": "R"}], "topics": {"partitions": 3}}"#)
         #expect(class2.teams.map(\.name) == ["blue"])
