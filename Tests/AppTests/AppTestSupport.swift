@@ -2,6 +2,7 @@ import App
 import Foundation
 import HTTPTestSupport
 import Kafka
+import Leaderboard
 import Logging
 
 let quietLogger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
@@ -16,8 +17,12 @@ let repositoryPublicDirectory: String = {
 final class RunningApp {
     let app: StreamSocialApp
 
-    init(bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5), generatorRate: Double = 0, adminToken: String? = nil, simulatedTeams: Int = 0) throws {
+    init(
+        bootstrapServers: String? = nil, sendTimeout: Duration = .seconds(5), generatorRate: Double = 0, adminToken: String? = nil,
+        simulatedTeams: Int = 0, workshop: Workshop = .default
+    ) throws {
         var configuration = AppConfiguration()
+        configuration.workshop = workshop
         configuration.simulatedTeams = simulatedTeams
         configuration.generatorRate = generatorRate
         configuration.adminToken = adminToken

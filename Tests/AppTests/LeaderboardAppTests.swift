@@ -2,6 +2,7 @@ import App
 import Foundation
 import HTTPTestSupport
 import Kafka
+import Leaderboard
 import Testing
 
 @Suite("The instructor leaderboard, through the embedded Kafka", .serialized)
@@ -189,7 +190,6 @@ struct LeaderboardRestartTests {
     /// five `actions` partitions) and every unlock time come back the same.
     @Test("with no snapshot to load, a restarted board is rebuilt from the earliest offsets: the same board, streak and unlock times included")
     func restartWithoutSnapshot() async throws {
-        // No leaderboard_state topic: nothing can be snapshotted or loaded.
         let inputs = ["new_users", "actions", "team_stats", "watchlist"].map { KafkaTopicSpec($0, partitions: 5) }
         let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)] + inputs, logger: quietLogger)
         defer { cluster.stop() }
@@ -222,7 +222,11 @@ struct LeaderboardRestartTests {
             #expect(row["streak"] as? Int == 2)
             first = summary(row)
         }
-        let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        // The first run may have written snapshots (the embedded cluster creates a topic
+        // on first produce): the second reads its snapshots from a topic that has none.
+        var fresh = Workshop.default
+        fresh.topics.leaderboardState = "leaderboard_state_unused"
+        let running = try RunningApp(bootstrapServers: cluster.bootstrapServers, workshop: fresh)
         let client = try running.client()
         #expect(await eventuallyAsync(timeout: .seconds(15)) { (team14(client)?["valid"] as? Int) == 6 && (team14(client)?["mistakes"] as? Int) == 2 })
         let second = summary(try #require(team14(client)))
