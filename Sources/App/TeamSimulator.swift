@@ -34,6 +34,8 @@ final class TeamSimulator: Sendable {
         let team: Workshop.Team
         let profile: Profile
         let counters = Mutex<(processed: Int64, flagged: Int64, random: UInt64)>((0, 0, 0))
+        /// Flags per company, for the watchlist variant of the last step.
+        let companies = Mutex<[String: Int64]>([:])
 
         init(team: Workshop.Team, profile: Profile) {
             self.team = team
@@ -116,6 +118,9 @@ final class TeamSimulator: Sendable {
         if matches {
             send(customer: email, team: run.team, reason: roll() < p.wrongReason ? "SOMETHING_ELSE" : run.team.reason)
             run.counters.withLock { $0.flagged += 1 }
+            if workshop.finalStep != .teamStats, case .string(let company) = user.fields["company_name"], !company.isEmpty {
+                publishWatchlist(company: company, run: run)
+            }
             if roll() < p.duplicate { send(customer: email, team: run.team, reason: run.team.reason) }
         } else if roll() < p.falsePositive / 5 {
             send(customer: email, team: run.team, reason: run.team.reason)
@@ -138,7 +143,25 @@ final class TeamSimulator: Sendable {
         producer.send(topic: workshop.topics.actions, key: nil, value: value) { _ in }
     }
 
+    /// The watchlist variant: `{"team","company","flag_count"}` keyed by the company on
+    /// every flag. Teams that never key their stats leave the key out here too; careless
+    /// ones key by their team name, the mistake the board's key check is there to catch.
+    private func publishWatchlist(company: String, run: TeamRun) {
+        let count = run.companies.withLock { companies -> Int64 in
+            companies[company, default: 0] += 1
+            return companies[company, default: 0]
+        }
+        var value: [UInt8] = Array(#"{"company":"#.utf8)
+        JSONText.appendString(company, to: &value)
+        value += Array(#","flag_count":\#(count),"team":"#.utf8)
+        JSONText.appendString(run.team.name, to: &value)
+        value.append(UInt8(ascii: "}"))
+        let key: String? = run.profile.keysStats ? company : (run.profile.name == "careless" ? run.team.name : nil)
+        producer.send(topic: workshop.topics.watchlist, key: key.map { Array($0.utf8) }, value: value) { _ in }
+    }
+
     private func publishStats() {
+        guard workshop.finalStep != .watchlist else { return }
         for run in runs {
             let (processed, flagged, _) = run.counters.withLock { $0 }
             guard processed > 0 else { continue }

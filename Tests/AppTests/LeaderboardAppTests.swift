@@ -62,6 +62,24 @@ struct LeaderboardAppTests {
         #expect(rows().first { $0["team"] as? String == "team-9" }?["points"] as? Int == 0)
     }
 
+    @Test("a class doing the watchlist variant: simulated teams publish it keyed by company, unkeyed and wrongly keyed ones are told apart")
+    func simulatedWatchlist() async throws {
+        var workshop = Workshop.default
+        workshop.finalStep = .watchlist
+        let running = try RunningApp(generatorRate: 40, simulatedTeams: 4, workshop: workshop)
+        let client = try running.client()
+        func records() -> [[String: Any]] { ((try? client.get("/api/watchlist"))?.json?["records"] as? [[String: Any]]) ?? [] }
+        func checks(_ team: String) -> Set<String> { Set(records().filter { $0["team"] as? String == team }.compactMap { $0["key_check"] as? String }) }
+        // careful keys by company; unkeyed (team-3) leaves the key out; careless (team-4) keys by team.
+        #expect(await eventuallyAsync(timeout: .seconds(30)) {
+            checks("team-1") == ["correct"] && checks("team-3") == ["missing"] && checks("team-4") == ["wrong"]
+        })
+        let teamOne = try #require(try client.get("/api/teams/team-1").json)
+        #expect(((teamOne["standing"] as? [String: Any])?["achievements"] as? [[String: Any]])?.contains { $0["id"] as? String == "watchlist" } == true)
+        // No team_stats in this variant.
+        #expect((try client.get("/api/team-stats").json?["records"] as? [Any])?.isEmpty == true)
+    }
+
     @Test("instructor routes: off without a token, 401 with a missing or wrong one, work with the right one")
     func adminRoutes() throws {
         let closed = try RunningApp()
