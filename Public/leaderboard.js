@@ -46,8 +46,13 @@ function showBoard(board) {
     cell(row, team.streak);
     cell(row, percent(team.precision));
     cell(row, percent(team.recall));
-    // Instances of the team's app: known only where the broker describes groups.
-    cell(row, team.members === null || team.members === undefined ? "–" : team.members);
+    // Instances of the team's app: known only where the broker describes groups; the
+    // tooltip shows which new_users partitions each one reads.
+    const instances = cell(row, team.members === null || team.members === undefined ? "–" : team.members);
+    if (team.member_partitions) {
+      instances.title = team.member_partitions
+        .map((partitions, index) => `instance ${index + 1}: ${partitions.length ? partitions.join(", ") : "none"}`).join("\n");
+    }
     cell(row, team.lag === null || team.lag === undefined ? "–" : team.lag);
     return row;
   });

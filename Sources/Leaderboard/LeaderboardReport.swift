@@ -15,8 +15,15 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         public var recall: Double?
         public var connected: Bool
         public var members: Int?
+        /// Each member's `new_users` partitions, where the broker describes groups.
+        public var memberPartitions: [[Int32]]?
         public var lag: Int64?
         public var achievements: [Badge]
+
+        enum CodingKeys: String, CodingKey {
+            case rank, team, points, steps, valid, mistakes, streak, missed, precision, recall, connected, members, lag, achievements
+            case memberPartitions = "member_partitions"
+        }
     }
 
     public struct Badge: Sendable, Codable, Equatable {
@@ -70,7 +77,8 @@ extension LeaderboardState {
                 valid: state.valid, mistakes: state.mistakeCount, streak: state.streak, missed: missed,
                 precision: state.valid + wrong > 0 ? Double(state.valid) / Double(state.valid + wrong) : nil,
                 recall: state.valid + missed > 0 ? Double(state.valid) / Double(state.valid + missed) : nil,
-                connected: state.connected, members: state.members, lag: state.lag, achievements: badges
+                connected: state.connected, members: state.members, memberPartitions: state.groupMembers?.map(\.partitions),
+                lag: state.lag, achievements: badges
             )
         }
         var report = LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)

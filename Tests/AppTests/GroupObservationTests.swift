@@ -62,6 +62,7 @@ struct GroupObservationTests {
         #expect(report.groupsDescribed)
         let rows = Dictionary(uniqueKeysWithValues: report.teams.map { ($0.team, $0) })
         #expect(rows["team-3"]?.members == 3)
+        #expect(rows["team-3"]?.memberPartitions == [[0, 1], [2, 3], [4]])
         #expect(rows["team-3"]?.connected == true)
         #expect(Set(rows["team-3"]?.achievements.map(\.id) ?? []) == [.connected, .scaled, .partitionExplorer, .firstBlood])
         // One member, rebalancing, no commits: not connected, nothing earned.
