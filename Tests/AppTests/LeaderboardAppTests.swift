@@ -91,6 +91,9 @@ struct LeaderboardAppTests {
         let client = try running.client()
         #expect(try client.get("/api/admin/generator").status == 401)
         #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer wrong"]).status == 401)
+        // Same length, last byte wrong; and the token without its scheme.
+        #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer s3creT"]).status == 401)
+        #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "s3cret"]).status == 401)
         let auth = ["Authorization": "Bearer s3cret", "Content-Type": "application/json"]
         let settings = try client.request("GET", "/api/admin/generator", headers: auth)
         #expect(settings.status == 200)
