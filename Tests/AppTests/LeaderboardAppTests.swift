@@ -189,8 +189,8 @@ struct LeaderboardRestartTests {
             try? await Task.sleep(for: .milliseconds(500))
             before = team15(board(client))
         }
-        let second = try RunningApp(bootstrapServers: cluster.bootstrapServers)
-        let client = try second.client()
+        var second: RunningApp? = try RunningApp(bootstrapServers: cluster.bootstrapServers, adminToken: "t")
+        let client = try #require(try second?.client())
         #expect(await eventuallyAsync(timeout: .seconds(15)) { board(client)?["restored_from_snapshot_at"] as? Int != nil })
         let after = try #require(team15(board(client)))
         let beforeRow = try #require(before)
@@ -203,6 +203,19 @@ struct LeaderboardRestartTests {
         try await send("actions", #"{"customer":"r2@x.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#)
         try await send("actions", #"{"customer":"r0@x.org","type":"CONTACT_CUSTOMER","reason":"UPGRADE_FREE","team":"team-15"}"#)
         #expect(await eventuallyAsync(timeout: .seconds(10)) { (team15(board(client))?["valid"] as? Int) == 2 && (team15(board(client))?["mistakes"] as? Int) == 2 })
+
+        // A session reset is snapshotted at once: the next start keeps it.
+        let reset = try client.request("POST", "/api/admin/reset", headers: ["Authorization": "Bearer t", "Content-Length": "0"])
+        let startedAt = try #require(reset.json?["session_started_at"] as? Int)
+        try? await Task.sleep(for: .milliseconds(500))  // the snapshot's records reach the broker
+        second = nil
+        let third = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        let thirdClient = try third.client()
+        #expect(await eventuallyAsync(timeout: .seconds(15)) { board(thirdClient)?["restored_from_snapshot_at"] as? Int != nil })
+        let restored = try #require(board(thirdClient))
+        #expect(restored["session_started_at"] as? Int == startedAt)
+        #expect(team15(restored)?["valid"] as? Int == 0)
+        #expect(team15(restored)?["points"] as? Int == 0)
     }
 
     /// The board merges its input partitions by record timestamp, so a rebuild applies
