@@ -90,8 +90,18 @@ extension LeaderboardService {
     }
 
     /// Writes a snapshot now: the board, the offsets and the held actions, taken together.
+    /// One write at a time, rounds strictly increasing: two writers' records interleaved
+    /// (a reset's and a periodic one) could otherwise leave a `_board` record closing a
+    /// round whose team records were overwritten.
     func writeSnapshot(producer: KafkaProducer) {
-        let round = currentMilliseconds()
+        snapshotRounds.withLock { lastRound in
+            let round = max(lastRound + 1, currentMilliseconds())
+            lastRound = round
+            writeSnapshot(round: round, producer: producer)
+        }
+    }
+
+    private func writeSnapshot(round: Int64, producer: KafkaProducer) {
         let (snapshot, positionsNow, heldNow) = consistent { (state.withLock { $0.snapshot() }, positions.withLock { $0 }, heldActions()) }
         let offsets = positionsNow.map { LeaderboardSnapshotRecord.Offset(topic: $0.key.topic, partition: $0.key.partition, offset: $0.value) }
         let held = heldNow.map { LeaderboardSnapshotRecord.HeldAction(value: String(decoding: $0.value, as: UTF8.self), time: $0.time) }

@@ -17,17 +17,18 @@ import Synchronization
 final class LeaderboardService: Sendable {
     let workshop: Workshop
     let state: Mutex<LeaderboardState>
-    /// Unlocks not yet pushed to the `achievements` channel.
-    let unlocks = Mutex<[LeaderboardState.Unlock]>([])
+    /// Unlocks not yet pushed to the `achievements` channel, with the session they
+    /// belong to (read together, so a reset never mixes the two sessions' feeds).
+    let unlocks = Mutex(UnlockFeed())
     let changed = Atomic<Bool>(true)
-    /// Counts session resets, so the live channels know to clear their unlock feed.
-    let sessionResets = Atomic<Int>(0)
     private let held = Mutex<[(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)]>([])
     private let holdUnknownFor: Duration
     let generator: GeneratorControl
     private let logger: Logger
     /// Next offset to read per input partition, as applied (consumer thread writes).
     let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
+    /// The last snapshot round written; held while a snapshot is written.
+    let snapshotRounds = Mutex<Int64>(0)
     private let lastSnapshot = Mutex<(at: ContinuousClock.Instant, dirty: Bool, unlocked: Bool)>((.now, false, false))
     private let consumer = Mutex<KafkaConsumer?>(nil)
     private let stopped = Atomic<Bool>(false)
@@ -113,6 +114,10 @@ final class LeaderboardService: Sendable {
                         snapshotIfDue()
                     case .endOfPartition(let partition):
                         caughtUp(partition)
+                    case .assigned:
+                        // Silent partitions are waited for from now, not from before
+                        // the consumer connected.
+                        applying.withLock { $0.restartIdleClocks() }
                     case .error(let error):
                         logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
                     default:
@@ -235,7 +240,7 @@ final class LeaderboardService: Sendable {
     private func collectUnlocks() {
         let new = state.withLock { $0.takeUnlocks() }
         if !new.isEmpty {
-            unlocks.withLock { $0.append(contentsOf: new) }
+            unlocks.withLock { $0.pending.append(contentsOf: new) }
             lastSnapshot.withLock { $0.unlocked = true }
         }
         changed.store(true, ordering: .relaxed)
@@ -251,31 +256,42 @@ final class LeaderboardService: Sendable {
         let partitions = (0..<Int32(workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
         guard let marks = try? admin.watermarks(topic: topic, partitionCount: partitions.count, timeout: .seconds(1)) else { return }
         let highs = Dictionary(uniqueKeysWithValues: marks.map { (KafkaTopicPartition(topic: topic, partition: $0.key), $0.value.high) })
-        var described: [String: KafkaGroupDescription]?
+        var listing: KafkaGroupListing?
         do throws(KafkaError) {
-            described = Dictionary(try (describer ?? admin).describeGroups(timeout: .seconds(1)).map { ($0.group, $0) }) { first, _ in first }
+            listing = try (describer ?? admin).describeGroups(timeout: .seconds(1))
             groupInspection.withLock { $0 = .described }
         } catch {
             groupInspection.withLock { $0 = error.code == .unsupported ? .unsupported(error.message) : .failed(error.message) }
         }
-        let now = currentMilliseconds()
+        let described = Dictionary((listing?.groups ?? []).map { ($0.group, $0) }) { first, _ in first }
+        var observations: [(team: String, members: [GroupMember]?, state: String?, committed: Bool, lag: Int64?)] = []
         for team in workshop.teams {
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
             let lag: Int64? = committed.isEmpty ? nil : committed.reduce(0) { $0 + max(0, (highs[$1.key] ?? $1.value) - $1.value) }
-            if let described {
-                // A group the coordinator does not list has no members right now.
-                let group = described[team.name]
-                let members = (group?.members ?? []).map { member in
+            if let group = described[team.name] {
+                let members = group.members.map { member in
                     GroupMember(clientID: member.clientID, host: member.host, partitions: member.assignment.filter { $0.topic == topic }.map(\.partition))
                 }
-                state.withLock {
-                    $0.groupObserved(team: team.name, members: members.count, assignment: members, state: group?.state ?? "Empty", committed: !committed.isEmpty, lag: lag, at: now)
-                }
+                observations.append((team.name, members, group.state, !committed.isEmpty, lag))
+            } else if listing?.isKnownAbsent(team.name) == true {
+                // Listed by every broker and not there: no members right now.
+                observations.append((team.name, [], "Empty", !committed.isEmpty, lag))
             } else {
-                state.withLock { $0.groupObserved(team: team.name, members: nil, state: nil, committed: !committed.isEmpty, lag: lag, at: now) }
+                // Not described (the broker cannot, or its coordinator did not answer).
+                observations.append((team.name, nil, nil, !committed.isEmpty, lag))
             }
         }
-        collectUnlocks()
+        let now = currentMilliseconds()
+        // Under the applying lock, like records: a reset cannot fall between an
+        // observation and the unlocks it earned.
+        applying.withLock { _ in
+            state.withLock { state in
+                for o in observations {
+                    state.groupObserved(team: o.team, members: o.members?.count, assignment: o.members, state: o.state, committed: o.committed, lag: o.lag, at: now)
+                }
+            }
+            collectUnlocks()
+        }
     }
 
     func report() -> LeaderboardReport {
@@ -288,15 +304,15 @@ final class LeaderboardService: Sendable {
 
     /// Starts a new session view now (see ``LeaderboardState/resetSession(at:)``) and
     /// writes a snapshot at once, so a restart keeps the reset. Held actions from before
-    /// it are dropped. Returns the session's start (ms).
+    /// it are dropped. Returns the session's start (ms). Blocking (waits for records being
+    /// applied): call from a queue, not the HTTP thread.
     func resetSession() -> Int64 {
         let now = currentMilliseconds()
         applying.withLock { _ in
             state.withLock { $0.resetSession(at: now) }
             held.withLock { $0.removeAll() }
+            unlocks.withLock { $0 = UnlockFeed(session: $0.session + 1) }
         }
-        unlocks.withLock { $0.removeAll() }
-        sessionResets.add(1, ordering: .relaxed)
         changed.store(true, ordering: .relaxed)
         if let producer = snapshotProducer.withLock({ $0 }) {
             lastSnapshot.withLock { $0 = (.now, false, false) }
@@ -320,10 +336,16 @@ final class LeaderboardService: Sendable {
 /// Who answers "which consumer groups exist, with which members": the admin client, or
 /// in tests a stand-in for a broker that can describe groups.
 protocol GroupDescriber: Sendable {
-    func describeGroups(timeout: Duration) throws(KafkaError) -> [KafkaGroupDescription]
+    func describeGroups(timeout: Duration) throws(KafkaError) -> KafkaGroupListing
 }
 
 extension KafkaAdmin: GroupDescriber {}
+
+/// Unlocks waiting for the `achievements` channel, and the session they belong to.
+struct UnlockFeed: Sendable {
+    var session = 0
+    var pending: [LeaderboardState.Unlock] = []
+}
 
 /// What the board could learn about the teams' consumer groups at its last look.
 enum GroupInspection: Sendable, Equatable {

@@ -21,8 +21,8 @@ final class LiveChannels: Sendable {
     private let lag: LagMonitor
     private let leaderboard: LeaderboardService
     private let recentUnlocks = Mutex<[LeaderboardState.Unlock]>([])
-    /// The leaderboard's reset count the feed was last cleared for.
-    private let resetsSeen = Atomic<Int>(0)
+    /// The leaderboard session the unlock feed shows.
+    private let sessionSeen = Atomic<Int>(0)
     private let dirty = Mutex<Set<Name>>([])
     private let pendingMessages = Mutex<[RecentPosts.Message]>([])
     private let publishers = Mutex<[PeriodicThread]>([])
@@ -37,14 +37,13 @@ final class LiveChannels: Sendable {
     /// Pushes the board when it changed, and each new unlock as an `achievement` event.
     /// After a session reset the unlock feed starts over with an empty snapshot.
     func publishLeaderboard() {
-        let resets = leaderboard.sessionResets.load(ordering: .relaxed)
-        if resetsSeen.exchange(resets, ordering: .relaxed) != resets {
+        let (session, unlocks) = leaderboard.unlocks.withLock { feed in
+            defer { feed.pending.removeAll() }
+            return (feed.session, feed.pending)
+        }
+        if sessionSeen.exchange(session, ordering: .relaxed) != session {
             recentUnlocks.withLock { $0.removeAll() }
             hub.broadcast(snapshot(.achievements), channel: Name.achievements.rawValue)
-        }
-        let unlocks = leaderboard.unlocks.withLock { pending in
-            defer { pending.removeAll() }
-            return pending
         }
         if !unlocks.isEmpty {
             recentUnlocks.withLock { recent in

@@ -16,8 +16,9 @@ final class SimulatorControl: Sendable {
     private let logger: Logger
     private let current = Mutex<TeamSimulator?>(nil)
     private let queue = DispatchQueue(label: "streamsocial.simulator")
-    /// The size asked for while a change runs, and the last change's failure.
-    private let progress = Mutex<(resizingTo: Int?, lastError: String?)>((nil, nil))
+    /// The size asked for while a change runs, the number of the last request, and the
+    /// last change's failure.
+    private let progress = Mutex<(resizingTo: Int?, request: Int, lastError: String?)>((nil, 0, nil))
 
     init(workshop: Workshop, kafka: KafkaConfiguration, producer: KafkaProducer, logger: Logger) {
         self.workshop = workshop
@@ -30,14 +31,19 @@ final class SimulatorControl: Sendable {
     var maximum: Int { workshop.teams.count }
 
     func status() -> SimulatorStatus {
-        let (resizingTo, lastError) = progress.withLock { $0 }
+        let (resizingTo, _, lastError) = progress.withLock { $0 }
         return SimulatorStatus(teams: current.withLock { $0 }?.status() ?? [], maximum: maximum, resizingTo: resizingTo, lastError: lastError)
     }
 
     /// Replaces the running simulation by one of `teams` teams (0 stops it), in the
     /// background; ``status()`` shows the change until it is done, and its failure.
     func resize(to teams: Int) {
-        progress.withLock { $0 = (teams, nil) }
+        let request = progress.withLock { progress -> Int in
+            progress.resizingTo = teams
+            progress.request += 1
+            progress.lastError = nil
+            return progress.request
+        }
         queue.async { [self] in
             var failure: String?
             do throws(KafkaError) {
@@ -48,14 +54,15 @@ final class SimulatorControl: Sendable {
             }
             progress.withLock { progress in
                 // A later request is still queued: leave its size showing.
-                if progress.resizingTo == teams { progress.resizingTo = nil }
+                if progress.request == request { progress.resizingTo = nil }
                 progress.lastError = failure
             }
         }
     }
 
-    /// Blocking form of ``resize(to:completion:)``, for the start.
-    func resizeNow(to teams: Int) throws(KafkaError) {
+    /// Replaces the simulation now. Only on the control's queue: a change running
+    /// beside another could leave consumers nobody closes.
+    private func resizeNow(to teams: Int) throws(KafkaError) {
         let count = min(max(0, teams), maximum)
         current.withLock { $0 }?.stop()
         current.withLock { $0 = nil }

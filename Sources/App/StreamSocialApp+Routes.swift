@@ -63,7 +63,10 @@ struct Routes: Sendable {
         router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
         router.on(.get, "/api/admin/simulator", respond: admin { _ throws(HTTPError) in .json(simulator.status()) })
         router.on(.post, "/api/admin/simulator", respond: admin(resizeSimulator))
-        router.on(.post, "/api/admin/reset", body: Router.Body.none, respond: admin(resetSession))
+        router.on(.post, "/api/admin/reset", body: Router.Body.none, handler: admin { _, responder in
+            // Waits for records being applied, then encodes a snapshot: not on this thread.
+            adminQueue.async { responder.respond(.json(SessionReset(sessionStartedAt: leaderboard.resetSession()))) }
+        })
         return router
     }
 
@@ -258,6 +261,18 @@ struct Routes: Sendable {
         }
     }
 
+    /// Wraps an instructor route that answers later.
+    func admin(_ handler: @escaping HTTPHandler) -> HTTPHandler {
+        { request, responder in
+            do throws(HTTPError) {
+                try authorize(request)
+                handler(request, responder)
+            } catch {
+                responder.respond(error)
+            }
+        }
+    }
+
     /// `{"teams": N}`: stops the simulated class and starts N teams (0 stops it), in the
     /// background: 202 at once, `GET` shows the change until it is done.
     func resizeSimulator(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
@@ -270,11 +285,6 @@ struct Routes: Sendable {
         simulator.resize(to: Int(teams))
         logger.info("simulated teams resizing", metadata: ["teams": .stringConvertible(teams)])
         return .json(simulator.status(), status: 202)
-    }
-
-    /// Starts a new session view: the board's scores and achievements start over.
-    func resetSession(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        .json(SessionReset(sessionStartedAt: leaderboard.resetSession()))
     }
 
     func generatorSettings(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {

@@ -167,11 +167,7 @@ public final class StreamSocialApp: Sendable {
         leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer)
         generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
         if configuration.simulatedTeams > 0 {
-            do throws(KafkaError) {
-                try simulator.resizeNow(to: configuration.simulatedTeams)
-            } catch {
-                logger.error("could not start the simulated teams", metadata: ["kafka.error": .string(error.description)])
-            }
+            simulator.resize(to: configuration.simulatedTeams)
         }
         boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
             leaderboard.releaseHeld(force: false)

@@ -74,11 +74,11 @@ public final class KafkaAdmin: Sendable {
 
     /// Every consumer group the brokers know, described by its coordinator (ListGroups,
     /// then DescribeGroups on each broker). One call covers all groups, so a monitor that
-    /// asks every second costs one round trip per broker.
+    /// asks every second costs one round trip per broker. When some brokers did not
+    /// answer in time the listing says it is not complete rather than failing.
     /// - Throws: ``KafkaError/Code/unsupported`` when the brokers cannot list groups (the
     ///   embedded cluster), ``KafkaError/Code/timedOut`` when no broker answered in time.
-    ///   A partial answer (some brokers answered) is returned, not thrown.
-    public func describeGroups(timeout: Duration = .seconds(1)) throws(KafkaError) -> [KafkaGroupDescription] {
+    public func describeGroups(timeout: Duration = .seconds(1)) throws(KafkaError) -> KafkaGroupListing {
         var list: UnsafePointer<rd_kafka_group_list>?
         let err = try using { () throws(KafkaError) in
             rd_kafka_list_groups(client.pointer, nil, &list, Int32(clamping: timeout.milliseconds))
@@ -88,10 +88,16 @@ public final class KafkaAdmin: Sendable {
         }
         defer { rd_kafka_group_list_destroy(list) }
         let groups = list.pointee
-        return (0..<Int(max(0, groups.group_cnt))).compactMap { index in
-            guard let info = groups.groups?[index], info.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
-            return KafkaGroupDescription(info)
+        var listing = KafkaGroupListing(groups: [], complete: err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for index in 0..<Int(max(0, groups.group_cnt)) {
+            guard let info = groups.groups?[index] else { continue }
+            if info.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                listing.groups.append(KafkaGroupDescription(info))
+            } else if let name = info.group {
+                listing.failed.insert(String(cString: name))
+            }
         }
+        return listing
     }
 
     /// Waits for calls in progress (each bounded by its timeout), then destroys every

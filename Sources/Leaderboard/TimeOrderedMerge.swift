@@ -90,6 +90,15 @@ public struct TimeOrderedMerge<Source: Hashable & Sendable, Element> {
         lanes[source, default: Lane(rank: rank)].caughtUp = true
     }
 
+    /// Starts the wait for every silent source again from `now`: for when reading
+    /// (re)starts, so the time spent connecting does not count as a source's silence.
+    @inlinable
+    public mutating func restartIdleClocks(now: ContinuousClock.Instant = .now) {
+        for index in lanes.indices where lanes.values[index].isEmpty && !lanes.values[index].caughtUp {
+            lanes.values[index].emptySince = now
+        }
+    }
+
     /// The records that may be applied now, oldest first.
     @inlinable
     public mutating func release(now: ContinuousClock.Instant = .now) -> [Element] {

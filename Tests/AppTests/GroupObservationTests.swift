@@ -15,10 +15,11 @@ struct GroupObservationTests {
     struct DescribingBroker: GroupDescriber {
         var groups: [KafkaGroupDescription]
         var failure: KafkaError?
+        var complete = true
 
-        func describeGroups(timeout: Duration) throws(KafkaError) -> [KafkaGroupDescription] {
+        func describeGroups(timeout: Duration) throws(KafkaError) -> KafkaGroupListing {
             if let failure { throw failure }
-            return groups
+            return KafkaGroupListing(groups: groups, complete: complete)
         }
     }
 
@@ -75,6 +76,14 @@ struct GroupObservationTests {
         #expect(state.groupState == "Stable")
         #expect(state.groupMembers?.map(\.partitions) == [[0, 1], [2, 3], [4]])
         #expect(state.groupMembers?.map(\.clientID) == ["app-1", "app-2", "app-3"])
+
+        // A partial listing (a broker did not answer): a team missing from it is unknown,
+        // not empty; the teams it did describe are.
+        service.observeGroups(admin: admin, describer: DescribingBroker(groups: [team5], complete: false))
+        let partial = Dictionary(uniqueKeysWithValues: service.report().teams.map { ($0.team, $0) })
+        #expect(partial["team-3"]?.members == nil)
+        #expect(partial["team-7"]?.members == nil)
+        #expect(partial["team-5"]?.members == 1)
 
         // A later failed look says so and leaves the members unknown, the unlocks kept.
         service.observeGroups(admin: admin, describer: DescribingBroker(groups: [], failure: KafkaError(.timedOut, "no answer")))

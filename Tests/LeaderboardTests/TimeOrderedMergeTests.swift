@@ -52,6 +52,17 @@ struct TimeOrderedMergeTests {
         #expect(merge.release(now: start + .milliseconds(500)) == [1])
     }
 
+    @Test("restarting the idle clocks (reading starts) waits for silent sources from then, not from creation")
+    func idleClocksRestart() {
+        var merge = TimeOrderedMerge<String, Int>(sources: ["a", "b"], maxIdle: .milliseconds(500), now: start)
+        // Connecting took 2 s: b has been silent since creation, but reading only began now.
+        merge.restartIdleClocks(now: start + .seconds(2))
+        merge.push(1, time: 100, from: "a")
+        #expect(merge.release(now: start + .seconds(2)).isEmpty)
+        #expect(merge.release(now: start + .milliseconds(2_499)).isEmpty)
+        #expect(merge.release(now: start + .milliseconds(2_500)) == [1])
+    }
+
     @Test("past maxBuffered waiting records the oldest is released regardless, keeping memory bounded")
     func bounded() {
         var merge = TimeOrderedMerge<String, Int>(sources: ["a", "b"], maxBuffered: 3, now: start)
