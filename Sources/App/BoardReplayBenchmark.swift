@@ -1,3 +1,4 @@
+import FastJSON
 import Foundation
 import Kafka
 import Leaderboard
@@ -52,14 +53,14 @@ public enum BoardReplayBenchmark {
             guard let user = NewUser.decode(value), let email = user.email else { continue }
             for (teamIndex, team) in workshop.teams.enumerated() where workshop.matches(user, team: team) {
                 let reason = (index + teamIndex) % 20 == 0 ? "WRONG" : team.reason
-                let action = #"{"customer":"\#(email)","type":"\#(team.type)","reason":"\#(reason)","team":"\#(team.name)"}"#
-                append(topics.actions, Int32(index + teamIndex) % partitions, key: nil, Array(action.utf8), at: time + 50)
+                let action = JSONText.object([("customer", .string(email)), ("type", .string(team.type)), ("reason", .string(reason)), ("team", .string(team.name))])
+                append(topics.actions, Int32(index + teamIndex) % partitions, key: nil, action, at: time + 50)
                 flagged[teamIndex] += 1
             }
             if index % 100 == 99 {
                 for (teamIndex, team) in workshop.teams.enumerated() {
-                    let stats = #"{"team":"\#(team.name)","processed":\#(index + 1),"flagged":\#(flagged[teamIndex])}"#
-                    append(topics.teamStats, Int32(teamIndex) % partitions, key: team.name, Array(stats.utf8), at: time + 80)
+                    let stats = JSONText.object([("team", .string(team.name)), ("processed", .integer(Int64(index + 1))), ("flagged", .integer(Int64(flagged[teamIndex])))])
+                    append(topics.teamStats, Int32(teamIndex) % partitions, key: team.name, stats, at: time + 80)
                 }
             }
         }

@@ -131,15 +131,7 @@ final class TeamSimulator: Sendable {
     }
 
     private func send(customer: String, team: Workshop.Team, reason: String) {
-        var value: [UInt8] = Array(#"{"customer":"#.utf8)
-        JSONText.appendString(customer, to: &value)
-        value += Array(#","reason":"#.utf8)
-        JSONText.appendString(reason, to: &value)
-        value += Array(#","team":"#.utf8)
-        JSONText.appendString(team.name, to: &value)
-        value += Array(#","type":"#.utf8)
-        JSONText.appendString(team.type, to: &value)
-        value.append(UInt8(ascii: "}"))
+        let value = JSONText.object([("customer", .string(customer)), ("reason", .string(reason)), ("team", .string(team.name)), ("type", .string(team.type))])
         producer.send(topic: workshop.topics.actions, key: nil, value: value) { _ in }
     }
 
@@ -151,11 +143,7 @@ final class TeamSimulator: Sendable {
             companies[company, default: 0] += 1
             return companies[company, default: 0]
         }
-        var value: [UInt8] = Array(#"{"company":"#.utf8)
-        JSONText.appendString(company, to: &value)
-        value += Array(#","flag_count":\#(count),"team":"#.utf8)
-        JSONText.appendString(run.team.name, to: &value)
-        value.append(UInt8(ascii: "}"))
+        let value = JSONText.object([("company", .string(company)), ("flag_count", .integer(count)), ("team", .string(run.team.name))])
         let key: String? = run.profile.keysStats ? company : (run.profile.name == "careless" ? run.team.name : nil)
         producer.send(topic: workshop.topics.watchlist, key: key.map { Array($0.utf8) }, value: value) { _ in }
     }
@@ -165,9 +153,7 @@ final class TeamSimulator: Sendable {
         for run in runs {
             let (processed, flagged, _) = run.counters.withLock { $0 }
             guard processed > 0 else { continue }
-            var value: [UInt8] = Array(#"{"flagged":\#(flagged),"processed":\#(processed),"team":"#.utf8)
-            JSONText.appendString(run.team.name, to: &value)
-            value.append(UInt8(ascii: "}"))
+            let value = JSONText.object([("flagged", .integer(flagged)), ("processed", .integer(processed)), ("team", .string(run.team.name))])
             producer.send(topic: workshop.topics.teamStats, key: run.profile.keysStats ? Array(run.team.name.utf8) : nil, value: value) { _ in }
         }
     }

@@ -18,4 +18,23 @@ public enum JSONText {
         }
         out.append(UInt8(ascii: "\""))
     }
+
+    /// A flat JSON object with `fields` in the order given: strings escaped, integers and
+    /// booleans as they are, anything else `null`.
+    public static func object(_ fields: [(String, FlatJSON.Value)]) -> [UInt8] {
+        var out: [UInt8] = [UInt8(ascii: "{")]
+        for (index, (key, value)) in fields.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(key, to: &out)
+            out.append(UInt8(ascii: ":"))
+            switch value {
+            case .string(let text): appendString(text, to: &out)
+            case .integer(let number): out.append(contentsOf: String(number).utf8)
+            case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
+            default: out.append(contentsOf: "null".utf8)
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
 }

@@ -58,7 +58,7 @@ public struct UserGenerator: Sendable {
             ("user_agent", .string(userAgent)),
             ("user_name", .string(handle)),
         ]
-        return Self.encode(fields)
+        return JSONText.object(fields)
     }
 
     private mutating func pick(_ values: [String]) -> String {
@@ -77,23 +77,6 @@ public struct UserGenerator: Sendable {
             roll -= weight
         }
         return values[values.count - 1].0
-    }
-
-    static func encode(_ fields: [(String, FlatJSON.Value)]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "{")]
-        for (index, (key, value)) in fields.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch value {
-            case .string(let text): JSONText.appendString(text, to: &out)
-            case .integer(let number): out.append(contentsOf: String(number).utf8)
-            case .bool(let flag): out.append(contentsOf: (flag ? "true" : "false").utf8)
-            default: out.append(contentsOf: "null".utf8)
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-        return out
     }
 }
 
