@@ -166,7 +166,7 @@ final class LeaderboardService: Sendable {
     func merge(_ record: KafkaRecord) {
         applying.withLock { merge in
             merge.push(record, time: record.timestampMilliseconds ?? currentMilliseconds(), from: KafkaTopicPartition(topic: record.topic, partition: record.partition))
-            for ready in merge.release() { applyLocked(ready) }
+            applyReleased(&merge)
         }
     }
 
@@ -174,8 +174,13 @@ final class LeaderboardService: Sendable {
     func caughtUp(_ partition: KafkaTopicPartition) {
         applying.withLock { merge in
             merge.caughtUp(partition)
-            for ready in merge.release() { applyLocked(ready) }
+            applyReleased(&merge)
         }
+    }
+
+    /// Applies what `merge` lets go now, in its order. Under the `applying` lock.
+    private func applyReleased(_ merge: inout TimeOrderedMerge<KafkaTopicPartition, KafkaRecord>) {
+        for ready in merge.release() { applyLocked(ready) }
     }
 
     private func applyLocked(_ record: KafkaRecord) {
@@ -204,12 +209,12 @@ final class LeaderboardService: Sendable {
         collectUnlocks()
     }
 
-    /// Judges held actions whose user arrived, and (with `force` or once held long
-    /// enough) the rest.
-    /// Also releases merged records whose wait for a silent partition is over.
+    /// Applies merged records whose wait for a silent partition is over, then judges
+    /// held actions whose user arrived, and (with `force` or once held long enough) the
+    /// rest.
     func releaseHeld(force: Bool) {
         applying.withLock { merge in
-            for ready in merge.release() { applyLocked(ready) }
+            applyReleased(&merge)
             releaseHeldLocked(force: force)
         }
     }
