@@ -106,7 +106,7 @@ public enum BoardReplayBenchmark {
         for source in sources { merge.caughtUp(source) }
         for ready in merge.release() { apply(ready) }
         let elapsed = ContinuousClock.now - started
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return Result(
             users: users, records: delivery.count, seconds: seconds, recordsPerSecond: Double(delivery.count) / max(seconds, 1e-9),
             rssBeforeMiB: rssBefore, rssAfterMiB: ReplayBenchmark.residentMiB(),

@@ -17,7 +17,7 @@ final class PeriodicThread: Sendable {
                 // Sleep in short steps so stop() returns quickly.
                 while !stopRequested.load(ordering: .acquiring), clock.now < next {
                     let left = next - clock.now
-                    Thread.sleep(forTimeInterval: min(0.05, Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18))
+                    Thread.sleep(forTimeInterval: min(0.05, left.inSeconds))
                 }
                 if clock.now - next > interval { next = clock.now }  // fell behind: don't burst
             }

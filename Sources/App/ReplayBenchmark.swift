@@ -59,7 +59,7 @@ public enum ReplayBenchmark {
             applying += ContinuousClock.now - start
             produced += count
         }
-        let seconds = Double(applying.components.seconds) + Double(applying.components.attoseconds) / 1e18
+        let seconds = applying.inSeconds
         let violations = service.state.withLock { $0.counters.violations }
         return Result(
             records: records, users: users, seconds: seconds, recordsPerSecond: Double(records) / max(seconds, 1e-9),

@@ -101,7 +101,7 @@ struct Routes: Sendable {
             let uptime = ContinuousClock.now - status.startedAt
             responder.respond(.json(StatusReport(
                 version: StreamSocialVersion.current,
-                uptimeSeconds: Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18,
+                uptimeSeconds: uptime.inSeconds,
                 kafka: kafka,
                 websocketClients: hub.clientCount,
                 websocketDroppedFrames: hub.droppedFrames,
