@@ -276,9 +276,7 @@ struct Routes: Sendable {
     /// `{"teams": N}`: stops the simulated class and starts N teams (0 stops it), in the
     /// background: 202 at once, `GET` shows the change until it is done.
     func resizeSimulator(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        guard let fields = FlatJSON.parseObject(request.body) else {
-            throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json")
-        }
+        let fields = try Self.object(request.body)
         guard case .integer(let teams) = fields["teams"], (0...Int64(simulator.maximum)).contains(teams) else {
             throw HTTPError.badRequest("teams must be a whole number from 0 to \(simulator.maximum)", code: "invalid_field")
         }
@@ -293,9 +291,7 @@ struct Routes: Sendable {
 
     /// `{"rate": 20}` and/or `{"paused": true}`.
     func changeGenerator(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        guard let fields = FlatJSON.parseObject(request.body) else {
-            throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json")
-        }
+        let fields = try Self.object(request.body)
         var rate: Double?
         switch fields["rate"] {
         case .integer(let value): rate = Double(value)
@@ -357,6 +353,14 @@ struct Routes: Sendable {
     func metrics(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         let seconds = try Self.limit(request.query["seconds"], default: 300, maximum: 300, name: "seconds")
         return .json(MetricsResponse(throughput: timelines.throughputReport(now: currentSecond(), seconds: seconds), lag: lag.report))
+    }
+
+    /// An instructor route's body: a flat JSON object, or 400.
+    static func object(_ body: [UInt8]) throws(HTTPError) -> [String: FlatJSON.Value] {
+        guard let fields = FlatJSON.parseObject(body) else {
+            throw HTTPError.badRequest("the body must be a JSON object", code: "invalid_json")
+        }
+        return fields
     }
 
     /// A positive integer query parameter within bounds.
