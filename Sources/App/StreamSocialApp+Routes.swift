@@ -50,7 +50,12 @@ struct Routes: Sendable {
         router.on(.get, "/api/ordering") { _, responder in reportQueue.async { responder.respond(.json(timelines.orderingReport())) } }
         router.on(.get, "/api/metrics", respond: metrics)
         router.on(.get, "/api/leaderboard") { _, responder in reportQueue.async { responder.respond(.json(leaderboard.report())) } }
-        router.on(.get, "/api/teams/{team}", respond: team)
+        // The detail carries the team's leaderboard row: the whole board is ranked for it.
+        router.on(.get, "/api/teams/{team}") { request, responder in
+            reportQueue.async {
+                do throws(HTTPError) { responder.respond(try team(request)) } catch { responder.respond(error) }
+            }
+        }
         router.on(.get, "/api/team-stats") { _ throws(HTTPError) in
             let latest = leaderboard.state.withLock { $0.latestTeamStats }
             return .json(KeyedValues(records: latest.values.sorted { ($0.team, $0.key ?? "") < ($1.team, $1.key ?? "") }, watchlisted: nil))
