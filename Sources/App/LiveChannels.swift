@@ -108,22 +108,18 @@ final class LiveChannels: Sendable {
     func snapshot(_ channel: Name) -> String {
         let now = currentSecond()
         switch channel {
-        case .messages:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.messagesSnapshot()))
-        case .partitions:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.partitionReport(now: now)))
-        case .ordering:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.orderingReport()))
-        case .throughput:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: service.throughputReport(now: now)))
-        case .lag:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: lag.report))
-        case .leaderboard:
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: leaderboard.report()))
-        case .achievements:
-            let recent = recentUnlocks.withLock { $0 }.map { AchievementEvent($0, workshop: leaderboard.workshop) }
-            return JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: recent))
+        case .messages: return snapshot(channel, service.messagesSnapshot())
+        case .partitions: return snapshot(channel, service.partitionReport(now: now))
+        case .ordering: return snapshot(channel, service.orderingReport())
+        case .throughput: return snapshot(channel, service.throughputReport(now: now))
+        case .lag: return snapshot(channel, lag.report)
+        case .leaderboard: return snapshot(channel, leaderboard.report())
+        case .achievements: return snapshot(channel, recentUnlocks.withLock { $0 }.map { AchievementEvent($0, workshop: leaderboard.workshop) })
         }
+    }
+
+    private func snapshot(_ channel: Name, _ data: some Encodable & Sendable) -> String {
+        JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: data))
     }
 
     /// WebSocket events: snapshots on connect and subscribe.
