@@ -13,6 +13,12 @@ from selenium.webdriver.support.ui import WebDriverWait
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
+def assert_no_console_errors(browser):
+    """No console errors (CSP violations, failed loads, exceptions) so far."""
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert errors == []
+
+
 @pytest.fixture
 def browser():
     if CHROMEDRIVER is None:
@@ -41,8 +47,7 @@ def test_page_goes_live_and_shows_a_post_made_through_the_api(server, browser):
     # Chart.js came from /vendor and drew the partition chart.
     assert browser.execute_script("return typeof Chart") == "function"
     # No console errors (CSP violations, failed loads).
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == []
+    assert_no_console_errors(browser)
 
 
 def test_the_form_posts_and_reports_where_kafka_stored_it(server, browser):
@@ -82,8 +87,7 @@ def test_unkeyed_posts_show_up_as_ordering_violations_and_panels_fill_in(server,
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#partition-rows tr")) == 6)
     assert browser.find_element(By.ID, "balance").text != "–"
     wait.until(lambda d: d.find_element(By.ID, "total-lag").text != "–")
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == []
+    assert_no_console_errors(browser)
 
 
 def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser):
@@ -118,5 +122,4 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
     wait.until(lambda d: "team-14" not in d.find_element(By.ID, "unlocks").text)
     wait.until(lambda d: d.execute_script(
         "return document.querySelector('#rows tr[data-team=\"team-14\"] td:nth-child(3)').textContent") == "0")
-    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-    assert errors == []
+    assert_no_console_errors(browser)
