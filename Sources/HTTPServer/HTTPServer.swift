@@ -115,6 +115,7 @@ public final class HTTPServer: Sendable {
         info.protocols = UnsafePointer(protocols)
         info.user = Unmanaged.passUnretained(loop).toOpaque()
         info.keepalive_timeout = Int32(configuration.keepAliveTimeout)
+        info.max_http_header_data = UInt16(clamping: configuration.maxHeaderBytes)
         info.count_threads = 1
         info.options = UInt64(LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE)
             | UInt64(LWS_SERVER_OPTION_VALIDATE_UTF8)

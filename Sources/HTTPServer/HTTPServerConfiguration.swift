@@ -13,9 +13,16 @@ public struct HTTPServerConfiguration: Sendable {
     public var responseTimeout: Duration = .seconds(10)
     /// The WebSocket endpoint. Default: `/ws`.
     public var webSocketPath: String = "/ws"
+    /// Browser origins (`http://host:port`) allowed to open a WebSocket besides the
+    /// page's own (an `Origin` naming the `Host` the request was sent to). Clients that
+    /// send no `Origin` (not browsers) are let in. Default: none.
+    public var webSocketAllowedOrigins: Set<String> = []
     /// Frames queued per WebSocket client before the oldest is dropped. Frames are
     /// shared, so a slot costs a reference. Default: 1024.
     public var webSocketBacklog: Int = 1024
+    /// Room for the request line and headers of one request. Longer ones cannot be
+    /// parsed: libwebsockets closes the connection without a status. Default: 16 KiB.
+    public var maxHeaderBytes: Int = 16 * 1024
     /// Seconds an idle keep-alive connection stays open. Default: 30.
     public var keepAliveTimeout: Int = 30
 

@@ -45,6 +45,7 @@ public final class BlockingSocket {
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 64 * 1024)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        if count < 0, errno == ECONNRESET { return false }  // the peer closed hard: end of stream too
         if count < 0 { throw HTTPClientError("recv failed (timeout?): errno \(errno)") }
         if count == 0 { return false }
         buffered += chunk[..<count]

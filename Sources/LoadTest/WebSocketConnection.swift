@@ -7,9 +7,11 @@ public final class WebSocketConnection: @unchecked Sendable {
     let socket: BlockingSocket
     public let handshakeStatus: Int
 
-    public init(port: Int, host: String = "127.0.0.1", path: String = "/ws", timeoutSeconds: Int = 5) throws {
+    /// Opens the connection and upgrades it; `origin` is sent as a browser would.
+    public init(port: Int, host: String = "127.0.0.1", path: String = "/ws", origin: String? = nil, timeoutSeconds: Int = 5) throws {
         socket = try BlockingSocket(host: host, port: port, timeoutSeconds: timeoutSeconds)
-        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        let request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + (origin.map { "Origin: \($0)\r\n" } ?? "")
             + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
         try socket.write(Array(request.utf8))
         let head = String(decoding: try socket.readUntil(Array("\r\n\r\n".utf8)), as: UTF8.self)
@@ -17,6 +19,21 @@ public final class WebSocketConnection: @unchecked Sendable {
     }
 
     public func close() { socket.close() }
+
+    /// Sends bytes as they are: for tests that send malformed frames.
+    public func sendRaw(_ bytes: [UInt8]) throws { try socket.write(bytes) }
+
+    /// Whether the server closed the connection (a close frame or end of stream) within
+    /// the socket's timeout; frames before that are skipped.
+    public func closedByServer() -> Bool {
+        do {
+            while true { _ = try receive() }
+        } catch let error as HTTPClientError {
+            return error.description.contains("closed")
+        } catch {
+            return false
+        }
+    }
 
     /// Sends a text frame.
     public func send(_ text: String) throws {

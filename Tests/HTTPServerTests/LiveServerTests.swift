@@ -153,14 +153,15 @@ struct LiveServerTests {
         let limit = Array(repeating: UInt8(ascii: "a"), count: 64 * 1024)
         #expect(try live.client().request("POST", "/api/echo", headers: ["Content-Type": "application/json"], body: limit).status == 201)
 
-        // Chunked, with no length announced: cut off once it passes the limit.
+        // Chunked, with no length announced: refused before any of it is read (411;
+        // libwebsockets 4.1 cannot decode chunked request bodies).
         let socket = try TestSocket(host: "127.0.0.1", port: live.port)
         var chunked = Array("POST /api/echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".utf8)
         for _ in 0..<5 { chunked += Array("4000\r\n".utf8) + Array(repeating: UInt8(ascii: "b"), count: 0x4000) + Array("\r\n".utf8) }
         chunked += Array("0\r\n\r\n".utf8)
-        try socket.write(chunked)
+        try? socket.write(chunked)
         let head = String(decoding: try socket.readUntil(Array("\r\n".utf8)), as: UTF8.self)
-        #expect(head.contains(" 413"), "\(head)")
+        #expect(head.contains(" 411"), "\(head)")
     }
 
     @Test("static files are served with their content type; nothing outside Public/ is", arguments: [

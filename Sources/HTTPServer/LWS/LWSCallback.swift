@@ -20,7 +20,7 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
         return loop.beginRequest(wsi: wsi, session: session, path: path)
     case LWS_CALLBACK_HTTP_BODY:
         guard let session else { return -1 }
-        return loop.appendBody(session: session, bytes: UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
+        return loop.appendBody(wsi: wsi, session: session, bytes: UnsafeRawBufferPointer(start: input, count: input == nil ? 0 : length))
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         guard let session else { return -1 }
         return loop.completeBody(session: session)
@@ -46,6 +46,13 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
         guard let session else { return -1 }
         return loop.webSocketWritable(wsi: wsi, session: session)
     case LWS_CALLBACK_CLOSED:
+        loop.webSocketClosed(session: session)
+        return 0
+    case LWS_CALLBACK_WSI_DESTROY:
+        // Always delivered, session memory intact, even where a protocol error closed
+        // a WebSocket without LWS_CALLBACK_CLOSED (a fragmented ping, RSV bits): the
+        // last chance to forget a connection before its wsi pointer dangles.
+        loop.forgetRequest(session: session)
         loop.webSocketClosed(session: session)
         return 0
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:

@@ -7,6 +7,9 @@ import Logging
 struct SessionData {
     var requestID: UInt64
     var clientID: UInt64
+    /// `HTTP_BODY_COMPLETION`s seen for `requestID`: more than one is libwebsockets 4.1's
+    /// pipelined-body loop (see ``ServiceLoop/completeBody(session:)``).
+    var bodyCompletions: UInt32
 }
 
 /// Everything the service thread owns. Not `Sendable`, and never shared: libwebsockets
@@ -24,6 +27,9 @@ final class ServiceLoop {
         var request: HTTPRequest
         var route: Router.Route?
         var state: State
+        /// Close the connection once the response is written: the request's body cannot
+        /// be told apart from the next request (no usable length).
+        var closeAfter = false
     }
 
     struct Client {
@@ -67,10 +73,14 @@ final class ServiceLoop {
     func beginRequest(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, path: String) -> Int32 {
         let id = makeID()
         session.pointee.requestID = id
+        session.pointee.bodyCompletions = 0
         guard let method = Self.method(of: wsi) else {
             return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response)
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
+        if let refusal = Self.framingError(method: method, path: path, headers: request.headers, hasTransferEncoding: lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+            return startResponse(id: id, wsi: wsi, request: request, response: refusal.response, closeAfter: method.hasBody)
+        }
         switch router.match(method, path) {
         case .found(let route, let parameters):
             request.pathParameters = parameters
@@ -80,7 +90,7 @@ final class ServiceLoop {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response)
                 }
                 let limit = route.maxBodySize ?? configuration.maxBodySize
-                if let length = request.headers["content-length"].flatMap(Int.init), length > limit {
+                if let length = request.headers["content-length"].flatMap(Self.contentLength), length > limit {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response)
                 }
             }
@@ -102,9 +112,22 @@ final class ServiceLoop {
     }
 
     /// `LWS_CALLBACK_HTTP_BODY`: a chunk of the body.
-    func appendBody(session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
+    func appendBody(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
         let id = session.pointee.requestID
         guard var pending = requests[id], case .receivingBody = pending.state else { return 0 }
+        if pending.request.body.isEmpty, Self.echoesRequestLine(bytes, method: pending.request.method) {
+            // libwebsockets 4.1.6 hands a request pipelined behind another the start of
+            // its own request line as body (lws_http_action reads the buffer list from
+            // its head), then loops on HTTP_BODY_COMPLETION forever. The real body is out
+            // of reach: answer now, in this callback, and close the connection.
+            requests[id] = nil
+            let refusal = HTTPError(
+                status: 400, code: "pipelined_body",
+                message: "a request with a body was sent before the previous response arrived; it was not processed: send it again once the response is in"
+            )
+            _ = write(refusal.response, on: wsi)
+            return -1
+        }
         let limit = pending.route?.maxBodySize ?? configuration.maxBodySize
         if pending.request.body.count + bytes.count > limit {
             // Answer now; libwebsockets discards the rest of the body before the next
@@ -119,11 +142,28 @@ final class ServiceLoop {
     }
 
     /// `LWS_CALLBACK_HTTP_BODY_COMPLETION`: the body is complete; run the handler.
+    ///
+    /// The connection stops reading (rx flow control) until the response is written: a
+    /// request pipelined behind this one waits in libwebsockets' buffer list, which 4.1
+    /// would otherwise feed back as further completions of this request on every
+    /// service pass. A few such completions can still arrive between the answer and
+    /// its write and are ignored; an endless run of them is libwebsockets'
+    /// pipelined-body loop, and the connection is closed.
     func completeBody(session: UnsafeMutablePointer<SessionData>) -> Int32 {
+        session.pointee.bodyCompletions &+= 1
+        if session.pointee.bodyCompletions > Self.maxSpuriousCompletions {
+            logger.warning("closing a connection that pipelined a request body", metadata: ["http.request": .stringConvertible(session.pointee.requestID)])
+            return -1
+        }
+        guard session.pointee.bodyCompletions == 1 else { return 0 }
         let id = session.pointee.requestID
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
+        lws_rx_flow_control(pending.wsi, 0)
         return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route)
     }
+
+    /// More completions of one request than this are libwebsockets' endless loop.
+    static let maxSpuriousCompletions: UInt32 = 64
 
     private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route) -> Int32 {
         requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling)
@@ -134,8 +174,8 @@ final class ServiceLoop {
     }
 
     /// Records `response` for request `id` and asks for a writable callback.
-    private func startResponse(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, response: HTTPResponse) -> Int32 {
-        requests[id] = PendingRequest(wsi: wsi, request: request, route: nil, state: .ready(response))
+    private func startResponse(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, response: HTTPResponse, closeAfter: Bool = false) -> Int32 {
+        requests[id] = PendingRequest(wsi: wsi, request: request, route: nil, state: .ready(response), closeAfter: closeAfter)
         lws_callback_on_writable(wsi)
         return 0
     }
@@ -143,11 +183,18 @@ final class ServiceLoop {
     /// `LWS_CALLBACK_TIMER`: the handler missed its deadline.
     func requestTimedOut(session: UnsafeMutablePointer<SessionData>) {
         let id = session.pointee.requestID
-        guard var pending = requests[id], case .handling = pending.state else { return }
+        guard let pending = requests[id], case .handling = pending.state else { return }
         let seconds = Double(configuration.responseTimeout.microseconds) / 1e6
         logger.warning("handler missed its deadline", metadata: ["http.path": .string(pending.request.path), "timeout.s": .stringConvertible(seconds)])
-        pending.state = .ready(HTTPError.gatewayTimeout(after: seconds).response)
+        markReady(id: id, pending, HTTPError.gatewayTimeout(after: seconds).response)
+    }
+
+    /// The handler answered: read the connection again and write when it is writable.
+    private func markReady(id: UInt64, _ pending: PendingRequest, _ response: HTTPResponse) {
+        var pending = pending
+        pending.state = .ready(response)
         requests[id] = pending
+        lws_rx_flow_control(pending.wsi, 1)
         lws_callback_on_writable(pending.wsi)
     }
 
@@ -157,17 +204,26 @@ final class ServiceLoop {
         guard let pending = requests[id], case .ready(let response) = pending.state else { return 0 }
         requests[id] = nil
         lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
+        guard write(response, on: wsi) else { return -1 }
+        // A request whose body has no usable length: what follows on the connection
+        // cannot be read as the next request.
+        if pending.closeAfter { return -1 }
+        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
+    }
+
+    /// Writes status line, headers and body in one `lws_write`; false if it failed.
+    private func write(_ response: HTTPResponse, on wsi: OpaquePointer) -> Bool {
         let headroom = Int(CLibWebSockets_LWS_PRE)
         let headerSpace = 1024 + response.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         let needed = headroom + headerSpace + response.body.count
         if scratch.count < needed { scratch = [UInt8](repeating: 0, count: max(needed, 16 * 1024)) }
-        let written: Int32 = scratch.withUnsafeMutableBufferPointer { buffer -> Int32 in
-            guard let base = buffer.baseAddress else { return -1 }
+        return scratch.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
             let start = base + headroom
             let end = start + headerSpace
             var p: UnsafeMutablePointer<UInt8>? = start
             if lws_add_http_common_headers(wsi, UInt32(response.status), response.contentType, lws_filepos_t(response.body.count), &p, end) != 0 {
-                return -1
+                return false
             }
             for header in response.headers {
                 let name = header.name + ":"
@@ -176,10 +232,10 @@ final class ServiceLoop {
                         lws_add_http_header_by_name(wsi, name, value.baseAddress, Int32(value.count - 1), &p, end) != 0
                     }
                 }
-                if failed { return -1 }
+                if failed { return false }
             }
-            if lws_finalize_http_header(wsi, &p, end) != 0 { return -1 }
-            guard var cursor = p else { return -1 }
+            if lws_finalize_http_header(wsi, &p, end) != 0 { return false }
+            guard var cursor = p else { return false }
             response.body.withUnsafeBytes { body in
                 if let bodyBase = body.baseAddress {
                     UnsafeMutableRawPointer(cursor).copyMemory(from: bodyBase, byteCount: body.count)
@@ -187,10 +243,8 @@ final class ServiceLoop {
             }
             cursor += response.body.count
             let length = start.distance(to: cursor)
-            return lws_write(wsi, start, length, LWS_WRITE_HTTP_FINAL) == length ? 0 : -1
+            return lws_write(wsi, start, length, LWS_WRITE_HTTP_FINAL) == length
         }
-        if written != 0 { return -1 }
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
 
     /// `LWS_CALLBACK_CLOSED_HTTP` / `HTTP_DROP_PROTOCOL`: forget the request, so a late
@@ -203,9 +257,19 @@ final class ServiceLoop {
 
     // MARK: WebSocket
 
+    /// `LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION`: only on the WebSocket path, and from
+    /// a page of this server or an allowed origin (a page elsewhere on the classroom
+    /// network must not read the live stream through a visitor's browser).
     func acceptsWebSocket(wsi: OpaquePointer) -> Bool {
-        Self.header(wsi, WSI_TOKEN_GET_URI) == configuration.webSocketPath
+        guard Self.header(wsi, WSI_TOKEN_GET_URI) == configuration.webSocketPath else { return false }
+        let origin = Self.header(wsi, WSI_TOKEN_ORIGIN)
+        guard WebSocketOrigin.isAllowed(origin, host: Self.header(wsi, WSI_TOKEN_HOST), listed: configuration.webSocketAllowedOrigins) else {
+            logger.info("refused a WebSocket from another origin", metadata: ["http.origin": .string(origin ?? "")])
+            return false
+        }
+        return true
     }
+
 
     func webSocketOpened(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) {
         let id = makeID()
@@ -276,10 +340,8 @@ final class ServiceLoop {
         for command in core.drain() {
             switch command {
             case .respond(let id, let response):
-                guard var pending = requests[id], case .handling = pending.state else { continue }
-                pending.state = .ready(response)
-                requests[id] = pending
-                lws_callback_on_writable(pending.wsi)
+                guard let pending = requests[id], case .handling = pending.state else { continue }
+                markReady(id: id, pending, response)
             case .broadcast(let frame, let channel):
                 for (id, client) in clients where client.channels?.contains(channel) ?? true {
                     enqueue(frame, to: id)
@@ -342,6 +404,47 @@ final class ServiceLoop {
             index += 1
         }
         return query
+    }
+
+    /// Longest path answered; longer ones get 414. libwebsockets keeps the request line
+    /// and headers in ``HTTPServerConfiguration/maxHeaderBytes``.
+    static let maxPathLength = 4096
+
+    /// A request whose framing the server will not read: a body without a usable
+    /// `Content-Length` (libwebsockets 4.1 does not decode chunked request bodies, and
+    /// without a length it waits for 100 MB), or a path too long to route.
+    static func framingError(method: HTTPMethod, path: String, headers: [String: String], hasTransferEncoding: Bool) -> HTTPError? {
+        if path.utf8.count > maxPathLength {
+            return HTTPError(status: 414, code: "uri_too_long", message: "the path is longer than \(maxPathLength) bytes")
+        }
+        guard method.hasBody else { return nil }
+        if hasTransferEncoding {
+            return HTTPError(status: 411, code: "length_required", message: "chunked request bodies are not supported: send the body with Content-Length")
+        }
+        guard let length = headers["content-length"] else {
+            return HTTPError(status: 411, code: "length_required", message: "a \(method.rawValue) needs Content-Length (0 for no body)")
+        }
+        guard contentLength(length) != nil else {
+            return HTTPError(status: 400, code: "invalid_content_length", message: "Content-Length must be a non-negative decimal number")
+        }
+        return nil
+    }
+
+    /// A `Content-Length` value: decimal digits only (no sign, no spaces), at most 18.
+    static func contentLength(_ value: String) -> Int? {
+        let digits = value.utf8
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(value)
+    }
+
+    /// Whether a body's first bytes are the request line's method and a space: the
+    /// signature of libwebsockets 4.1's pipelined-body bug. No JSON document starts with
+    /// an upper-case letter, so a real JSON body never matches.
+    static func echoesRequestLine(_ bytes: UnsafeRawBufferPointer, method: HTTPMethod) -> Bool {
+        let line = Array((method.rawValue + " ").utf8)
+        let count = min(bytes.count, line.count)
+        guard count > 0 else { return false }
+        return bytes.prefix(count).elementsEqual(line.prefix(count))
     }
 
     static func isJSON(_ contentType: String) -> Bool {
