@@ -7,8 +7,8 @@ struct PostMessage: Sendable, Equatable {
     var content: String
     var keyStrategy: KeyStrategy = .user
 
-    static let maxUserIDLength = 64
-    static let maxContentLength = 2000
+    static let maxUserIDLength = PostRecord.maxUserIDLength
+    static let maxContentLength = PostRecord.maxContentLength
 
     /// Parses and validates a request body.
     /// - Throws: ``FieldError`` naming the field and what is wrong with it.
@@ -22,7 +22,7 @@ struct PostMessage: Sendable, Equatable {
     /// Validates one post given as a JSON object's fields.
     static func parse(fields: [String: FlatJSON.Value]) throws(FieldError) -> PostMessage {
         let userID = try requiredString("user_id", in: fields, maxLength: maxUserIDLength)
-        guard userID.unicodeScalars.allSatisfy(isUserIDCharacter) else {
+        guard PostRecord.isValidUserID(userID) else {
             throw FieldError(code: "invalid_field", message: "user_id may contain only letters, digits and _ . @ -")
         }
         let content = try requiredString("content", in: fields, maxLength: maxContentLength)
@@ -48,13 +48,6 @@ struct PostMessage: Sendable, Equatable {
             throw FieldError(code: "invalid_field", message: "\(name) must be 1 to \(maxLength) characters")
         }
         return string
-    }
-
-    private static func isUserIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
-        switch scalar {
-        case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "@", "-": true
-        default: false
-        }
     }
 }
 

@@ -23,6 +23,43 @@ public struct PostRecord: Sendable, Equatable {
         case missingField = "missing_field"
         case wrongType = "wrong_type"
         case tooLarge = "too_large"
+        /// `user_id` breaks the POST rules (1–64 of `A–Z a–z 0–9 _ . @ -`).
+        case invalidUserID = "invalid_user_id"
+        /// `content` breaks the POST rules (1–2,000 characters).
+        case invalidContent = "invalid_content"
+        /// `seq` above ``PostRecord/maxSequence``, or `ts` outside 0…``PostRecord/maxTimestamp``.
+        case outOfRange = "out_of_range"
+    }
+
+    // The rules a post is held to, whether it came through the API or was produced to
+    // the topic by anyone with a Kafka client.
+
+    /// Longest `user_id`, in characters.
+    public static let maxUserIDLength = 64
+    /// Longest `content`, in characters.
+    public static let maxContentLength = 2000
+    /// Highest sequence number: the largest integer a browser's JSON reads exactly
+    /// (2^53 − 1), far below where `+ 1` could overflow.
+    public static let maxSequence: Int64 = (1 << 53) - 1
+    /// Latest timestamp, in ms since the epoch: the year 9999.
+    public static let maxTimestamp: Int64 = 253_402_300_799_999
+
+    /// Whether `userID` may name a timeline: 1–64 letters, digits and `_ . @ -`, so it is
+    /// safe in a URL path and in a log line.
+    public static func isValidUserID(_ userID: String) -> Bool {
+        let scalars = userID.unicodeScalars
+        guard !scalars.isEmpty, scalars.count <= maxUserIDLength else { return false }
+        return scalars.allSatisfy { scalar in
+            switch scalar {
+            case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "@", "-": true
+            default: false
+            }
+        }
+    }
+
+    /// Whether `content` may be posted: 1–2,000 characters.
+    public static func isValidContent(_ content: String) -> Bool {
+        !content.isEmpty && content.count <= maxContentLength
     }
 
     /// Values larger than this are not posts (a post is at most ~8 KB of JSON).
@@ -54,6 +91,9 @@ public struct PostRecord: Sendable, Equatable {
         guard case .string(let userID) = user, !userID.isEmpty, case .string(let text) = content,
               case .integer(let sequence) = seq, sequence > 0, case .integer(let timestamp) = ts
         else { return .failure(.wrongType) }
+        guard isValidUserID(userID) else { return .failure(.invalidUserID) }
+        guard isValidContent(text) else { return .failure(.invalidContent) }
+        guard sequence <= maxSequence, (0...maxTimestamp).contains(timestamp) else { return .failure(.outOfRange) }
         return .success(PostRecord(userID: userID, content: text, sequence: sequence, timestamp: timestamp))
     }
 }

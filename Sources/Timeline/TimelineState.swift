@@ -104,7 +104,8 @@ public struct TimelineState: Sendable {
         defer { users[record.userID] = user }
         let position = OrderingViolation.Position(partition: partition, offset: offset)
         let sequence = record.sequence
-        let expected = user.lastSequence + 1
+        // Saturating: the state is public API, and a caller may apply any Int64.
+        let expected = user.lastSequence == .max ? .max : user.lastSequence + 1
 
         func violation(_ kind: OrderingViolation.Kind) -> OrderingViolation {
             OrderingViolation(kind: kind, userID: record.userID, expected: expected, got: sequence, record: position, previous: user.lastPosition, timestamp: record.timestamp)
@@ -133,7 +134,8 @@ public struct TimelineState: Sendable {
                 // Missing numbers are tracked one by one, up to a bound per gap, so a
                 // user first seen at sequence 10^9 costs no memory; numbers past the
                 // bound that arrive later count as duplicates.
-                let tracked = expected..<min(sequence, expected + Self.maxTrackedGap)
+                let bound = expected > .max - Self.maxTrackedGap ? .max : expected + Self.maxTrackedGap
+                let tracked = expected..<min(sequence, bound)
                 if sequence - expected > Self.maxTrackedGap { unexplained += 1 }
                 for skipped in tracked where !knownHoles.contains(skipped) {
                     user.missing[skipped] = sequence

@@ -163,6 +163,35 @@ struct TimelineAppTests {
         #expect(try client.get("/healthz").status == 200)
     }
 
+    /// The issue's reproduction: a forged seq of Int64.max, then any record for the same
+    /// user, crashed the server (arithmetic overflow), and every restart replayed it.
+    @Test("forged records that break the POST rules are counted as malformed; the server keeps serving that user")
+    func poisonRecords() async throws {
+        let running = try RunningApp()
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: running.app.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        let forged = [
+            #"{"user_id":"v","content":"a","seq":9223372036854775807,"ts":1}"#,
+            #"{"user_id":"v","content":"b","seq":2,"ts":1}"#,
+            #"{"user_id":"v\u0000x","content":"a","seq":1,"ts":1}"#,
+            #"{"user_id":"\#(String(repeating: "u", count: 10_000))","content":"a","seq":1,"ts":1}"#,
+        ]
+        for value in forged {
+            _ = try await producer.send(topic: "user-timeline", key: Array("v".utf8), value: Array(value.utf8))
+        }
+        let client = try running.client()
+        #expect(eventually(timeout: .seconds(10)) {
+            ((try? client.get("/api/ordering"))?.json?["malformed"] as? [String: Any])?["count"] as? Int == 3
+        })
+        let malformed = try #require(try client.get("/api/ordering").json?["malformed"] as? [String: Any])
+        #expect(malformed["by_reason"] as? [String: Int] == ["out_of_range": 1, "invalid_user_id": 2])
+        // The well-formed forged record (seq 2) is a post with a gap; the user stays reachable.
+        let posted = try client.postJSON("/api/send-message", #"{"user_id":"v","content":"after"}"#)
+        #expect(posted.status == 201)
+        #expect(eventually(timeout: .seconds(10)) { (try? client.get("/api/timeline/v"))?.json?["post_count"] as? Int == 2 })
+        #expect(try client.get("/healthz").status == 200)
+    }
+
     @Test("batch posts: each item answered in order, bad items rejected on their own")
     func batch() throws {
         let running = try RunningApp()

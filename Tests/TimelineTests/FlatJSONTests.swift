@@ -76,6 +76,31 @@ struct PostRecordTests {
         #expect(PostRecord.decode(Array(text.utf8)) == .failure(reason))
     }
 
+    /// Records anyone can produce to user-timeline are held to the rules a POST is held
+    /// to before they reach a timeline (a forged seq of Int64.max crashed the server on
+    /// the next record for that user; a NUL in user_id made the timeline unreachable).
+    @Test("records that break the POST rules are malformed, with the rule they break", arguments: [
+        (#"{"user_id":"v","content":"a","seq":9223372036854775807,"ts":1}"#, PostRecord.Malformation.outOfRange),
+        (#"{"user_id":"v","content":"a","seq":9007199254740992,"ts":1}"#, .outOfRange),
+        (#"{"user_id":"v","content":"a","seq":1,"ts":-1}"#, .outOfRange),
+        (#"{"user_id":"v","content":"a","seq":1,"ts":9223372036854775807}"#, .outOfRange),
+        (#"{"user_id":"v\u0000w","content":"a","seq":1,"ts":1}"#, .invalidUserID),
+        (#"{"user_id":"v/../w","content":"a","seq":1,"ts":1}"#, .invalidUserID),
+        (#"{"user_id":"\#(String(repeating: "u", count: 10_000))","content":"a","seq":1,"ts":1}"#, .invalidUserID),
+        (#"{"user_id":"v","content":"","seq":1,"ts":1}"#, .invalidContent),
+        (#"{"user_id":"v","content":"\#(String(repeating: "c", count: 2001))","seq":1,"ts":1}"#, .invalidContent),
+    ])
+    func brokenRules(text: String, reason: PostRecord.Malformation) {
+        #expect(PostRecord.decode(Array(text.utf8)) == .failure(reason))
+    }
+
+    @Test("the largest values the rules allow decode")
+    func limits() throws {
+        let text = #"{"user_id":"\#(String(repeating: "u", count: 64))","content":"\#(String(repeating: "c", count: 2000))","seq":9007199254740991,"ts":1}"#
+        let post = try PostRecord.decode(Array(text.utf8)).get()
+        #expect(post.sequence == PostRecord.maxSequence)
+    }
+
     @Test("values over 64 KiB are too large without being parsed")
     func tooLarge() {
         #expect(PostRecord.decode([UInt8](repeating: 0x20, count: 1_000_000)) == .failure(.tooLarge))

@@ -4,7 +4,7 @@ import Timeline
 @Suite("TimelineState: timelines and the ordering verifier")
 struct TimelineStateTests {
     private func post(_ user: String, _ sequence: Int64) -> PostRecord {
-        PostRecord(userID: user, content: "\(user) #\(sequence)", sequence: sequence, timestamp: 1000 + sequence)
+        PostRecord(userID: user, content: "\(user) #\(sequence)", sequence: sequence, timestamp: 1000 + sequence % 1000)
     }
 
     @Test("in-order posts are stored with no violation; the timeline keeps the newest N")
@@ -107,6 +107,20 @@ struct TimelineStateTests {
         #expect(state.recentViolations.count == 5)
         #expect(state.counters.duplicates == 20)
     }
+
+    @Test("sequence numbers at the top of Int64 never trap, whatever the caller applies")
+    func extremeSequences() {
+        var state = TimelineState()
+        state.apply(post("v", .max), partition: 0, offset: 0)
+        #expect(state.apply(post("v", 1), partition: 0, offset: 1) != .stored)
+        #expect(state.apply(post("v", .max), partition: 0, offset: 2) != .stored)
+        state.apply(post("w", 1), partition: 0, offset: 3)
+        guard case .storedWithViolation(let gap) = state.apply(post("w", .max - 1), partition: 0, offset: 4) else {
+            Issue.record("no gap"); return
+        }
+        #expect(gap.kind == .gap)
+        #expect(state.apply(post("w", .max), partition: 0, offset: 5) == .stored)
+    }
 }
 
 @Suite("RateWindows: 1-second tumbling windows")
@@ -167,4 +181,5 @@ struct PartitionAnalyzerTests {
         #expect(report.balanceScore == 1)
         #expect(report.suggestions == ["Load is well spread: keys hash evenly over the partitions."])
     }
+
 }
