@@ -158,6 +158,7 @@ function showThroughput(report) {
 }
 
 function showLag(report) {
+  if (report.group) $("lag-group").textContent = report.group;
   $("total-lag").textContent = report.error && !report.partitions.length ? "–" : report.total_lag;
   $("lag-error").hidden = !report.error;
   $("lag-error").textContent = report.error ? `Lag unavailable: ${report.error}` : "";

@@ -33,6 +33,13 @@ public struct AppConfiguration: Sendable {
     public var adminToken: String?
     /// Newest posts kept per user's timeline. Default: 100.
     public var timelineCapacity: Int = 100
+    /// Names this server's own consumer group (`timeline-consumer-group-<id>`), so two
+    /// servers on one cluster, or a student reusing a name they saw on the dashboard,
+    /// never share its offsets. Default: random per start.
+    public var instanceID: String = String(UInt32.random(in: 0...UInt32.max), radix: 16)
+    /// Browser origins besides the dashboard's own that may open its WebSocket
+    /// (`http://host:port`). Default: none.
+    public var allowedOrigins: Set<String> = []
 
     public init() {}
 

@@ -1,20 +1,23 @@
 import Kafka
 import Synchronization
 
-/// Every second: the partitions' watermarks and `timeline-consumer-group`'s committed
-/// offsets, hence the lag per partition.
+/// Every second: the partitions' watermarks, how far the timeline consumer has read,
+/// hence the lag per partition, and the offsets its group committed.
 final class LagMonitor: Sendable {
     private let admin: KafkaAdmin
     private let topic: String
     private let group: String
     private let partitionCount: Int
+    /// Next offset the server will read per partition.
+    private let consumed: @Sendable () -> [Int32: Int64]
     private let latest: Mutex<LagReport>
 
-    init(admin: KafkaAdmin, topic: String, group: String, partitionCount: Int) {
+    init(admin: KafkaAdmin, topic: String, group: String, partitionCount: Int, consumed: @escaping @Sendable () -> [Int32: Int64]) {
         self.admin = admin
         self.topic = topic
         self.group = group
         self.partitionCount = partitionCount
+        self.consumed = consumed
         latest = Mutex(LagReport(group: group, partitions: [], totalLag: 0, measuredAt: nil, error: "not measured yet"))
     }
 
@@ -22,18 +25,26 @@ final class LagMonitor: Sendable {
 
     /// Measures now (blocking, up to a few seconds when Kafka is away); returns the
     /// watermarks for the partition analyzer.
+    ///
+    /// Lag counts from what the server has read, not from the committed offsets: a
+    /// commit can be refused (someone else's consumer in the group) or a second late,
+    /// and neither changes what the dashboard has shown.
     @discardableResult
     func measure() -> [Int32: (low: Int64, high: Int64)] {
         var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
         do throws(KafkaError) {
             watermarks = try admin.watermarks(topic: topic, partitionCount: partitionCount, timeout: .seconds(1))
             let partitions = (0..<Int32(partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
-            let committed = try admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))
+            let committed = (try? admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))) ?? [:]
+            let positions = consumed()
             var rows: [LagReport.Partition] = []
             for partition in partitions {
                 guard let marks = watermarks[partition.partition] else { continue }
-                let offset = committed[partition]
-                rows.append(.init(partition: partition.partition, highWatermark: marks.high, committed: offset, lag: max(0, marks.high - (offset ?? marks.low))))
+                let position = max(positions[partition.partition] ?? marks.low, marks.low)
+                rows.append(.init(
+                    partition: partition.partition, highWatermark: marks.high, consumed: position,
+                    committed: committed[partition], lag: max(0, marks.high - position)
+                ))
             }
             let report = LagReport(group: group, partitions: rows, totalLag: rows.reduce(0) { $0 + $1.lag }, measuredAt: currentMilliseconds(), error: nil)
             latest.withLock { $0 = report }

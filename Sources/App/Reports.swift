@@ -50,18 +50,20 @@ struct ThroughputReport: Encodable, Sendable {
     }
 }
 
-/// The `lag` channel: how far `timeline-consumer-group` is behind each partition's end.
+/// The `lag` channel: how far the timeline consumer is behind each partition's end.
 struct LagReport: Encodable, Sendable {
     struct Partition: Encodable, Sendable {
         var partition: Int32
         var highWatermark: Int64
+        /// Next offset the server will read.
+        var consumed: Int64
         /// Next offset the group will read, once it committed one.
         var committed: Int64?
-        /// High watermark − committed (the whole partition when nothing is committed).
+        /// High watermark − consumed.
         var lag: Int64
 
         enum CodingKeys: String, CodingKey {
-            case partition, committed, lag
+            case partition, consumed, committed, lag
             case highWatermark = "high_watermark"
         }
     }

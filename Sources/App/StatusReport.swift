@@ -7,9 +7,14 @@ struct StatusReport: Encodable, Sendable {
         var error: String?
         var brokers: [Broker]
         var topics: [Topic]
+        /// Whether what is written survives a restart of the server (false for the
+        /// embedded cluster, which lives in memory).
+        var durable: Bool
+        /// What a person should know about this cluster, e.g. that it is in memory.
+        var note: String?
 
         enum CodingKeys: String, CodingKey {
-            case mode, reachable, error, brokers, topics
+            case mode, reachable, error, brokers, topics, durable, note
             case bootstrapServers = "bootstrap_servers"
         }
     }

@@ -23,6 +23,7 @@ struct Routes: Sendable {
     let adminQueue: DispatchQueue
     let timelines: TimelineService
     let lag: LagMonitor
+    let kafkaHealth: KafkaHealth
     let leaderboard: LeaderboardService
     let simulator: SimulatorControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
@@ -38,8 +39,8 @@ struct Routes: Sendable {
     func router() -> Router {
         var router = Router()
         router.reserve(prefix: "/api/")
-        router.on(.get, "/healthz", handler: health)
-        router.on(.get, "/api/status", handler: statusReport)
+        router.on(.get, "/healthz", respond: health)
+        router.on(.get, "/api/status", respond: statusReport)
         router.on(.post, "/api/send-message", handler: sendMessage)
         router.on(.post, "/api/send-messages", maxBodySize: 1024 * 1024, handler: sendMessages)
         router.on(.get, "/api/timeline/{user_id}", respond: timeline)
@@ -77,43 +78,43 @@ struct Routes: Sendable {
 
     // MARK: Health and status
 
-    /// 200 when Kafka answers a metadata request, 503 with the reason otherwise.
-    func health(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        adminQueue.async {
-            do throws(KafkaError) {
-                let metadata = try admin.metadata(timeout: .seconds(2))
-                responder.respond(.json(HealthReport(status: "ok", brokers: metadata.brokers.count)))
-            } catch {
-                responder.respond(HTTPError(status: 503, code: "kafka_unavailable", message: "Kafka metadata did not answer: \(error.message)"))
-            }
+    /// 200 when Kafka answered a metadata request in the last check, 503 with the reason
+    /// otherwise. Answered at once from ``KafkaHealth``, whatever Kafka does.
+    func health(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        if let reason = kafkaHealth.unavailableReason() {
+            throw HTTPError(status: 503, code: "kafka_unavailable", message: reason)
         }
+        return .json(HealthReport(status: "ok", brokers: kafkaHealth.check.metadata?.brokers.count ?? 0))
     }
 
-    func statusReport(_ request: HTTPRequest, _ responder: HTTPResponder) {
-        adminQueue.async {
-            var kafka = StatusReport.Kafka(
-                mode: status.mode.rawValue, bootstrapServers: status.bootstrapServers, reachable: false, error: nil, brokers: [], topics: []
-            )
-            do throws(KafkaError) {
-                let metadata = try admin.metadata(timeout: .seconds(2))
-                kafka.reachable = true
-                kafka.brokers = metadata.brokers.map { StatusReport.Broker(id: $0.id, host: $0.host, port: $0.port) }
-                kafka.topics = metadata.topics.filter { !$0.name.hasPrefix("__") }.map { StatusReport.Topic(name: $0.name, partitions: $0.partitionCount) }
-            } catch {
-                kafka.error = error.message
-            }
-            let snapshot = timelines.messagesSnapshot()
-            let uptime = ContinuousClock.now - status.startedAt
-            responder.respond(.json(StatusReport(
-                version: StreamSocialVersion.current,
-                uptimeSeconds: uptime.inSeconds,
-                kafka: kafka,
-                websocketClients: hub.clientCount,
-                websocketDroppedFrames: hub.droppedFrames,
-                feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed),
-                timelines: .init(readiness: timelines.readiness)
-            )))
+    /// Answered at once: the cluster as last checked, the feed, the timelines' state.
+    func statusReport(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        var kafka = StatusReport.Kafka(
+            mode: status.mode.rawValue, bootstrapServers: status.bootstrapServers, reachable: false, error: nil, brokers: [], topics: [],
+            durable: status.mode == .external,
+            note: status.mode == .embedded ? "embedded Kafka: in memory, lost on restart" : nil
+        )
+        let check = kafkaHealth.check
+        if let reason = kafkaHealth.unavailableReason() {
+            kafka.error = reason
+        } else {
+            kafka.reachable = true
         }
+        if let metadata = check.metadata {
+            kafka.brokers = metadata.brokers.map { StatusReport.Broker(id: $0.id, host: $0.host, port: $0.port) }
+            kafka.topics = metadata.topics.filter { !$0.name.hasPrefix("__") }.map { StatusReport.Topic(name: $0.name, partitions: $0.partitionCount) }
+        }
+        let snapshot = timelines.messagesSnapshot()
+        let uptime = ContinuousClock.now - status.startedAt
+        return .json(StatusReport(
+            version: StreamSocialVersion.current,
+            uptimeSeconds: uptime.inSeconds,
+            kafka: kafka,
+            websocketClients: hub.clientCount,
+            websocketDroppedFrames: hub.droppedFrames,
+            feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed),
+            timelines: .init(readiness: timelines.readiness)
+        ))
     }
 
     // MARK: Posting
@@ -242,7 +243,7 @@ struct Routes: Sendable {
     /// Lets instructor routes through: 401 without the right bearer token, 403 when no
     /// token is configured (the routes are off).
     func authorize(_ request: HTTPRequest) throws(HTTPError) {
-        guard let adminToken else {
+        guard let adminToken, !adminToken.isEmpty else {
             throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
         }
         guard let header = request.headers["authorization"], Self.sameBytes(header, "Bearer \(adminToken)") else {

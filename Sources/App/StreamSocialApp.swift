@@ -34,11 +34,12 @@ public final class StreamSocialApp: Sendable {
     let server: HTTPServer
     let timelines: TimelineService
     let lag: LagMonitor
+    let kafkaHealth = KafkaHealth()
     let channels: LiveChannels
     let monitor: PeriodicThread
     let startedAt = ContinuousClock.now
-    /// Blocking admin calls (metadata for /healthz and /api/status) run here, never on
-    /// the HTTP service thread.
+    /// Instructor work that waits on the leaderboard (a session reset) runs here, never
+    /// on the HTTP service thread.
     let adminQueue = DispatchQueue(label: "streamsocial.kafka-admin")
 
     /// Starts Kafka (embedded unless ``AppConfiguration/bootstrapServers`` is set), the
@@ -77,9 +78,9 @@ public final class StreamSocialApp: Sendable {
             producer = newProducer
             let newAdmin = try KafkaAdmin(configuration: kafka, logger: logger)
             admin = newAdmin
-            var consumerConfiguration = KafkaConsumerConfiguration(mode: .group(id: TimelineService.groupID, topics: [Topics.userTimeline.name]))
-            consumerConfiguration.replayOnFirstAssignment = true
-            consumerConfiguration.sessionTimeout = .seconds(6)
+            let consumerConfiguration = KafkaConsumerConfiguration(
+                mode: .assignAllCommitting(groupID: TimelineService.groupID(instance: configuration.instanceID), topics: [Topics.userTimeline.name])
+            )
             let newConsumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             consumer = newConsumer
             do throws(AppError) {
@@ -119,7 +120,10 @@ public final class StreamSocialApp: Sendable {
             recentMessages: configuration.recentMessages, logger: logger
         )
         self.timelines = timelines
-        let lag = LagMonitor(admin: admin, topic: Topics.userTimeline.name, group: TimelineService.groupID, partitionCount: Topics.userTimeline.partitions)
+        let lag = LagMonitor(
+            admin: admin, topic: Topics.userTimeline.name, group: TimelineService.groupID(instance: configuration.instanceID),
+            partitionCount: Topics.userTimeline.partitions, consumed: { [timelines] in timelines.consumedPositions }
+        )
         self.lag = lag
 
         var http = HTTPServerConfiguration()
@@ -131,6 +135,7 @@ public final class StreamSocialApp: Sendable {
         ]
         // Kafka's own timeout decides a send's outcome; the HTTP deadline is a backstop.
         http.responseTimeout = configuration.sendTimeout + .seconds(2)
+        http.webSocketAllowedOrigins = configuration.allowedOrigins
 
         let server = HTTPServer(configuration: http, logger: logger)
         self.server = server
@@ -139,7 +144,7 @@ public final class StreamSocialApp: Sendable {
         let simulator = SimulatorControl(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
         self.simulator = simulator
         let routes = Routes(
-            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, leaderboard: leaderboard,
+            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard,
             simulator: simulator, adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
         )
@@ -148,6 +153,7 @@ public final class StreamSocialApp: Sendable {
         } catch {
             throw .http(error)
         }
+        kafkaHealth.start(admin: admin)
         channels.start()
         consumer.run { [timelines, channels, logger] event in
             switch event {
@@ -205,6 +211,7 @@ public final class StreamSocialApp: Sendable {
     /// Blocking.
     public func stop() {
         server.stop()
+        kafkaHealth.stop()
         monitor.stop()
         simulator.stop()
         generator.stop()

@@ -7,9 +7,11 @@ import Timeline
 /// The StreamSocial half of the server: assigns each user's sequence numbers, and
 /// rebuilds timelines, ordering checks and partition statistics from `user-timeline`.
 ///
-/// The timeline consumer (group `timeline-consumer-group`) reads every partition from
-/// the start on each server start, so the view is rebuilt from Kafka, and commits as it
-/// goes, so the group's lag is real. New posts wait until the replay has reached the
+/// The timeline consumer reads every partition from the start on each server start, so
+/// the view is rebuilt from Kafka. It is assigned the partitions instead of joining a
+/// group (a student's consumer using the same group name cannot take partitions away)
+/// and commits what it processed under a group named for this server instance
+/// (``groupID(instance:)``), so Kafka tools see its lag. New posts wait until the replay has reached the
 /// end of the log as it was at start: only then are the users' last sequence numbers
 /// known and new ones never repeat.
 final class TimelineService: Sendable {
@@ -45,7 +47,9 @@ final class TimelineService: Sendable {
         var assigned = false
     }
 
-    static let groupID = "timeline-consumer-group"
+    /// The group the timeline consumer commits under: one per server instance, so two
+    /// servers on one cluster, or a student's consumer, never share its offsets.
+    static func groupID(instance: String) -> String { "timeline-consumer-group-\(instance)" }
 
     let partitionCount: Int
     let state: Mutex<TimelineState>
@@ -110,7 +114,7 @@ final class TimelineService: Sendable {
     private let positions = Mutex<[Int32: Int64]>([:])
 
     /// Next offset to read per partition, as consumed so far.
-    private var consumedPositions: [Int32: Int64] { positions.withLock { $0 } }
+    var consumedPositions: [Int32: Int64] { positions.withLock { $0 } }
 
     private func advance(partition: Int32, offset: Int64) {
         positions.withLock { $0[partition] = max($0[partition] ?? 0, offset + 1) }

@@ -49,6 +49,8 @@ public final class KafkaConsumer: Sendable {
                 assignAll(topics: topics, from: [:], handler: handler, until: thread)
             case .assignAll(let topics, let offsets):
                 assignAll(topics: topics, from: offsets, handler: handler, until: thread)
+            case .assignAllCommitting(_, let topics):
+                assignAll(topics: topics, from: [:], handler: handler, until: thread)
             case .group(_, let topics):
                 let list = RDKafkaTopicPartitionList(topics.map { KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
                 let err = list.withPointer { rd_kafka_subscribe(client.pointer, $0) }
@@ -89,8 +91,11 @@ public final class KafkaConsumer: Sendable {
             return
         }
         handler(.record(Self.record(from: message)))
-        if case .group = configuration.mode {
+        switch configuration.mode {
+        case .group, .assignAllCommitting:
             _ = rd_kafka_offset_store(message.pointee.rkt, message.pointee.partition, message.pointee.offset)
+        case .assignAll, .assignAllFromEarliest:
+            break
         }
     }
 

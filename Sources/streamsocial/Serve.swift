@@ -57,6 +57,18 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Bearer token for the instructor routes /api/admin/... Default: $STREAMSOCIAL_ADMIN_TOKEN; without one they are off.", valueName: "token"))
     var adminToken: String?
 
+    @Option(help: ArgumentHelp("Names this server's own consumer group (timeline-consumer-group-<id>). Default: random per start.", valueName: "id"))
+    var instanceId: String?
+
+    @Option(name: .customLong("allow-origin"), help: ArgumentHelp(
+        "A browser origin besides the dashboard's own that may open its WebSocket, e.g. http://projector.local:8000. Repeatable.",
+        valueName: "origin"
+    ))
+    var allowOrigin: [String] = []
+
+    @Option(help: "Seconds a stop (SIGINT/SIGTERM) may take before the process exits anyway; a second signal exits at once.")
+    var stopTimeout: Int = 10
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -67,6 +79,17 @@ struct Serve: ParsableCommand {
         guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
         guard (0...100).contains(simulateTeams) else { throw ValidationError("--simulate-teams must be 0...100") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard (1...600).contains(stopTimeout) else { throw ValidationError("--stop-timeout must be 1...600 seconds") }
+        if let adminToken, adminToken.trimmingCharacters(in: .whitespaces).isEmpty {
+            // An empty token would let `Authorization: Bearer ` with nothing after it in.
+            throw ValidationError("--admin-token must not be empty (leave it out to turn the instructor routes off)")
+        }
+        if let instanceId {
+            let allowed = instanceId.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "_.-".unicodeScalars.contains($0) }
+            guard (1...32).contains(instanceId.count), allowed else {
+                throw ValidationError("--instance-id must be 1 to 32 letters, digits and _ . -")
+            }
+        }
         _ = try parsedKafkaConfig()
     }
 
@@ -105,7 +128,11 @@ struct Serve: ParsableCommand {
         configuration.generatorRate = generatorRate
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams
-        configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap {
+            $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0
+        }
+        if let instanceId { configuration.instanceID = instanceId }
+        configuration.allowedOrigins = Set(allowOrigin)
         if let workshop {
             do {
                 configuration.workshop = try Workshop.load(contentsOf: workshop)
@@ -130,6 +157,7 @@ struct Serve: ParsableCommand {
         ])
         let signal = TerminationSignals.wait()
         logger.info("stopping", metadata: ["signal": .stringConvertible(signal)])
+        TerminationSignals.exitIfStopHangs(after: .seconds(stopTimeout), logger: logger)
         app.stop()
         logger.info("stopped")
     }

@@ -87,6 +87,12 @@ struct LeaderboardAppTests {
         #expect(response.status == 403)
         #expect(response.errorCode == "admin_disabled")
 
+        // An empty token (the command line refuses it too) keeps the routes off: a bare
+        // `Bearer ` must not open them.
+        let empty = try RunningApp(adminToken: "")
+        let bare = try empty.client().request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer "])
+        #expect(bare.status == 403)
+
         let running = try RunningApp(adminToken: "s3cret")
         let client = try running.client()
         #expect(try client.get("/api/admin/generator").status == 401)

@@ -51,6 +51,37 @@ struct StatusTests {
         #expect((status.json?["kafka"] as? [String: Any])?["reachable"] as? Bool == false)
     }
 
+    /// The reproduction: with Kafka away, each probe waited for a 2 s metadata
+    /// request on one queue, so 20 concurrent probes got 2 answers within 5 s.
+    @Test("with Kafka away, 20 concurrent health and status probes are all answered at once")
+    func probesDoNotQueue() throws {
+        let running = try RunningApp(bootstrapServers: "127.0.0.1:1", sendTimeout: .seconds(1))
+        let clients = try (0..<20).map { _ in try running.client() }
+        let start = ContinuousClock.now
+        for (index, client) in clients.enumerated() {
+            try client.send("GET", index % 2 == 0 ? "/healthz" : "/api/status")
+        }
+        var statuses: [Int] = []
+        for client in clients {
+            statuses.append(try client.readResponse(method: "GET").status)
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(statuses.filter { $0 == 503 }.count == 10)
+        #expect(statuses.filter { $0 == 200 }.count == 10)
+        #expect(elapsed < .seconds(1), "20 probes took \(elapsed)")
+        let status = try running.client().get("/api/status").json?["kafka"] as? [String: Any]
+        #expect(status?["durable"] as? Bool == true)
+        #expect(status?["note"] == nil || status?["note"] is NSNull)
+    }
+
+    @Test("the embedded cluster says it is in memory")
+    func embeddedIsNotDurable() throws {
+        let running = try RunningApp()
+        let kafka = try running.client().get("/api/status").json?["kafka"] as? [String: Any]
+        #expect(kafka?["durable"] as? Bool == false)
+        #expect(kafka?["note"] as? String == "embedded Kafka: in memory, lost on restart")
+    }
+
     @Test("records that are not posts are counted as malformed, never shown, never fatal")
     func malformedRecords() async throws {
         let running = try RunningApp()

@@ -96,6 +96,47 @@ struct TimelineAppTests {
         #expect((ann["posts"] as? [[String: Any]])?.first?["seq"] as? Int == 100)
     }
 
+    /// The issue's reproduction: a student's consumer with the group name the lag panel
+    /// showed took half the partitions (the dashboard showed half the posts), and a
+    /// server restarted in that state answered 503 recovering for over 120 s.
+    @Test("a student's consumer in the server's group takes nothing; a restart does not wait for it")
+    func groupHijack() async throws {
+        let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        var hijackers: [KafkaConsumer] = []
+        defer { for hijacker in hijackers { hijacker.close() } }
+        let assigned = Mutex(0)
+        func hijack(_ group: String) throws {
+            var settings = KafkaConsumerConfiguration(mode: .group(id: group, topics: ["user-timeline"]))
+            settings.sessionTimeout = .seconds(30)
+            let consumer = try KafkaConsumer(configuration: .init(bootstrapServers: cluster.bootstrapServers), consumer: settings, logger: quietLogger)
+            consumer.run { event in if case .assigned(let partitions) = event { assigned.withLock { $0 += partitions.count } } }
+            hijackers.append(consumer)
+        }
+        let users = (1...12).map { "h\($0)" }  // spread over the six partitions
+        do {
+            let first = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+            #expect(first.app.waitUntilReady(timeout: .seconds(20)))
+            let client = try first.client()
+            let group = try #require((try client.get("/api/metrics").json?["lag"] as? [String: Any])?["group"] as? String)
+            try hijack(group)
+            try hijack("timeline-consumer-group")
+            #expect(await eventuallyAsync(timeout: .seconds(15)) { assigned.withLock { $0 } >= 12 })
+            for user in users {
+                #expect(try client.postJSON("/api/send-message", #"{"user_id":"\#(user)","content":"hello"}"#).status == 201)
+            }
+            #expect(eventually(timeout: .seconds(10)) {
+                users.allSatisfy { (try? client.get("/api/timeline/\($0)"))?.json?["post_count"] as? Int == 1 }
+            }, "the server lost partitions to a student's consumer")
+        }
+        let start = ContinuousClock.now
+        let second = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        #expect(second.app.waitUntilReady(timeout: .seconds(15)))
+        #expect(ContinuousClock.now - start < .seconds(15))
+        let client = try second.client()
+        #expect(users.allSatisfy { (try? client.get("/api/timeline/\($0)"))?.json?["post_count"] as? Int == 1 })
+    }
+
     @Test("restart against the same cluster: timelines come back and sequences continue")
     func restart() throws {
         let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)], logger: quietLogger)
@@ -234,6 +275,6 @@ struct TimelineAppTests {
         }
         let metrics = try #require(try client.get("/api/metrics").json)
         #expect(((metrics["throughput"] as? [String: Any])?["produced"] as? [Int])?.count == 300)
-        #expect((metrics["lag"] as? [String: Any])?["group"] as? String == "timeline-consumer-group")
+        #expect(((metrics["lag"] as? [String: Any])?["group"] as? String)?.hasPrefix("timeline-consumer-group-") == true)
     }
 }

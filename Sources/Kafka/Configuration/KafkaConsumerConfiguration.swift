@@ -12,6 +12,11 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
         /// No group: read every partition of `topics`, each from the offset given here
         /// (the next one to read), or from the earliest where none is given.
         case assignAll(topics: [String], from: [KafkaTopicPartition: Int64])
+        /// Read every partition of `topics` from the earliest offset without joining a
+        /// group, and commit processed offsets under `groupID` (so tools see the reader's
+        /// lag). Nobody can take partitions away: there is no membership to share, and a
+        /// start never waits for a group to form.
+        case assignAllCommitting(groupID: String, topics: [String])
     }
 
     public var mode: Mode
@@ -44,7 +49,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
 
     var topics: [String] {
         switch mode {
-        case .group(_, let topics), .assignAllFromEarliest(let topics), .assignAll(let topics, _): topics
+        case .group(_, let topics), .assignAllFromEarliest(let topics), .assignAll(let topics, _), .assignAllCommitting(_, let topics): topics
         }
     }
 
@@ -65,6 +70,16 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
                 ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
                 ("session.timeout.ms", String(sessionTimeout.milliseconds)),
                 ("heartbeat.interval.ms", String(max(100, sessionTimeout.milliseconds / 10))),
+            ]
+        case .assignAllCommitting(let id, _):
+            // Offsets are stored after the handler returns and committed in the
+            // background, as in group mode; commits without membership are "simple"
+            // commits (generation −1).
+            settings += [
+                ("group.id", id),
+                ("enable.auto.commit", "true"),
+                ("enable.auto.offset.store", "false"),
+                ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
             ]
         case .assignAllFromEarliest, .assignAll:
             // librdkafka 2.0 refuses rd_kafka_assign without a group.id. This one is never
