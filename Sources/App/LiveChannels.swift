@@ -101,6 +101,8 @@ final class LiveChannels: Sendable {
             markChanged(.ordering, .partitions, .throughput)
         case .malformed:
             markChanged(.ordering, .partitions, .throughput)
+        case .reread:
+            markChanged(.ordering)
         }
     }
 

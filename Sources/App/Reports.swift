@@ -21,9 +21,12 @@ struct OrderingReport: Encodable, Sendable {
     /// Newest first.
     var recentViolations: [OrderingViolation]
     var malformed: Malformed
+    /// Records fetched again at an offset already applied (after a broker failover):
+    /// skipped, never counted as duplicates.
+    var rereads: Int
 
     enum CodingKeys: String, CodingKey {
-        case counters, violations, users, malformed
+        case counters, violations, users, malformed, rereads
         case usersWithViolations = "users_with_violations"
         case recentViolations = "recent_violations"
     }

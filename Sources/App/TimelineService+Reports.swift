@@ -14,7 +14,8 @@ extension TimelineService {
                 count: log.count,
                 byReason: Dictionary(uniqueKeysWithValues: log.byReason.map { ($0.key.rawValue, $0.value) }),
                 recent: log.recent
-            )
+            ),
+            rereads: rereads.withLock { $0 }
         )
     }
 

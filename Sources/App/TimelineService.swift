@@ -168,10 +168,22 @@ final class TimelineService: Sendable {
         case post(RecentPosts.Message, violation: OrderingViolation?)
         case duplicate(OrderingViolation)
         case malformed(MalformedRecord)
+        /// The same partition and offset read again (the consumer went back after a
+        /// broker failover): already applied, skipped.
+        case reread
     }
+
+    /// Records read again at an offset already applied: not duplicates of a post (the
+    /// log holds it once), just the consumer fetching it twice.
+    let rereads = Mutex(0)
 
     /// Applies one record of `user-timeline`. Called on the consumer's thread.
     func apply(_ record: KafkaRecord, now second: Int64) -> Applied {
+        let alreadyApplied = positions.withLock { record.offset < ($0[record.partition] ?? 0) }
+        if alreadyApplied {
+            rereads.withLock { $0 += 1 }
+            return .reread
+        }
         defer { advance(partition: record.partition, offset: record.offset) }
         consumed.withLock { $0.record(at: second) }
         let key = record.key.map { String(decoding: $0, as: UTF8.self) }
