@@ -26,6 +26,7 @@ struct Routes: Sendable {
     let kafkaHealth: KafkaHealth
     let leaderboard: LeaderboardService
     let simulator: SimulatorControl
+    let faults: FaultControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
     let adminToken: String?
     let hub: WebSocketHub
@@ -69,6 +70,26 @@ struct Routes: Sendable {
         router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
         router.on(.get, "/api/admin/simulator", respond: admin { _ throws(HTTPError) in .json(simulator.status()) })
         router.on(.post, "/api/admin/simulator", respond: admin(resizeSimulator))
+        router.on(.get, "/api/admin/faults", respond: admin { _ throws(HTTPError) in .json(faults.current) })
+        router.on(.post, "/api/admin/faults", handler: admin { request, responder in
+            let action: FaultControl.Action
+            do throws(HTTPError) {
+                action = try faults.parse(Self.object(request.body))
+            } catch {
+                responder.respond(error)
+                return
+            }
+            // The mock cluster answers on its own thread: not on this one.
+            adminQueue.async {
+                do throws(HTTPError) {
+                    let status = try faults.apply(action)
+                    logger.notice("fault injected", metadata: ["fault": .string("\(action)")])
+                    responder.respond(.json(status))
+                } catch {
+                    responder.respond(error)
+                }
+            }
+        })
         router.on(.post, "/api/admin/reset", body: Router.Body.none, handler: admin { _, responder in
             // Waits for records being applied, then encodes a snapshot: not on this thread.
             adminQueue.async { responder.respond(.json(SessionReset(sessionStartedAt: leaderboard.resetSession()))) }

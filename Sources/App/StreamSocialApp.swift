@@ -145,7 +145,8 @@ public final class StreamSocialApp: Sendable {
         self.simulator = simulator
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard,
-            simulator: simulator, adminToken: configuration.adminToken, hub: server.hub,
+            simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
+            adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
         )
         do {

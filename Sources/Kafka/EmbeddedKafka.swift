@@ -64,6 +64,30 @@ public final class EmbeddedKafka: Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id)") }
     }
 
+    /// Delays every answer of broker `id` by `rtt` (zero: none): for lessons on latency
+    /// and lag, and for tests.
+    public func setBroker(_ id: Int32, roundTripTime rtt: Duration) throws(KafkaError) {
+        let err = rd_kafka_mock_broker_set_rtt(cluster.pointer, id, Int32(clamping: rtt.milliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id) round-trip time") }
+    }
+
+    /// Makes broker `id` the leader of `topic`'s `partition`: clients learn it from a
+    /// NOT_LEADER error and a metadata refresh, as in a real leader election.
+    public func setLeader(topic: String, partition: Int32, broker id: Int32) throws(KafkaError) {
+        let err = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, id)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "leader of \(topic)[\(partition)]") }
+    }
+
+    /// Makes the next `count` requests of type `apiKey` (0: Produce, 1: Fetch, …) fail
+    /// with `error`, a Kafka error code (e.g. 6 NOT_LEADER_OR_FOLLOWER, 7
+    /// REQUEST_TIMED_OUT): for tests of retries.
+    public func failNextRequests(apiKey: Int16, count: Int, error: Int32) {
+        var errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(rawValue: error), count: max(0, count))
+        errors.withUnsafeMutableBufferPointer { buffer in
+            rd_kafka_mock_push_request_errors_array(cluster.pointer, apiKey, buffer.count, buffer.baseAddress)
+        }
+    }
+
     /// Stops the brokers and frees the cluster. Idempotent; blocking.
     public func stop() {
         let wasStopped = stopped.withLock { stopped in
