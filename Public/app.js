@@ -264,5 +264,6 @@ document.addEventListener("DOMContentLoaded", () => {
   $("post-form").addEventListener("submit", post);
   $("burst").addEventListener("click", burst);
   loadStatus();
+  window.StreamSocialLive.showKafkaNote();
   window.StreamSocialLive.connect(CHANNELS, handle);
 });

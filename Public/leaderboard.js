@@ -90,4 +90,7 @@ function handle(message) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => window.StreamSocialLive.connect(["leaderboard", "achievements"], handle));
+document.addEventListener("DOMContentLoaded", () => {
+  window.StreamSocialLive.showKafkaNote();
+  window.StreamSocialLive.connect(["leaderboard", "achievements"], handle);
+});

@@ -24,4 +24,18 @@ window.StreamSocialLive = {
       setTimeout(() => this.connect(channels, onMessage, Math.min(delay * 2, 10000)), delay);
     });
   },
+
+  // Shows in #kafka-note what a person should know about the cluster (the embedded one
+  // lives in memory: everything is lost on restart).
+  async showKafkaNote() {
+    const note = document.getElementById("kafka-note");
+    if (!note) return;
+    try {
+      const status = await (await fetch("/api/status")).json();
+      note.textContent = status.kafka.note || "";
+      note.hidden = !status.kafka.note;
+    } catch {
+      setTimeout(() => this.showKafkaNote(), 2000);
+    }
+  },
 };

@@ -123,3 +123,30 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
     wait.until(lambda d: d.execute_script(
         "return document.querySelector('#rows tr[data-team=\"team-14\"] td:nth-child(3)').textContent") == "0")
     assert_no_console_errors(browser)
+
+
+def test_the_page_says_the_embedded_cluster_is_in_memory_and_the_instructor_injects_faults(server, browser):
+    from conftest import ADMIN_TOKEN
+
+    browser.get(server.base + "/")
+    wait = WebDriverWait(browser, 10)
+    wait.until(EC.text_to_be_present_in_element((By.ID, "kafka-note"), "in memory, lost on restart"))
+    assert browser.find_element(By.ID, "kafka-note").is_displayed()
+
+    browser.find_element(By.CSS_SELECTOR, "#faults-card summary").click()
+    browser.find_element(By.ID, "faults-token").send_keys(ADMIN_TOKEN)
+    browser.find_element(By.CSS_SELECTOR, "#faults-form button").click()
+    wait.until(EC.text_to_be_present_in_element((By.ID, "faults-brokers"), "Broker 3: up"))
+    try:
+        browser.find_element(By.CSS_SELECTOR, "[data-broker='3'] button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "faults-brokers"), "Broker 3: down"))
+        code, status = server.request("GET", "/api/admin/faults", headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+        assert code == 200 and [b["up"] for b in status["brokers"]] == [True, True, False]
+        browser.find_element(By.CSS_SELECTOR, "[data-broker='3'] button").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "faults-brokers"), "Broker 3: up"))
+    finally:
+        server.request("POST", "/api/admin/faults", {"action": "clear"}, headers={"Authorization": f"Bearer {ADMIN_TOKEN}"})
+    assert_no_console_errors(browser)
+
+    browser.get(server.base + "/leaderboard.html")
+    wait.until(EC.text_to_be_present_in_element((By.ID, "kafka-note"), "in memory, lost on restart"))
