@@ -186,7 +186,8 @@ final class TimelineService: Sendable {
         }
         defer { advance(partition: record.partition, offset: record.offset) }
         consumed.withLock { $0.record(at: second) }
-        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
+        // Only what the analyzer keeps is decoded (a key may be megabytes).
+        let key = record.key.map { String(decoding: $0.prefix(PartitionAnalyzer.maxKeyBytes + 4), as: UTF8.self) }
         analyzer.withLock { $0.record(partition: record.partition, key: key, bytes: record.value.count, second: second) }
         switch PostRecord.decode(record.value) {
         case .failure(let reason):

@@ -6,8 +6,11 @@ public struct PartitionAnalyzer: Sendable {
     public struct Partition: Sendable {
         public var messages = 0
         public var bytes = 0
-        /// Messages per key (records without key under "").
+        /// Messages per key (records without key under ""), at most
+        /// ``PartitionAnalyzer/maxDistinctKeys`` keys.
         public var keys: [String: Int] = [:]
+        /// Messages whose key was new once ``keys`` was full.
+        public var otherKeyMessages = 0
         public var rate = RateWindows(length: 60)
     }
 
@@ -35,13 +38,35 @@ public struct PartitionAnalyzer: Sendable {
         watermarks = Array(repeating: nil, count: self.partitionCount)
     }
 
+    /// Longest key kept, in UTF-8 bytes; longer ones are cut and marked with "…".
+    public static let maxKeyBytes = 256
+    /// Distinct keys counted per partition; messages with further new keys are counted
+    /// in ``Partition/otherKeyMessages``. Keys come from anyone with a Kafka client.
+    public static let maxDistinctKeys = 10_000
+
     public mutating func record(partition: Int32, key: String?, bytes: Int, second: Int64) {
         let index = Int(partition)
         guard index >= 0, index < partitionCount else { return }
         partitions[index].messages += 1
         partitions[index].bytes += bytes
-        partitions[index].keys[key ?? "", default: 0] += 1
+        let name = Self.bounded(key ?? "")
+        if partitions[index].keys[name] != nil || partitions[index].keys.count < Self.maxDistinctKeys {
+            partitions[index].keys[name, default: 0] += 1
+        } else {
+            partitions[index].otherKeyMessages += 1
+        }
         partitions[index].rate.record(at: second)
+    }
+
+    /// `key`, cut to ``maxKeyBytes`` on a character boundary and marked when cut.
+    static func bounded(_ key: String) -> String {
+        guard key.utf8.count > maxKeyBytes else { return key }
+        var cut = ""
+        for character in key {
+            guard cut.utf8.count + character.utf8.count <= maxKeyBytes else { break }
+            cut.append(character)
+        }
+        return cut + "…"
     }
 
     public mutating func setWatermarks(partition: Int32, low: Int64, high: Int64) {
@@ -62,14 +87,14 @@ public struct PartitionAnalyzer: Sendable {
             let share = total > 0 ? Double(partition.messages) / Double(total) : 0
             let isHot = mean > 0 && Double(partition.messages) > thresholds.hotFactor * mean && partition.messages >= thresholds.hotMinimum
             if isHot { hot.append(Int32(index)) }
-            let top = partition.keys.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.prefix(thresholds.topKeys)
+            let top = Self.top(thresholds.topKeys, of: partition.keys)
             rows.append(PartitionReport.Row(
                 partition: Int32(index),
                 messages: partition.messages,
                 logMessages: watermarks[index].map { Int($0.high - $0.low) },
                 highWatermark: watermarks[index]?.high,
                 bytes: partition.bytes,
-                distinctKeys: partition.keys.count,
+                distinctKeys: partition.keys.count + (partition.otherKeyMessages > 0 ? 1 : 0),
                 share: share,
                 ratePerSecond: partition.rate.rate(endingBefore: second),
                 hot: isHot,
@@ -77,7 +102,7 @@ public struct PartitionAnalyzer: Sendable {
                     PartitionReport.KeyShare(
                         key: key, messages: count,
                         share: partition.messages > 0 ? Double(count) / Double(partition.messages) : 0,
-                        murmur2Partition: key.isEmpty ? nil : Int32(Murmur2.partition(for: key, partitionCount: partitionCount))
+                        murmur2Partition: key.isEmpty || key.utf8.count > Self.maxKeyBytes ? nil : Int32(Murmur2.partition(for: key, partitionCount: partitionCount))
                     )
                 }
             ))
@@ -86,6 +111,22 @@ public struct PartitionAnalyzer: Sendable {
             partitions: rows, totalMessages: total, balanceScore: score, hotPartitions: hot,
             suggestions: Self.suggestions(rows: rows, total: total, score: score)
         )
+    }
+
+    /// The `count` keys with the most messages (ties by key), in one pass: a partition
+    /// may hold thousands of keys and the report is built several times a second.
+    static func top(_ count: Int, of keys: [String: Int]) -> [(key: String, value: Int)] {
+        var best: [(key: String, value: Int)] = []
+        for entry in keys {
+            let ranksAbove = { (other: (key: String, value: Int)) in
+                entry.value != other.value ? entry.value > other.value : entry.key < other.key
+            }
+            guard best.count < count || best.last.map(ranksAbove) == true else { continue }
+            let index = best.firstIndex(where: ranksAbove) ?? best.endIndex
+            best.insert((entry.key, entry.value), at: index)
+            if best.count > count { best.removeLast() }
+        }
+        return best
     }
 
     /// 1 − coefficient of variation of the per-partition counts, clipped to [0, 1]:

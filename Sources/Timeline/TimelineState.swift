@@ -64,6 +64,10 @@ public struct TimelineState: Sendable {
 
     /// The most missing sequence numbers one gap remembers.
     public static let maxTrackedGap: Int64 = 10_000
+    /// The most missing sequence numbers remembered over all users: records anyone can
+    /// produce each open a gap, and memory must not follow. Numbers past the bound that
+    /// arrive later count as duplicates.
+    public static let maxTrackedMissing = 100_000
 
     /// Posts kept per user. Default: 100.
     public let capacity: Int
@@ -71,6 +75,8 @@ public struct TimelineState: Sendable {
     public let violationHistory: Int
     public private(set) var users: [String: User] = [:]
     public private(set) var counters = Counters()
+    /// Missing sequence numbers remembered now, over all users.
+    public private(set) var trackedMissing = 0
     /// Newest last.
     public private(set) var recentViolations: [OrderingViolation] = []
     /// Sequence numbers of sends that failed, per user: expected to be missing.
@@ -88,9 +94,9 @@ public struct TimelineState: Sendable {
         counters.knownHoles += 1
         guard var user = users.removeValue(forKey: userID) else { return }
         defer { users[userID] = user }
-        guard let revealedBy = user.missing.removeValue(forKey: sequence),
-              !user.missing.values.contains(revealedBy)
-        else { return }
+        guard let revealedBy = user.missing.removeValue(forKey: sequence) else { return }
+        trackedMissing -= 1
+        guard !user.missing.values.contains(revealedBy) else { return }
         user.violations -= 1
         counters.gaps -= 1
         recentViolations.removeAll { $0.kind == .gap && $0.userID == userID && $0.got == revealedBy }
@@ -114,6 +120,7 @@ public struct TimelineState: Sendable {
         var found: OrderingViolation?
         if sequence <= user.lastSequence {
             if user.missing.removeValue(forKey: sequence) != nil {
+                trackedMissing -= 1
                 found = violation(.outOfOrder)
                 counters.outOfOrder += 1
             } else if holes[record.userID]?.remove(sequence) != nil {
@@ -138,8 +145,9 @@ public struct TimelineState: Sendable {
                 let tracked = expected..<min(sequence, bound)
                 if sequence - expected > Self.maxTrackedGap { unexplained += 1 }
                 for skipped in tracked where !knownHoles.contains(skipped) {
-                    user.missing[skipped] = sequence
                     unexplained += 1
+                    guard trackedMissing < Self.maxTrackedMissing else { break }
+                    if user.missing.updateValue(sequence, forKey: skipped) == nil { trackedMissing += 1 }
                 }
                 if unexplained > 0 {
                     found = violation(.gap)

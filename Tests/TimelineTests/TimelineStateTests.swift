@@ -108,6 +108,26 @@ struct TimelineStateTests {
         #expect(state.counters.duplicates == 20)
     }
 
+    /// A forged record per user that jumps 10,001 ahead made the state remember 10,000
+    /// missing numbers each: 50,000 such records of 80 bytes held ~10 GB.
+    @Test("missing numbers remembered are bounded across all users; the gaps are still reported")
+    func trackedMissingIsBounded() {
+        var state = TimelineState()
+        for user in 0..<200 {
+            state.apply(post("g\(user)", 10_001), partition: 0, offset: Int64(user))
+        }
+        #expect(state.counters.gaps == 200)
+        #expect(state.trackedMissing <= TimelineState.maxTrackedMissing)
+        #expect(state.trackedMissing > 0)
+        // A number that filled a tracked gap is out of order and no longer remembered.
+        let before = state.trackedMissing
+        guard case .storedWithViolation(let late) = state.apply(post("g0", 5), partition: 0, offset: 1000) else {
+            Issue.record("not out of order"); return
+        }
+        #expect(late.kind == .outOfOrder)
+        #expect(state.trackedMissing == before - 1)
+    }
+
     @Test("sequence numbers at the top of Int64 never trap, whatever the caller applies")
     func extremeSequences() {
         var state = TimelineState()
@@ -143,6 +163,27 @@ struct RateWindowsTests {
 
 @Suite("PartitionAnalyzer")
 struct PartitionAnalyzerTests {
+    /// Keys of any size from anyone with a Kafka client: a few thousand 1 MB keys, or a
+    /// random key per post, grew the analyzer without bound.
+    @Test("keys are cut to 256 bytes and distinct keys per partition are bounded; the counts stay exact")
+    func keysAreBounded() {
+        var analyzer = PartitionAnalyzer(partitionCount: 2)
+        analyzer.record(partition: 0, key: String(repeating: "k", count: 1_000_000), bytes: 1, second: 1)
+        let long = analyzer.partitions[0].keys.keys.first ?? ""
+        #expect(long.utf8.count <= PartitionAnalyzer.maxKeyBytes + 3)
+        for index in 0..<(PartitionAnalyzer.maxDistinctKeys + 500) {
+            analyzer.record(partition: 1, key: "user-\(index)", bytes: 1, second: 1)
+        }
+        #expect(analyzer.partitions[1].keys.count <= PartitionAnalyzer.maxDistinctKeys)
+        #expect(analyzer.partitions[1].messages == PartitionAnalyzer.maxDistinctKeys + 500)
+        let row = analyzer.report(at: 2).partitions[1]
+        #expect(row.messages == PartitionAnalyzer.maxDistinctKeys + 500)
+        #expect(row.distinctKeys >= PartitionAnalyzer.maxDistinctKeys)
+        #expect(row.topKeys.count == 3)
+        // A truncated key names no partition: its hash is not the real key's.
+        #expect(analyzer.report(at: 2).partitions[0].topKeys.first?.murmur2Partition == nil)
+    }
+
     @Test("balance score is 1 − coefficient of variation, clipped")
     func balance() {
         #expect(PartitionAnalyzer.balanceScore([10, 10, 10]) == 1)
