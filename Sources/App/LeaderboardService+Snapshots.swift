@@ -84,6 +84,11 @@ extension LeaderboardService {
             latestTeamStats: board.latestTeamStats ?? [:], latestWatchlist: board.latestWatchlist ?? [:],
             sessionStartedAt: board.sessionStartedAt
         )
+        if let problem = snapshot.validationError(now: currentMilliseconds()) {
+            // Forged or corrupt: rebuild from the topics rather than trust it.
+            logger.warning("ignoring a leaderboard snapshot that cannot be the board's", metadata: ["reason": .string(problem), "round": .stringConvertible(board.round)])
+            return nil
+        }
         let from = Dictionary(offsets.map { (KafkaTopicPartition(topic: $0.topic, partition: $0.partition), $0.offset) }) { $1 }
         let held = (board.held ?? []).map { (value: Array($0.value.utf8), time: $0.time) }
         return (RestoredBoard(board: snapshot, round: board.round), from, held)

@@ -47,3 +47,31 @@ extension LeaderboardState {
         heldByAnyTeam = Set(teams.values.flatMap(\.unlocked.keys))
     }
 }
+
+extension BoardSnapshot {
+    /// The largest count a snapshot may hold: far above any class (a three-hour session
+    /// produces ~10^5 records), far below where a sum could overflow.
+    public static let maxCount = 1_000_000_000
+
+    /// Why this snapshot cannot be the board's state, or nil. Anyone with a Kafka client
+    /// can write to `leaderboard_state`: a count of Int.max made the next report overflow
+    /// on every start, and a session start in the future froze the board.
+    /// - Parameter now: the current time, ms since the epoch.
+    public func validationError(now: Int64) -> String? {
+        let range = 0...Self.maxCount
+        guard range.contains(unknownTeamActions) else { return "unknown_team_actions out of range" }
+        if let sessionStartedAt, !(0...(now + 86_400_000)).contains(sessionStartedAt) {
+            return "session_started_at is not a past time"
+        }
+        for (name, team) in teams {
+            let counts = [team.valid, team.streak, team.bestStreak, team.flagged.count, team.sent.count]
+                + team.mistakes.values + [team.stats, team.watchlist].flatMap { [$0.records, $0.correctKey, $0.missingKey, $0.wrongKey, $0.invalid] }
+            guard counts.allSatisfy(range.contains), team.mistakes.values.reduce(0, { $0 + $1 }) <= Self.maxCount else {
+                return "team \(name): a count out of range"
+            }
+            guard team.streak <= team.valid, team.bestStreak <= team.valid else { return "team \(name): a streak longer than its valid actions" }
+            if let lag = team.lag, lag < 0 { return "team \(name): negative lag" }
+        }
+        return nil
+    }
+}

@@ -163,6 +163,30 @@ struct LeaderboardAppTests {
 
 @Suite("The leaderboard survives a restart", .serialized)
 struct LeaderboardRestartTests {
+    /// Anyone can produce to leaderboard_state: a team record with a count of Int.max and
+    /// a `_board` record closing its round made the first report after a start overflow,
+    /// on every start.
+    @Test("a forged snapshot is ignored at start: the board is rebuilt from its topics and reports")
+    func forgedSnapshot() async throws {
+        let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)] + Self.workshopTopics, logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        let team = #"{"round":1,"team":{"valid":9223372036854775807,"streak":0,"bestStreak":0,"mistakes":{"ghost_user":1},"flagged":[],"sent":[],"stats":{"records":0,"correct_key":0,"missing_key":0,"wrong_key":0,"invalid":0},"watchlist":{"records":0,"correct_key":0,"missing_key":0,"wrong_key":0,"invalid":0},"connected":false,"lagWasHigh":false,"unlocked":{}}}"#
+        _ = try await producer.send(topic: "leaderboard_state", key: Array("team-1".utf8), value: Array(team.utf8))
+        _ = try await producer.send(topic: "leaderboard_state", key: Array("_board".utf8), value: Array(#"{"round":1,"offsets":[],"unknown_team_actions":9223372036854775807}"#.utf8))
+        _ = try await producer.send(topic: "actions", key: nil, value: Array(#"{"team":"nope","customer":"a","type":"t","reason":"r"}"#.utf8))
+        let running = try RunningApp(bootstrapServers: cluster.bootstrapServers, generatorRate: 20)
+        #expect(running.app.waitUntilReady(timeout: .seconds(20)))
+        let client = try running.client()
+        #expect(await eventuallyAsync(timeout: .seconds(10)) { ((try? client.get("/api/leaderboard"))?.json?["unknown_team_actions"] as? Int) == 1 })
+        try await Task.sleep(for: .seconds(1))  // several report rounds
+        let board = try #require(try client.get("/api/leaderboard").json)
+        #expect(board["restored_from_snapshot_at"] == nil || board["restored_from_snapshot_at"] is NSNull)
+        let first = (board["teams"] as? [[String: Any]])?.first { $0["team"] as? String == "team-1" }
+        #expect(first?["valid"] as? Int == 0)
+    }
+
     @Test("restart against the same cluster: the board comes back from its snapshot, the same, and goes on")
     func restart() async throws {
         let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)] + Self.workshopTopics, logger: quietLogger)

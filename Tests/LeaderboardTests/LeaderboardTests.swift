@@ -376,3 +376,40 @@ struct CompactedViewTests {
         #expect(state.latestTeamStats["team-1"]?.numbers == ["processed": 9, "flagged": 2])
     }
 }
+
+@Suite("Snapshots read back from leaderboard_state")
+struct SnapshotValidationTests {
+    static let now: Int64 = 1_795_000_000_000
+
+    static func snapshot(_ change: (inout TeamState) -> Void = { _ in }, unknown: Int = 0, session: Int64? = nil) -> BoardSnapshot {
+        var team = TeamState()
+        team.valid = 12
+        team.streak = 3
+        team.bestStreak = 7
+        team.mistakes = [.duplicate: 2]
+        change(&team)
+        return BoardSnapshot(teams: ["team-1": team], unknownTeamActions: unknown, latestTeamStats: [:], latestWatchlist: [:], sessionStartedAt: session)
+    }
+
+    /// A forged snapshot with a count of Int.max made the first report after a start
+    /// overflow (`valid + wrong`), on every start.
+    @Test("a forged snapshot is refused, a real one kept", arguments: [
+        (snapshot(), nil as String?),
+        (snapshot { $0.valid = .max }, "count"),
+        (snapshot { $0.mistakes = [.duplicate: .max, .ghostUser: .max] }, "count"),
+        (snapshot { $0.mistakes = [.duplicate: 600_000_000, .ghostUser: 600_000_000] }, "count"),
+        (snapshot { $0.stats.invalid = -1 }, "count"),
+        (snapshot { $0.streak = 13 }, "streak"),
+        (snapshot(unknown: .max), "unknown_team_actions"),
+        (snapshot(session: .max), "session_started_at"),
+        (snapshot(session: now - 1000), nil),
+    ])
+    func validation(snapshot: BoardSnapshot, problem: String?) {
+        let error = snapshot.validationError(now: Self.now)
+        if let problem {
+            #expect(error?.contains(problem) == true, "\(error ?? "accepted")")
+        } else {
+            #expect(error == nil)
+        }
+    }
+}
