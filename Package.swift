@@ -11,6 +11,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "streamsocial", targets: ["streamsocial"]),
+        .executable(name: "streamsocial-fuzz", targets: ["streamsocial-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -93,6 +94,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+
+        // Fuzz targets for every parser of untrusted bytes. A normal build replays the
+        // committed corpus; scripts/fuzz.sh builds it with libFuzzer (-DFUZZING).
+        .executableTarget(
+            name: "streamsocial-fuzz",
+            dependencies: ["FastJSON", "Timeline", "Leaderboard", "HTTPServer", "Kafka"],
             swiftSettings: strict
         ),
 

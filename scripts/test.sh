@@ -18,9 +18,13 @@ swift build --build-tests
 built=$(date +%s)
 echo "==> swift test"
 swift test --skip-build
+echo "==> fuzz corpus replay"
+"$(swift build --show-bin-path)/streamsocial-fuzz" Tests/fuzz/corpus
 if [ -d Tests/e2e ]; then
   echo "==> end-to-end tests (pytest)"
   STREAMSOCIAL_BIN="$(swift build --show-bin-path)/streamsocial" python3 -m pytest -q Tests/e2e
 fi
+echo "==> fuzzing every parser briefly (scripts/fuzz.sh runs longer)"
+./scripts/fuzz.sh --seconds "${STREAMSOCIAL_FUZZ_SECONDS:-15}"
 end=$(date +%s)
 echo "==> build $((built - start)) s, tests $((end - built)) s"

@@ -9,7 +9,7 @@ public enum HTTPMethod: String, Sendable, Hashable, CaseIterable {
     case options = "OPTIONS"
 
     /// Whether requests with this method carry a body the server collects.
-    var hasBody: Bool {
+    public var hasBody: Bool {
         switch self {
         case .post, .put, .patch: true
         default: false

@@ -78,7 +78,7 @@ final class ServiceLoop {
             return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response)
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
-        if let refusal = Self.framingError(method: method, path: path, headers: request.headers, hasTransferEncoding: lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        if let refusal = RequestFraming.error(method: method, path: path, headers: request.headers, hasTransferEncoding: lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
             return startResponse(id: id, wsi: wsi, request: request, response: refusal.response, closeAfter: method.hasBody)
         }
         switch router.match(method, path) {
@@ -90,7 +90,7 @@ final class ServiceLoop {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response)
                 }
                 let limit = route.maxBodySize ?? configuration.maxBodySize
-                if let length = request.headers["content-length"].flatMap(Self.contentLength), length > limit {
+                if let length = request.headers["content-length"].flatMap(RequestFraming.contentLength), length > limit {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response)
                 }
             }
@@ -115,7 +115,7 @@ final class ServiceLoop {
     func appendBody(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
         let id = session.pointee.requestID
         guard var pending = requests[id], case .receivingBody = pending.state else { return 0 }
-        if pending.request.body.isEmpty, Self.echoesRequestLine(bytes, method: pending.request.method) {
+        if pending.request.body.isEmpty, RequestFraming.echoesRequestLine(bytes, method: pending.request.method) {
             // libwebsockets 4.1.6 hands a request pipelined behind another the start of
             // its own request line as body (lws_http_action reads the buffer list from
             // its head), then loops on HTTP_BODY_COMPLETION forever. The real body is out
@@ -404,47 +404,6 @@ final class ServiceLoop {
             index += 1
         }
         return query
-    }
-
-    /// Longest path answered; longer ones get 414. libwebsockets keeps the request line
-    /// and headers in ``HTTPServerConfiguration/maxHeaderBytes``.
-    static let maxPathLength = 4096
-
-    /// A request whose framing the server will not read: a body without a usable
-    /// `Content-Length` (libwebsockets 4.1 does not decode chunked request bodies, and
-    /// without a length it waits for 100 MB), or a path too long to route.
-    static func framingError(method: HTTPMethod, path: String, headers: [String: String], hasTransferEncoding: Bool) -> HTTPError? {
-        if path.utf8.count > maxPathLength {
-            return HTTPError(status: 414, code: "uri_too_long", message: "the path is longer than \(maxPathLength) bytes")
-        }
-        guard method.hasBody else { return nil }
-        if hasTransferEncoding {
-            return HTTPError(status: 411, code: "length_required", message: "chunked request bodies are not supported: send the body with Content-Length")
-        }
-        guard let length = headers["content-length"] else {
-            return HTTPError(status: 411, code: "length_required", message: "a \(method.rawValue) needs Content-Length (0 for no body)")
-        }
-        guard contentLength(length) != nil else {
-            return HTTPError(status: 400, code: "invalid_content_length", message: "Content-Length must be a non-negative decimal number")
-        }
-        return nil
-    }
-
-    /// A `Content-Length` value: decimal digits only (no sign, no spaces), at most 18.
-    static func contentLength(_ value: String) -> Int? {
-        let digits = value.utf8
-        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
-        return Int(value)
-    }
-
-    /// Whether a body's first bytes are the request line's method and a space: the
-    /// signature of libwebsockets 4.1's pipelined-body bug. No JSON document starts with
-    /// an upper-case letter, so a real JSON body never matches.
-    static func echoesRequestLine(_ bytes: UnsafeRawBufferPointer, method: HTTPMethod) -> Bool {
-        let line = Array((method.rawValue + " ").utf8)
-        let count = min(bytes.count, line.count)
-        guard count > 0 else { return false }
-        return bytes.prefix(count).elementsEqual(line.prefix(count))
     }
 
     static func isJSON(_ contentType: String) -> Bool {

@@ -1,0 +1,148 @@
+import FastJSON
+import Foundation
+import HTTPServer
+import Kafka
+import Leaderboard
+import Timeline
+
+/// The parsers that read bytes a stranger chose: from the network (HTTP request heads,
+/// paths, WebSocket origins, consumer-group assignments) or from a topic (post records,
+/// leaderboard inputs). Each run feeds one input and checks what must hold whatever the
+/// bytes (no trap, round trips, no path outside the public folder); a violated property
+/// stops the process, which libFuzzer reports as a crash with the input that caused it.
+enum FuzzTarget: String, CaseIterable {
+    case json
+    case postRecord = "post-record"
+    case leaderboard
+    case httpHead = "http-head"
+    case staticPath = "static-path"
+    case groupAssignment = "group-assignment"
+
+    func run(_ bytes: [UInt8]) {
+        switch self {
+        case .json: Self.json(bytes)
+        case .postRecord: Self.postRecords(bytes)
+        case .leaderboard: Self.leaderboard(bytes)
+        case .httpHead: Self.httpHead(bytes)
+        case .staticPath: Self.staticPath(bytes)
+        case .groupAssignment: _ = KafkaGroupDescription.decodeConsumerAssignment(bytes)
+        }
+    }
+
+    /// Records of one input, split at 0x1E (the ASCII record separator).
+    static func records(_ bytes: [UInt8]) -> [[UInt8]] {
+        bytes.split(separator: 0x1E, omittingEmptySubsequences: false).map(Array.init)
+    }
+
+    static func json(_ bytes: [UInt8]) {
+        if let object = FlatJSON.parseObject(bytes) {
+            // Strings the reader returns survive the writer and the reader again.
+            for case .string(let text) in object.values {
+                var encoded: [UInt8] = Array(#"{"k":"#.utf8)
+                JSONText.appendString(text, to: &encoded)
+                encoded.append(UInt8(ascii: "}"))
+                guard case .string(let again)? = FlatJSON.parseObject(encoded)?["k"], again == text else {
+                    fatalError("string did not round-trip: \(text.debugDescription)")
+                }
+            }
+        }
+        _ = FlatJSON.parseArrayOfObjects(bytes)
+    }
+
+    /// Each record decoded as a post and, when it is one, applied to a timeline state:
+    /// the path a record produced to `user-timeline` by anyone takes.
+    static func postRecords(_ bytes: [UInt8]) {
+        var state = TimelineState(capacity: 5)
+        for (index, value) in records(bytes).enumerated() {
+            guard case .success(let post) = PostRecord.decode(value) else { continue }
+            guard case .success(let again) = PostRecord.decode(post.encoded()), again == post else {
+                fatalError("post did not round-trip: \(post)")
+            }
+            let partition = Int32(value.first ?? 0) - 64
+            state.apply(post, partition: partition, offset: Int64(index))
+            if value.count % 7 == 0 { state.markHole(userID: post.userID, sequence: post.sequence &+ 1) }
+        }
+        _ = state.lastSequences
+    }
+
+    static let workshop = Workshop.default
+
+    /// Records for the leaderboard's four input topics (the first byte of each picks
+    /// the topic and whether it has a key), then a report of the whole board.
+    static func leaderboard(_ bytes: [UInt8]) {
+        var state = LeaderboardState(workshop: workshop)
+        for (index, record) in records(bytes).enumerated() {
+            guard let selector = record.first else { continue }
+            let value = Array(record.dropFirst())
+            let time = 1_795_000_000_000 + Int64(index) * 1000
+            let key: String? = selector & 4 == 0 ? nil : "team-\(Int(selector >> 3) % 17)"
+            switch selector & 3 {
+            case 0: state.userSeen(value, at: time)
+            case 1: _ = state.action(value, at: time)
+            case 2: _ = state.teamStats(key: key, value: value, at: time)
+            default: _ = state.watchlist(key: key, value: value, at: time)
+            }
+        }
+        _ = state.takeUnlocks()
+        _ = state.report(now: 1_795_000_000_000, groupInspection: "fuzz")
+    }
+
+    static let router: Router = {
+        var router = Router()
+        router.reserve(prefix: "/api/")
+        for (method, pattern) in [
+            (HTTPMethod.get, "/healthz"), (.post, "/api/send-message"), (.get, "/api/timeline/{user_id}"), (.get, "/api/teams/{team}"),
+            (.post, "/api/admin/faults"), (.get, "/api/users"),
+        ] {
+            router.on(method, pattern) { _ throws(HTTPError) in .json(["ok": true]) }
+        }
+        return router
+    }()
+
+    /// A request head as lines: method, path, Content-Length, Transfer-Encoding flag,
+    /// Origin, Host; then the body's first bytes.
+    static func httpHead(_ bytes: [UInt8]) {
+        let lines = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 6, omittingEmptySubsequences: false).map { String(decoding: $0, as: UTF8.self) }
+        func line(_ index: Int) -> String? { index < lines.count ? lines[index] : nil }
+        let method = HTTPMethod(rawValue: line(0) ?? "") ?? .post
+        let path = line(1) ?? "/"
+        var headers: [String: String] = [:]
+        if let length = line(2), !length.isEmpty { headers["content-length"] = length }
+        let refusal = RequestFraming.error(method: method, path: path, headers: headers, hasTransferEncoding: line(3) == "chunked")
+        if let length = headers["content-length"], let parsed = RequestFraming.contentLength(length) {
+            let significant = length.drop { $0 == "0" }
+            guard parsed >= 0, String(parsed) == (significant.isEmpty ? "0" : String(significant)) else {
+                fatalError("Content-Length \(length.debugDescription) read as \(parsed)")
+            }
+        }
+        if refusal == nil, method.hasBody, RequestFraming.contentLength(headers["content-length"] ?? "") == nil {
+            fatalError("a body without a usable length was let through")
+        }
+        _ = router.match(method, path)
+        _ = router.isReserved(path)
+        _ = WebSocketOrigin.isAllowed(line(4), host: line(5), listed: ["http://listed:1"])
+        let body = Array((line(6) ?? "").utf8)
+        _ = body.withUnsafeBytes { RequestFraming.echoesRequestLine($0, method: method) }
+    }
+
+    /// A public folder with one file and a secret beside it, made once per process.
+    static let publicFolder: String = {
+        let root = NSTemporaryDirectory() + "streamsocial-fuzz-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: root + "/public/sub", withIntermediateDirectories: true)
+        for (path, text) in [("/public/index.html", "<h1>hi</h1>"), ("/public/sub/a.js", "1"), ("/secret.txt", "secret")] {
+            _ = FileManager.default.createFile(atPath: root + path, contents: Data(text.utf8))
+        }
+        return root + "/public"
+    }()
+
+    static let files = StaticFiles(mounts: [.init(prefix: "/", directory: publicFolder)])
+
+    /// Whatever the path, a resolved file lies inside the public folder.
+    static func staticPath(_ bytes: [UInt8]) {
+        let path = String(decoding: bytes, as: UTF8.self)
+        guard let file = files.resolve(path) else { return }
+        let real = URL(fileURLWithPath: file.path).resolvingSymlinksInPath().path
+        let folder = URL(fileURLWithPath: publicFolder).resolvingSymlinksInPath().path
+        guard real.hasPrefix(folder + "/") else { fatalError("\(path.debugDescription) resolved outside the public folder: \(real)") }
+    }
+}

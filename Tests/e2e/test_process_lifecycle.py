@@ -1,0 +1,83 @@
+"""The binary as an operator runs it: refuses an empty admin token at start, and stops
+within a bounded time on SIGTERM whatever Kafka does (away from the start, or dying
+under it), where it used to ignore SIGTERM for minutes once its cluster was gone."""
+
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from conftest import ROOT, Server, free_port
+
+BINARY = os.environ.get("STREAMSOCIAL_BIN", str(ROOT / ".build/debug/streamsocial"))
+ENV = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "STREAMSOCIAL_ADMIN_TOKEN")}
+
+
+def start(tmp_path: Path, name: str, *args: str) -> Server:
+    port = free_port()
+    log_path = tmp_path / f"{name}.log"
+    process = subprocess.Popen(
+        [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
+         "--generator-rate", "0", *args],
+        stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=ENV,
+    )
+    server = Server(port, process, log_path)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        assert process.poll() is None, log_path.read_text()
+        try:
+            if server.request("GET", "/api/status")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError(f"{name} did not start: {log_path.read_text()}")
+
+
+def stop_time(server: Server, limit: float) -> float:
+    began = time.monotonic()
+    server.process.send_signal(signal.SIGTERM)
+    try:
+        server.process.wait(timeout=limit)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        raise AssertionError(f"SIGTERM ignored for {limit} s: {server.log_path.read_text()[-2000:]}")
+    return time.monotonic() - began
+
+
+def test_an_empty_admin_token_is_refused_at_start():
+    for token in ("", "   "):
+        result = subprocess.run([BINARY, "serve", "--admin-token", token], capture_output=True, text=True, timeout=20, env=ENV)
+        assert result.returncode != 0
+        assert "--admin-token must not be empty" in result.stderr
+
+
+def test_sigterm_stops_the_server_when_kafka_was_never_there(tmp_path):
+    server = start(tmp_path, "unreachable", "--bootstrap-servers", "127.0.0.1:1", "--stop-timeout", "5")
+    code, _ = server.request("GET", "/healthz")
+    assert code == 503
+    assert stop_time(server, 12) < 12
+
+
+def test_sigterm_stops_the_server_after_its_cluster_died(tmp_path):
+    # One server's embedded cluster is the other's external cluster; then it is killed.
+    cluster = start(tmp_path, "cluster")
+    bootstrap = cluster.status()["kafka"]["bootstrap_servers"]
+    server = start(tmp_path, "client", "--bootstrap-servers", bootstrap, "--stop-timeout", "5", "--send-timeout-ms", "2000")
+    deadline = time.time() + 30
+    while server.status()["timelines"]["state"] != "ready" and time.time() < deadline:
+        time.sleep(0.2)
+    assert server.post("survivor", "before the cluster dies")[0] == 201
+    cluster.process.kill()
+    cluster.process.wait(timeout=10)
+    # Posts now fail honestly (503 or 504), and health says Kafka is away.
+    code, body = server.post("survivor", "after")
+    assert code in (503, 504), body
+    assert "error" in body
+    elapsed = stop_time(server, 15)
+    assert elapsed < 15
+    log = server.log_path.read_text()
+    assert re.search(r"stopp(ed|ing)|exiting", log)
