@@ -113,14 +113,23 @@ extension LeaderboardService {
         let topic = workshop.topics.leaderboardState
         for (team, teamState) in snapshot.teams {
             let record = LeaderboardSnapshotRecord(round: round, team: teamState)
-            producer.send(topic: topic, key: Array(team.utf8), value: (try? Array(JSONCoding.encoder.encode(record))) ?? []) { _ in }
+            producer.send(topic: topic, key: Array(team.utf8), value: (try? Array(JSONCoding.encoder.encode(record))) ?? []) { [logger] result in
+                if case .failure(let error) = result {
+                    // The team's previous snapshot stays the one a restart loads.
+                    logger.warning("a team's snapshot record was not stored", metadata: ["team": .string(team), "kafka.error": .string(error.description)])
+                }
+            }
         }
         let board = LeaderboardSnapshotRecord(
             round: round, offsets: offsets.sorted { ($0.topic, $0.partition) < ($1.topic, $1.partition) }, held: held,
             unknownTeamActions: snapshot.unknownTeamActions, latestTeamStats: snapshot.latestTeamStats, latestWatchlist: snapshot.latestWatchlist,
             sessionStartedAt: snapshot.sessionStartedAt
         )
-        producer.send(topic: topic, key: Array(LeaderboardSnapshotRecord.boardKey.utf8), value: (try? Array(JSONCoding.encoder.encode(board))) ?? []) { _ in }
+        producer.send(topic: topic, key: Array(LeaderboardSnapshotRecord.boardKey.utf8), value: (try? Array(JSONCoding.encoder.encode(board))) ?? []) { [logger] result in
+            if case .failure(let error) = result {
+                logger.warning("the board's snapshot record was not stored", metadata: ["kafka.error": .string(error.description)])
+            }
+        }
     }
 }
 

@@ -24,7 +24,7 @@ final class LeaderboardService: Sendable {
     private let held = Mutex<[(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)]>([])
     private let holdUnknownFor: Duration
     let generator: GeneratorControl
-    private let logger: Logger
+    let logger: Logger
     /// Next offset to read per input partition, as applied (consumer thread writes).
     let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
     /// The last snapshot round written; held while a snapshot is written.

@@ -33,6 +33,19 @@ public struct LeaderboardState: Sendable {
     public internal(set) var unknownTeamActions = 0
     /// The latest `team_stats` record per key (a compacted topic's view; "" for no key).
     public internal(set) var latestTeamStats: [String: KeyedValue] = [:]
+
+    // Bounds on what strangers' records can make the board hold (and write into its
+    // snapshot records, which the broker refuses past 1 MB).
+
+    /// Distinct record keys kept per keyed view; records with further new keys are
+    /// judged and counted but not kept. Keys that name a team are always kept.
+    public static let maxKeyedValues = 1_000
+    /// Longest record key kept, in UTF-8 bytes.
+    public static let maxKeyBytes = 256
+    /// Customers remembered per team for the duplicate check.
+    public static let maxRememberedCustomers = 200_000
+    /// Longest customer remembered, in UTF-8 bytes (an e-mail address is at most 254).
+    public static let maxCustomerBytes = 320
     /// The latest `watchlist` record per key.
     public internal(set) var latestWatchlist: [String: KeyedValue] = [:]
 
@@ -111,7 +124,8 @@ public struct LeaderboardState: Sendable {
             unknownTeamActions += 1
             return .mistake(.unknownTeam, team: nil)
         }
-        let firstTime = teams[teamName, default: TeamState()].sent.insert(customer).inserted
+        let remember = customer.utf8.count <= Self.maxCustomerBytes && (teams[teamName]?.sent.count ?? 0) < Self.maxRememberedCustomers
+        let firstTime = remember ? teams[teamName, default: TeamState()].sent.insert(customer).inserted : teams[teamName]?.sent.contains(customer) != true
         guard firstTime else { return mistake(.duplicate, team: teamName, at: time) }
         guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time) }
         guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }
@@ -130,10 +144,11 @@ public struct LeaderboardState: Sendable {
         guard time >= sessionStartedAt ?? .min else { return nil }
         guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
         let check = Self.keyCheck(key, expected: teamName)
-        latestTeamStats[key ?? ""] = KeyedValue(
+        let value = KeyedValue(
             key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time,
             validActions: teams[teamName]?.valid
         )
+        Self.keep(value, under: key, in: &latestTeamStats, always: teams[key ?? ""] != nil)
         var state = teams[teamName, default: TeamState()]
         state.stats.count(check)
         if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],
@@ -155,13 +170,25 @@ public struct LeaderboardState: Sendable {
               case .string(let company) = fields["company"], !company.isEmpty
         else { return nil }
         let check = Self.keyCheck(key, expected: company)
-        latestWatchlist[key ?? ""] = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time)
+        Self.keep(
+            KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time),
+            under: key, in: &latestWatchlist, always: false
+        )
         var state = teams[teamName, default: TeamState()]
         state.watchlist.count(check)
         if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
         teams[teamName] = state
         evaluate(teamName, at: time)
         return check
+    }
+
+    /// Keeps `value` as the latest under `key` within ``maxKeyedValues`` and
+    /// ``maxKeyBytes``; `always` keeps it past the count (a team's own key).
+    private static func keep(_ value: KeyedValue, under key: String?, in view: inout [String: KeyedValue], always: Bool) {
+        let name = key ?? ""
+        guard name.utf8.count <= maxKeyBytes else { return }
+        guard view[name] != nil || view.count < maxKeyedValues || always else { return }
+        view[name] = value
     }
 
     /// What a team's consumer group shows: members and state where the broker can

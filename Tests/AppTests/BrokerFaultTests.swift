@@ -53,7 +53,8 @@ struct BrokerFaultTests {
         #expect(try Self.fault(admin, #"{"action":"broker_down","broker":1}"#).status == 200)
         try await pause(2.5)
         #expect(try Self.fault(admin, #"{"action":"broker_up","broker":1}"#).status == 200)
-        let recovered = ContinuousClock.now
+        // Healthy within 5 s of the broker's return, while the load goes on.
+        #expect(eventually(timeout: .seconds(5)) { (try? running.client().get("/healthz"))?.status == 200 })
         #expect(try Self.fault(admin, #"{"action":"set_rtt","broker":2,"rtt_ms":300}"#).status == 200)
         try await pause(1)
         #expect(try Self.fault(admin, #"{"action":"move_leader","topic":"user-timeline","partition":0,"broker":2}"#).status == 200)
@@ -64,9 +65,7 @@ struct BrokerFaultTests {
         workers.wait()
         #expect(failures.withLock { $0 }.isEmpty, "\(failures.withLock { $0 })")
 
-        // Healthy again within 5 s of the broker's return.
-        #expect(eventually(timeout: .seconds(5)) { (try? running.client().get("/healthz"))?.status == 200 })
-        #expect(ContinuousClock.now - recovered < .seconds(10))
+        #expect((try? running.client().get("/healthz"))?.status == 200)
 
         let all = answers.withLock { $0 }
         let acknowledged = all.filter { $0.response.status == 201 }

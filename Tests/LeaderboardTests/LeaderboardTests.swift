@@ -413,3 +413,34 @@ struct SnapshotValidationTests {
         }
     }
 }
+
+@Suite("What a team's records can make the board hold")
+struct BoardBoundsTests {
+    /// Every distinct customer an action names was remembered for the duplicate check,
+    /// whatever its size, and every distinct record key of team_stats and watchlist kept:
+    /// one team's producer could grow the board (and its snapshot records, past what the
+    /// broker accepts) without bound.
+    @Test("remembered customers and keyed views are bounded; judging goes on")
+    func bounded() {
+        var state = LeaderboardState(workshop: .default)
+        let long = String(repeating: "x", count: 10_000)
+        for index in 0..<3 {
+            state.action(Array(#"{"team":"team-1","customer":"\#(long)\#(index)","type":"t","reason":"r"}"#.utf8), at: 1)
+        }
+        #expect(state.teams["team-1"]?.sent.isEmpty == true)
+        #expect(state.teams["team-1"]?.mistakes[.ghostUser] == 3)
+        for index in 0..<(LeaderboardState.maxKeyedValues + 50) {
+            state.teamStats(key: "k\(index)", value: Array(#"{"team":"team-2","processed":1,"flagged":0}"#.utf8), at: 2)
+            state.watchlist(key: "c\(index)", value: Array(#"{"team":"team-3","company":"c\#(index)","flag_count":1}"#.utf8), at: 2)
+        }
+        state.teamStats(key: String(repeating: "k", count: 5000), value: Array(#"{"team":"team-2","processed":1,"flagged":0}"#.utf8), at: 3)
+        #expect(state.latestTeamStats.count <= LeaderboardState.maxKeyedValues)
+        #expect(state.latestWatchlist.count <= LeaderboardState.maxKeyedValues)
+        #expect(state.latestTeamStats.keys.allSatisfy { $0.utf8.count <= LeaderboardState.maxKeyBytes })
+        // Every record still counted for the key check.
+        #expect(state.teams["team-2"]?.stats.records == LeaderboardState.maxKeyedValues + 51)
+        // The team's own key keeps being updated once the view is full.
+        state.teamStats(key: "team-2", value: Array(#"{"team":"team-2","processed":9,"flagged":1}"#.utf8), at: 4)
+        #expect(state.latestTeamStats["team-2"]?.numbers["processed"] == 9)
+    }
+}
