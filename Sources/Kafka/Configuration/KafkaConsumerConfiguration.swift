@@ -61,26 +61,13 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
         ]
         switch mode {
         case .group(let id, _):
-            settings += [
-                ("group.id", id),
-                // At-least-once: the consumer stores a record's offset after the handler
-                // returns; the background committer commits stored offsets only.
-                ("enable.auto.commit", "true"),
-                ("enable.auto.offset.store", "false"),
-                ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
+            settings += committing(under: id) + [
                 ("session.timeout.ms", String(sessionTimeout.milliseconds)),
                 ("heartbeat.interval.ms", String(max(100, sessionTimeout.milliseconds / 10))),
             ]
         case .assignAllCommitting(let id, _):
-            // Offsets are stored after the handler returns and committed in the
-            // background, as in group mode; commits without membership are "simple"
-            // commits (generation −1).
-            settings += [
-                ("group.id", id),
-                ("enable.auto.commit", "true"),
-                ("enable.auto.offset.store", "false"),
-                ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
-            ]
+            // Without membership, commits are "simple" commits (generation −1).
+            settings += committing(under: id)
         case .assignAllFromEarliest, .assignAll:
             // librdkafka 2.0 refuses rd_kafka_assign without a group.id. This one is never
             // joined (no subscribe) and nothing is committed under it.
@@ -90,5 +77,16 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
             ]
         }
         return settings
+    }
+
+    /// At-least-once under `groupID`: the consumer stores a record's offset after the
+    /// handler returns; the background committer commits stored offsets only.
+    private func committing(under groupID: String) -> [(String, String)] {
+        [
+            ("group.id", groupID),
+            ("enable.auto.commit", "true"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
+        ]
     }
 }
