@@ -9,8 +9,9 @@ source scripts/lib.sh
 # The server's packages, plus a real browser for the dashboard tests.
 apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" chromium chromium-driver
 # kafka-python 2.0.2: an independent murmur2 and a student-style client (3.x cannot
-# talk to the embedded cluster); Selenium drives Chromium.
-pip_install kafka-python==2.0.2 pytest==9.0.3 selenium==4.25.0
+# talk to the embedded cluster); Selenium drives Chromium; schemathesis checks the live
+# API against docs/openapi.yaml.
+pip_install kafka-python==2.0.2 pytest==9.0.3 selenium==4.25.0 schemathesis==4.32.5
 
 start=$(date +%s)
 echo "==> building"

@@ -36,7 +36,8 @@ struct PostMessage: Sendable, Equatable {
         return PostMessage(userID: userID, content: content, keyStrategy: strategy)
     }
 
-    /// A string field of 1 to `maxLength` characters.
+    /// A string field of 1 to `maxLength` Unicode code points (what JSON Schema's
+    /// `maxLength` counts; grapheme clusters would let one "character" be kilobytes).
     private static func requiredString(_ name: String, in fields: [String: FlatJSON.Value], maxLength: Int) throws(FieldError) -> String {
         guard let value = fields[name] else {
             throw FieldError(code: "invalid_field", message: "\(name) is required")
@@ -44,7 +45,7 @@ struct PostMessage: Sendable, Equatable {
         guard case .string(let string) = value else {
             throw FieldError(code: "invalid_field", message: "\(name) must be a string")
         }
-        guard !string.isEmpty, string.count <= maxLength else {
+        guard !string.isEmpty, string.unicodeScalars.count <= maxLength else {
             throw FieldError(code: "invalid_field", message: "\(name) must be 1 to \(maxLength) characters")
         }
         return string

@@ -267,7 +267,10 @@ struct Routes: Sendable {
         guard let adminToken, !adminToken.isEmpty else {
             throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
         }
-        guard let header = request.headers["authorization"], Self.sameBytes(header, "Bearer \(adminToken)") else {
+        // The scheme is case-insensitive (RFC 9110 §11.1), the token is not.
+        guard let header = request.headers["authorization"], header.utf8.count > 7,
+              header.prefix(7).lowercased() == "bearer ", Self.sameBytes(String(header.dropFirst(7)), adminToken)
+        else {
             throw HTTPError(status: 401, code: "unauthorized", message: "instructor routes need Authorization: Bearer <token>", headers: [("www-authenticate", "Bearer")])
         }
     }

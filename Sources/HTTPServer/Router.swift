@@ -80,13 +80,14 @@ public struct Router: Sendable {
         on(.post, pattern, handler: handler)
     }
 
-    /// Finds the route for `method` and `path`.
+    /// Finds the route for `method` and `path`. HEAD takes the GET route (the server
+    /// writes its headers without the body).
     public func match(_ method: HTTPMethod, _ path: String) -> Match {
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
         for route in routes {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.method == method { return .found(route, parameters: parameters) }
+            if route.method == method || (method == .head && route.method == .get) { return .found(route, parameters: parameters) }
             allowed.append(route.method)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)

@@ -25,7 +25,7 @@ public struct PostRecord: Sendable, Equatable {
         case tooLarge = "too_large"
         /// `user_id` breaks the POST rules (1–64 of `A–Z a–z 0–9 _ . @ -`).
         case invalidUserID = "invalid_user_id"
-        /// `content` breaks the POST rules (1–2,000 characters).
+        /// `content` breaks the POST rules (1–2,000 code points).
         case invalidContent = "invalid_content"
         /// `seq` above ``PostRecord/maxSequence``, or `ts` outside 0…``PostRecord/maxTimestamp``.
         case outOfRange = "out_of_range"
@@ -36,7 +36,7 @@ public struct PostRecord: Sendable, Equatable {
 
     /// Longest `user_id`, in characters.
     public static let maxUserIDLength = 64
-    /// Longest `content`, in characters.
+    /// Longest `content`, in Unicode code points.
     public static let maxContentLength = 2000
     /// Highest sequence number: the largest integer a browser's JSON reads exactly
     /// (2^53 − 1), far below where `+ 1` could overflow.
@@ -57,9 +57,11 @@ public struct PostRecord: Sendable, Equatable {
         }
     }
 
-    /// Whether `content` may be posted: 1–2,000 characters.
+    /// Whether `content` may be posted: 1–2,000 Unicode code points. Code points, not
+    /// grapheme clusters: "a" and 30,000 combining accents are one character to Swift's
+    /// `count` but 60 KB on the wire.
     public static func isValidContent(_ content: String) -> Bool {
-        !content.isEmpty && content.count <= maxContentLength
+        !content.isEmpty && content.unicodeScalars.count <= maxContentLength
     }
 
     /// Values larger than this are not posts (a post is at most ~8 KB of JSON).

@@ -100,6 +100,9 @@ struct LeaderboardAppTests {
         // Same length, last byte wrong; and the token without its scheme.
         #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer s3creT"]).status == 401)
         #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "s3cret"]).status == 401)
+        #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "Bearer  s3cret"]).status == 401)
+        // The scheme is case-insensitive.
+        #expect(try client.request("GET", "/api/admin/generator", headers: ["Authorization": "bearer s3cret"]).status == 200)
         let auth = ["Authorization": "Bearer s3cret", "Content-Type": "application/json"]
         let settings = try client.request("GET", "/api/admin/generator", headers: auth)
         #expect(settings.status == 200)

@@ -36,8 +36,12 @@ struct PostMessageTests {
         #expect(error.message.contains(fragment), "\(error.message)")
     }
 
-    @Test("length limits count characters, not bytes")
+    @Test("length limits count code points, not bytes and not grapheme clusters")
     func limits() {
+        // "a" and 5,000 combining accents: one grapheme cluster, 5,001 code points.
+        #expect((try? parse(#"{"user_id":"u","content":"a\#(String(repeating: "\u{301}", count: 5000))"}"#).get()) == nil)
+        // 1,001 CR LF pairs: 1,001 grapheme clusters, 2,002 code points.
+        #expect((try? parse(#"{"user_id":"u","content":"\#(String(repeating: #"\r\n"#, count: 1001))"}"#).get()) == nil)
         #expect((try? parse(#"{"user_id":"\#(String(repeating: "u", count: 64))","content":"x"}"#).get()) != nil)
         #expect((try? parse(#"{"user_id":"\#(String(repeating: "u", count: 65))","content":"x"}"#).get()) == nil)
         #expect((try? parse(#"{"user_id":"u","content":"\#(String(repeating: "é", count: 2000))"}"#).get()) != nil)

@@ -131,6 +131,17 @@ struct LiveServerTests {
         #expect(response.headers["content-type"] == "application/json")
     }
 
+    @Test("HEAD on a GET route: the headers with the body's length, no body; the connection goes on")
+    func head() throws {
+        let live = try LiveServer()
+        let client = try live.client()
+        let head = try client.request("HEAD", "/api/echo/alice")
+        #expect(head.status == 200)
+        #expect(head.body.isEmpty)
+        #expect(head.headers["content-length"] == String(try live.client().get("/api/echo/alice").body.count))
+        #expect(try client.get("/api/echo/after").json?["name"] as? String == "after")
+    }
+
     @Test("405 says which methods are allowed")
     func allowHeader() throws {
         let live = try LiveServer()

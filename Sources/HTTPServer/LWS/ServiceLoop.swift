@@ -204,15 +204,16 @@ final class ServiceLoop {
         guard let pending = requests[id], case .ready(let response) = pending.state else { return 0 }
         requests[id] = nil
         lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
-        guard write(response, on: wsi) else { return -1 }
+        guard write(response, on: wsi, withBody: pending.request.method != .head) else { return -1 }
         // A request whose body has no usable length: what follows on the connection
         // cannot be read as the next request.
         if pending.closeAfter { return -1 }
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
 
-    /// Writes status line, headers and body in one `lws_write`; false if it failed.
-    private func write(_ response: HTTPResponse, on wsi: OpaquePointer) -> Bool {
+    /// Writes status line, headers and body in one `lws_write`; false if it failed. A
+    /// HEAD request's answer has the headers (the body's length included) only.
+    private func write(_ response: HTTPResponse, on wsi: OpaquePointer, withBody: Bool = true) -> Bool {
         let headroom = Int(CLibWebSockets_LWS_PRE)
         let headerSpace = 1024 + response.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         let needed = headroom + headerSpace + response.body.count
@@ -236,12 +237,14 @@ final class ServiceLoop {
             }
             if lws_finalize_http_header(wsi, &p, end) != 0 { return false }
             guard var cursor = p else { return false }
-            response.body.withUnsafeBytes { body in
-                if let bodyBase = body.baseAddress {
-                    UnsafeMutableRawPointer(cursor).copyMemory(from: bodyBase, byteCount: body.count)
+            if withBody {
+                response.body.withUnsafeBytes { body in
+                    if let bodyBase = body.baseAddress {
+                        UnsafeMutableRawPointer(cursor).copyMemory(from: bodyBase, byteCount: body.count)
+                    }
                 }
+                cursor += response.body.count
             }
-            cursor += response.body.count
             let length = start.distance(to: cursor)
             return lws_write(wsi, start, length, LWS_WRITE_HTTP_FINAL) == length
         }
