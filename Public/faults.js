@@ -68,8 +68,8 @@
       event.preventDefault();
       sessionStorage.setItem(TOKEN_KEY, $("faults-token").value);
       try {
-        render(await call("GET"));
         say("", true);
+        render(await call("GET"));
       } catch (error) {
         say(error.message, false);
       }

@@ -44,6 +44,7 @@ final class FaultControl: Sendable {
     }
 
     static let maxRoundTripMilliseconds: Int64 = 10_000
+    static let notEmbedded = HTTPError(status: 409, code: "not_embedded", message: "faults can be injected only into the embedded cluster")
 
     private let cluster: EmbeddedKafka?
     private let topics: [String: Int]
@@ -61,6 +62,7 @@ final class FaultControl: Sendable {
     /// Reads `{"action": "broker_down" | "broker_up" | "set_rtt" | "move_leader" | "clear", …}`.
     /// - Throws: 400 naming the field that is wrong.
     func parse(_ fields: [String: FlatJSON.Value]) throws(HTTPError) -> Action {
+        guard cluster != nil else { throw Self.notEmbedded }
         guard case .string(let action) = fields["action"] else {
             throw .badRequest("action must be one of broker_down, broker_up, set_rtt, move_leader, clear", code: "invalid_field")
         }
@@ -98,9 +100,7 @@ final class FaultControl: Sendable {
     /// Applies `action` to the embedded cluster.
     /// - Throws: 409 on an external cluster; 503 when the cluster refuses.
     func apply(_ action: Action) throws(HTTPError) -> Status {
-        guard let cluster else {
-            throw HTTPError(status: 409, code: "not_embedded", message: "faults can be injected only into the embedded cluster")
-        }
+        guard let cluster else { throw Self.notEmbedded }
         do throws(KafkaError) {
             switch action {
             case .broker(let id, let up):
@@ -116,15 +116,12 @@ final class FaultControl: Sendable {
                     status.leaders.append(.init(topic: topic, partition: partition, broker: id))
                 }
             case .clear:
-                for broker in current.brokers {
+                // Recorded broker by broker: a refusal half-way leaves the status true.
+                for (index, broker) in current.brokers.enumerated() {
                     try cluster.setBroker(broker.id, up: true)
+                    status.withLock { $0.brokers[index].up = true }
                     try cluster.setBroker(broker.id, roundTripTime: .zero)
-                }
-                status.withLock { status in
-                    for index in status.brokers.indices {
-                        status.brokers[index].up = true
-                        status.brokers[index].rttMs = 0
-                    }
+                    status.withLock { $0.brokers[index].rttMs = 0 }
                 }
             }
         } catch {

@@ -228,7 +228,7 @@ struct Routes: Sendable {
     /// broker acknowledged or the send failed (then the number is a known hole).
     private func produce(_ post: PostMessage, completion: @escaping @Sendable (Result<SendMessageResponse, HTTPError>) -> Void) {
         let timestamp = currentMilliseconds()
-        timelines.withNextSequence(for: post.userID) { sequence in
+        let started: Void? = timelines.withNextSequence(for: post.userID) { sequence in
             let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
             producer.send(topic: Topics.userTimeline.name, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
                 switch result {
@@ -245,6 +245,12 @@ struct Routes: Sendable {
                     completion(.failure(HTTPError.kafka(error)))
                 }
             }
+        }
+        if started == nil {
+            completion(.failure(HTTPError(
+                status: 409, code: "sequence_exhausted",
+                message: "\(post.userID)'s sequence numbers are used up (a record in user-timeline set them to \(PostRecord.maxSequence)): post as another user"
+            )))
         }
     }
 

@@ -183,7 +183,7 @@ public final class StreamSocialApp: Sendable {
         }
         // Every second: finish recovery's first step if Kafka was away, measure lag and
         // watermarks, refresh the panels that move with time, watch the teams' groups.
-        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin, leaderboard] in
+        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin, leaderboard, logger] in
             leaderboard.observeGroups(admin: admin)
             if case .waitingForKafka = timelines.readiness {
                 do throws(KafkaError) {
@@ -193,6 +193,9 @@ public final class StreamSocialApp: Sendable {
                 }
             }
             let watermarks = lag.measure()
+            for partition in timelines.forgetPositionsPastEnd(watermarks) {
+                logger.warning("user-timeline partition ends before where it was read: read from its start again", metadata: ["kafka.partition": .stringConvertible(partition)])
+            }
             timelines.analyzer.withLock { analyzer in
                 for (partition, marks) in watermarks { analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
             }

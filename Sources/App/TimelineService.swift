@@ -143,10 +143,13 @@ final class TimelineService: Sendable {
     /// Runs `produce` with `userID`'s next sequence number, under the lock that hands
     /// sequence numbers out, so that for each user sequence order is the order records
     /// enter the producer (and, with an idempotent producer and one partition per key,
-    /// log order). `produce` must not block.
-    func withNextSequence<R>(for userID: String, _ produce: (Int64) -> R) -> R {
+    /// log order). `produce` must not block. Nil, without calling `produce`, once the
+    /// user's numbers are used up (a record someone produced set them near
+    /// ``PostRecord/maxSequence``): a post numbered past it would be refused on read.
+    func withNextSequence<R>(for userID: String, _ produce: (Int64) -> R) -> R? {
         sequences.withLock { sequences in
             let next = (sequences[userID] ?? 0) + 1
+            guard next <= PostRecord.maxSequence else { return nil }
             sequences[userID] = next
             return produce(next)
         }
@@ -176,6 +179,21 @@ final class TimelineService: Sendable {
     /// Records read again at an offset already applied: not duplicates of a post (the
     /// log holds it once), just the consumer fetching it twice.
     let rereads = Mutex(0)
+
+    /// Forgets where the server had read in partitions whose log now ends before that
+    /// (the topic was deleted and created again): their new records are new, not
+    /// re-reads. Called with each second's watermarks; returns the partitions reset.
+    @discardableResult
+    func forgetPositionsPastEnd(_ watermarks: [Int32: (low: Int64, high: Int64)]) -> [Int32] {
+        positions.withLock { positions in
+            var reset: [Int32] = []
+            for (partition, marks) in watermarks where (positions[partition] ?? 0) > marks.high {
+                positions[partition] = marks.low
+                reset.append(partition)
+            }
+            return reset
+        }
+    }
 
     /// Applies one record of `user-timeline`. Called on the consumer's thread.
     func apply(_ record: KafkaRecord, now second: Int64) -> Applied {

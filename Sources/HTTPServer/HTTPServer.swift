@@ -138,6 +138,7 @@ public final class HTTPServer: Sendable {
         started(.success(port))
 
         while !loop.stopping {
+            loop.serviceIteration &+= 1
             if lws_service(context, 0) < 0 { break }
         }
         core.detach()

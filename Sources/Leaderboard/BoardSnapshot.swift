@@ -60,7 +60,8 @@ extension BoardSnapshot {
     public func validationError(now: Int64) -> String? {
         let range = 0...Self.maxCount
         guard range.contains(unknownTeamActions) else { return "unknown_team_actions out of range" }
-        if let sessionStartedAt, !(0...(now + 86_400_000)).contains(sessionStartedAt) {
+        // Five minutes of clock skew between the instance that wrote it and this one.
+        if let sessionStartedAt, !(0...(now + 300_000)).contains(sessionStartedAt) {
             return "session_started_at is not a past time"
         }
         for (name, team) in teams {

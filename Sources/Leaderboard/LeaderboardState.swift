@@ -125,7 +125,11 @@ public struct LeaderboardState: Sendable {
             return .mistake(.unknownTeam, team: nil)
         }
         let remember = customer.utf8.count <= Self.maxCustomerBytes && (teams[teamName]?.sent.count ?? 0) < Self.maxRememberedCustomers
-        let firstTime = remember ? teams[teamName, default: TeamState()].sent.insert(customer).inserted : teams[teamName]?.sent.contains(customer) != true
+        // A customer not remembered still counts as a duplicate once flagged: a valid
+        // action for it must not score again.
+        let firstTime = remember
+            ? teams[teamName, default: TeamState()].sent.insert(customer).inserted
+            : teams[teamName].map { !$0.sent.contains(customer) && !$0.flagged.contains(customer) } ?? true
         guard firstTime else { return mistake(.duplicate, team: teamName, at: time) }
         guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time) }
         guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }

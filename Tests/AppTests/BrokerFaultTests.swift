@@ -132,5 +132,6 @@ struct BrokerFaultTests {
         defer { cluster.stop() }
         let external = try RunningApp(bootstrapServers: cluster.bootstrapServers, adminToken: Self.token)
         #expect(try Self.fault(try external.client(), #"{"action":"clear"}"#).status == 409)
+        #expect(try Self.fault(try external.client(), #"{"action":"broker_down","broker":2}"#).status == 409)
     }
 }

@@ -36,4 +36,20 @@ struct TimelineServiceTests {
             Issue.record("a duplicate post was not reported"); return
         }
     }
+
+    /// With the re-read skip alone, a topic deleted and created again (offsets from 0)
+    /// had every new record counted as a re-read, never shown, until a restart.
+    @Test("a partition whose log ends before the read position is read anew")
+    func recreatedTopic() {
+        let service = TimelineService(partitionCount: 6, timelineCapacity: 100, recentMessages: 10, logger: quietLogger)
+        for offset in 0..<5 {
+            _ = service.apply(Self.record("bo", seq: Int64(offset + 1), partition: 1, offset: Int64(offset)), now: 1)
+        }
+        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 5), 2: (low: 0, high: 0)]).isEmpty)
+        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 2)]) == [1])
+        guard case .post = service.apply(Self.record("cy", seq: 1, partition: 1, offset: 0), now: 2) else {
+            Issue.record("a record of the new log was skipped as a re-read"); return
+        }
+        #expect(service.orderingReport().rereads == 0)
+    }
 }

@@ -233,6 +233,26 @@ struct TimelineAppTests {
         #expect(try client.get("/healthz").status == 200)
     }
 
+    /// A record produced with the highest sequence number a post may have: on the next
+    /// start the user's next number would pass it, and the server acknowledged posts
+    /// its own consumer then refused as out of range.
+    @Test("a user whose sequence numbers a record used up gets 409, not a post that never appears")
+    func sequenceExhausted() async throws {
+        let cluster = try EmbeddedKafka(topics: [KafkaTopicSpec("user-timeline", partitions: 6)], logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { producer.close() }
+        let value = #"{"user_id":"x","content":"last","seq":\#(PostRecord.maxSequence),"ts":1}"#
+        _ = try await producer.send(topic: "user-timeline", key: Array("x".utf8), value: Array(value.utf8))
+        let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        #expect(running.app.waitUntilReady(timeout: .seconds(20)))
+        let client = try running.client()
+        let refused = try client.postJSON("/api/send-message", #"{"user_id":"x","content":"one more"}"#)
+        #expect(refused.status == 409)
+        #expect(refused.errorCode == "sequence_exhausted")
+        #expect(try client.postJSON("/api/send-message", #"{"user_id":"y","content":"fine"}"#).status == 201)
+    }
+
     @Test("batch posts: each item answered in order, bad items rejected on their own")
     func batch() throws {
         let running = try RunningApp()

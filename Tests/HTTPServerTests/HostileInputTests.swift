@@ -150,6 +150,21 @@ struct HostileInputTests {
         #expect(Self.stillServing(live))
     }
 
+    /// Requests held open (their handlers never answer, as a stuck Kafka would) keep
+    /// their connections paused and their header tables in use: nobody else may wait.
+    @Test("twenty requests waiting for their answers do not starve a twenty-first client")
+    func manyRequestsInFlight() throws {
+        let live = try LiveServer()
+        let waiting = try (0..<20).map { _ in try live.client() }
+        for client in waiting {
+            try client.send("POST", "/api/never", headers: ["Content-Type": "application/json"], body: Array("{}".utf8))
+        }
+        usleep(200_000)
+        let start = ContinuousClock.now
+        #expect(Self.stillServing(live))
+        #expect(ContinuousClock.now - start < .seconds(1))
+    }
+
     @Test("slowloris: connections that send headers a byte at a time do not starve anyone")
     func slowloris() throws {
         let live = try LiveServer()

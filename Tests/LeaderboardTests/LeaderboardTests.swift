@@ -444,3 +444,24 @@ struct BoardBoundsTests {
         #expect(state.latestTeamStats["team-2"]?.numbers["processed"] == 9)
     }
 }
+
+@Suite("Actions for customers the board does not remember")
+struct UnrememberedCustomerTests {
+    /// Customers over 320 bytes are never put in the duplicate check's set; a forged
+    /// user with such an e-mail matching the team's rule let the same action score on
+    /// every repeat.
+    @Test("a valid action for a long customer scores once; repeats are duplicates")
+    func longCustomerScoresOnce() throws {
+        var state = LeaderboardState(workshop: .default)
+        let team = try #require(Workshop.default.teams.first)
+        let email = String(repeating: "e", count: 400) + "@hotmail.com"
+        let user = #"{"email":"\#(email)","name":"John Doe","pack":"premium","avatar":"https://x.org/a.png","time_zone":"America/Lima","industry":"Retail","profession":"teacher","field":"Arts","user_agent":"Firefox","credit_card_number":"4111","credit":0,"premium":false}"#
+        state.userSeen(Array(user.utf8), at: 1)
+        let action = #"{"team":"\#(team.name)","customer":"\#(email)","type":"\#(team.type)","reason":"\#(team.reason)"}"#
+        #expect(team.name == "team-1")  // email contains hotmail
+        #expect(state.action(Array(action.utf8), at: 2) == .valid(team: team.name))
+        for time in 3..<8 { state.action(Array(action.utf8), at: Int64(time)) }
+        #expect(state.teams[team.name]?.valid == 1)
+        #expect(state.teams[team.name]?.mistakes[.duplicate] == 5)
+    }
+}

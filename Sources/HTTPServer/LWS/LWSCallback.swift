@@ -54,6 +54,7 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
         // last chance to forget a connection before its wsi pointer dangles.
         loop.forgetRequest(session: session)
         loop.webSocketClosed(session: session)
+        loop.connectionDestroyed(wsi: wsi)
         return 0
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
         loop.drainCommands()

@@ -48,6 +48,13 @@ final class ServiceLoop {
 
     var context: OpaquePointer?
     var stopping = false
+    /// Counts `lws_service` calls: tells a request read from libwebsockets' buffer list
+    /// (pipelined) from one read off the socket (see ``isPipelined(wsi:)``).
+    var serviceIteration: UInt64 = 0
+    /// The service pass in which each connection's last response was written. Keyed by
+    /// wsi because per-session memory is reallocated with every transaction; removed
+    /// in `WSI_DESTROY`, so a reused address never finds a stale entry.
+    private var lastResponseIteration: [OpaquePointer: UInt64] = [:]
     private var nextID: UInt64 = 1
     private var requests: [UInt64: PendingRequest] = [:]
     private var clients: [UInt64: Client] = [:]
@@ -78,6 +85,14 @@ final class ServiceLoop {
             return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response)
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
+        if method.hasBody, request.headers["content-length"].flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
+            // libwebsockets 4.1.6 would hand this body the start of its own request line
+            // and then loop on HTTP_BODY_COMPLETION forever (lws_http_action reads the
+            // buffer list from its head); refusing here, before any body callback, is the
+            // one way out that closes the connection once.
+            _ = write(Self.pipelinedBody.response, on: wsi)
+            return -1
+        }
         if let refusal = RequestFraming.error(method: method, path: path, headers: request.headers, hasTransferEncoding: lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
             return startResponse(id: id, wsi: wsi, request: request, response: refusal.response, closeAfter: method.hasBody)
         }
@@ -120,12 +135,11 @@ final class ServiceLoop {
             // its own request line as body (lws_http_action reads the buffer list from
             // its head), then loops on HTTP_BODY_COMPLETION forever. The real body is out
             // of reach: answer now, in this callback, and close the connection.
+            // A backstop: beginRequest refuses these first (returning -1 here, inside
+            // libwebsockets' own body loop, closes the connection under its caller).
             requests[id] = nil
-            let refusal = HTTPError(
-                status: 400, code: "pipelined_body",
-                message: "a request with a body was sent before the previous response arrived; it was not processed: send it again once the response is in"
-            )
-            _ = write(refusal.response, on: wsi)
+            logger.warning("a pipelined body reached the body callback")
+            _ = write(Self.pipelinedBody.response, on: wsi)
             return -1
         }
         let limit = pending.route?.maxBodySize ?? configuration.maxBodySize
@@ -143,12 +157,11 @@ final class ServiceLoop {
 
     /// `LWS_CALLBACK_HTTP_BODY_COMPLETION`: the body is complete; run the handler.
     ///
-    /// The connection stops reading (rx flow control) until the response is written: a
+    /// The connection stops reading until the response is written (``dispatch``): a
     /// request pipelined behind this one waits in libwebsockets' buffer list, which 4.1
     /// would otherwise feed back as further completions of this request on every
     /// service pass. A few such completions can still arrive between the answer and
-    /// its write and are ignored; an endless run of them is libwebsockets'
-    /// pipelined-body loop, and the connection is closed.
+    /// its write and are ignored; an endless run of them closes the connection.
     func completeBody(session: UnsafeMutablePointer<SessionData>) -> Int32 {
         session.pointee.bodyCompletions &+= 1
         if session.pointee.bodyCompletions > Self.maxSpuriousCompletions {
@@ -158,14 +171,36 @@ final class ServiceLoop {
         guard session.pointee.bodyCompletions == 1 else { return 0 }
         let id = session.pointee.requestID
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
-        lws_rx_flow_control(pending.wsi, 0)
         return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route)
+    }
+
+    static let pipelinedBody = HTTPError(
+        status: 400, code: "pipelined_body",
+        message: "a request with a body was sent before the previous response arrived; it was not processed: send it again once the response is in"
+    )
+
+    /// Whether the request starting now was read from libwebsockets' buffer list, i.e.
+    /// sent before the previous response on its connection was written. After a
+    /// response, libwebsockets holds the connection one pass (until it is writable)
+    /// before it reads the socket again, but parses buffered bytes in that next pass.
+    private func isPipelined(wsi: OpaquePointer) -> Bool {
+        guard let last = lastResponseIteration[wsi] else { return false }
+        return serviceIteration &- last <= 1
+    }
+
+    /// `LWS_CALLBACK_WSI_DESTROY`: the connection is gone.
+    func connectionDestroyed(wsi: OpaquePointer) {
+        lastResponseIteration[wsi] = nil
     }
 
     /// More completions of one request than this are libwebsockets' endless loop.
     static let maxSpuriousCompletions: UInt32 = 64
 
+    /// Runs the handler. The connection stops reading until the answer is written
+    /// (``markReady``): bytes pipelined behind this request would otherwise keep the
+    /// service loop polling without a timeout while the handler works.
     private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route) -> Int32 {
+        lws_rx_flow_control(wsi, 0)
         requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling)
         lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.microseconds))
         route.handler(request, HTTPResponder(requestID: id, core: core))
@@ -208,6 +243,7 @@ final class ServiceLoop {
         // A request whose body has no usable length: what follows on the connection
         // cannot be read as the next request.
         if pending.closeAfter { return -1 }
+        lastResponseIteration[wsi] = serviceIteration
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
 
