@@ -16,6 +16,19 @@ final class KafkaHealth: Sendable {
         var checkedAt: ContinuousClock.Instant?
         /// When the cluster last answered.
         var lastAnswerAt: ContinuousClock.Instant?
+
+        /// Why Kafka counts as unavailable by this check, or nil when it answered
+        /// recently.
+        func unavailableReason(now: ContinuousClock.Instant = .now) -> String? {
+            if let error {
+                if let lastAnswerAt { return "\(error) (last answer \(Int((now - lastAnswerAt).inSeconds)) s ago)" }
+                return error
+            }
+            guard let checkedAt, now - checkedAt < KafkaHealth.staleAfter else {
+                return "no answer from Kafka for over \(Int(KafkaHealth.staleAfter.inSeconds)) s"
+            }
+            return nil
+        }
     }
 
     /// A check older than this counts as no answer: the checking thread is stuck.
@@ -26,19 +39,6 @@ final class KafkaHealth: Sendable {
 
     /// The latest check.
     var check: Check { latest.withLock { $0 } }
-
-    /// Why Kafka counts as unavailable now, or nil when it answered recently.
-    func unavailableReason(now: ContinuousClock.Instant = .now) -> String? {
-        let check = self.check
-        if let error = check.error {
-            if let last = check.lastAnswerAt { return "\(error) (last answer \(Int((now - last).inSeconds)) s ago)" }
-            return error
-        }
-        guard let checkedAt = check.checkedAt, now - checkedAt < Self.staleAfter else {
-            return "no answer from Kafka for over \(Int(Self.staleAfter.inSeconds)) s"
-        }
-        return nil
-    }
 
     /// Starts checking every second with `admin`.
     func start(admin: KafkaAdmin) {

@@ -102,10 +102,11 @@ struct Routes: Sendable {
     /// 200 when Kafka answered a metadata request in the last check, 503 with the reason
     /// otherwise. Answered at once from ``KafkaHealth``, whatever Kafka does.
     func health(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        if let reason = kafkaHealth.unavailableReason() {
+        let check = kafkaHealth.check
+        if let reason = check.unavailableReason() {
             throw HTTPError(status: 503, code: "kafka_unavailable", message: reason)
         }
-        return .json(HealthReport(status: "ok", brokers: kafkaHealth.check.metadata?.brokers.count ?? 0))
+        return .json(HealthReport(status: "ok", brokers: check.metadata?.brokers.count ?? 0))
     }
 
     /// Answered at once: the cluster as last checked, the feed, the timelines' state.
@@ -115,8 +116,9 @@ struct Routes: Sendable {
             durable: status.mode == .external,
             note: status.mode == .embedded ? "embedded Kafka: in memory, lost on restart" : nil
         )
+        // One read of the check: reachability, brokers and topics from the same look.
         let check = kafkaHealth.check
-        if let reason = kafkaHealth.unavailableReason() {
+        if let reason = check.unavailableReason() {
             kafka.error = reason
         } else {
             kafka.reachable = true
