@@ -11,9 +11,9 @@ import Timeline
 /// the view is rebuilt from Kafka. It is assigned the partitions instead of joining a
 /// group (a student's consumer using the same group name cannot take partitions away)
 /// and commits what it processed under a group named for this server instance
-/// (``groupID(instance:)``), so Kafka tools see its lag. New posts wait until the replay has reached the
-/// end of the log as it was at start: only then are the users' last sequence numbers
-/// known and new ones never repeat.
+/// (``groupID(instance:)``), so Kafka tools see its lag. New posts wait until the
+/// replay has reached the end of the log as it was at start: only then are the users'
+/// last sequence numbers known and new ones never repeat.
 final class TimelineService: Sendable {
     /// Whether posts can be taken.
     enum Readiness: Sendable, Equatable {
