@@ -14,6 +14,9 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         public static let messageTooLarge = Code(name: "message_too_large")
         /// The topic or partition does not exist on the cluster.
         public static let unknownTopic = Code(name: "unknown_topic")
+        /// The topic name is not one Kafka accepts (empty, over 249 characters for a
+        /// broker, over 512 bytes for librdkafka, or characters outside `[A-Za-z0-9._-]`).
+        public static let invalidTopic = Code(name: "invalid_topic")
         /// The operation did not complete within its timeout (for a send:
         /// `message.timeout.ms`).
         public static let timedOut = Code(name: "timed_out")

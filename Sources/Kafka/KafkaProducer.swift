@@ -19,18 +19,10 @@ public final class KafkaProducer: Sendable {
     /// thread when the send fails at once (queue full, unknown configuration, closed).
     public typealias Completion = @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
 
-    private struct State: ~Copyable {
-        var nextID: UInt = 1
-        var pending: [UInt: Completion] = [:]
-        var topics: [String: SendableHandle] = [:]
-        var brokersDown = false
-        var closed = false
-    }
-
     private let context: RDKafkaClientContext
     private let client: SendableHandle
     private let mainQueue: SendableHandle
-    private let state = Mutex(State())
+    private let state = Mutex(StateMachine())
     private let logger: Logger
     private let bootstrapServers: String
     private let poller = Mutex<PollingThread?>(nil)
@@ -57,7 +49,7 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Number of records handed to librdkafka and not yet reported.
-    public var inFlight: Int { state.withLock { $0.pending.count } }
+    public var inFlight: Int { state.withLock { $0.inFlight } }
 
     /// Whether librdkafka last said that every broker is down.
     public var brokersDown: Bool { state.withLock { $0.brokersDown } }
@@ -69,20 +61,18 @@ public final class KafkaProducer: Sendable {
     ///   - partition: a fixed partition, or `nil` to let the murmur2 partitioner place
     ///     the key (a record without key goes to a random partition).
     public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32? = nil, completion: @escaping Completion) {
-        let registered: (id: UInt, topic: SendableHandle)? = state.withLock { state in
-            guard !state.closed else { return nil }
-            let id = state.nextID
-            state.nextID &+= 1
-            state.pending[id] = completion
-            if let handle = state.topics[topic] { return (id, handle) }
-            guard let created = rd_kafka_topic_new(client.pointer, topic, nil) else { return nil }
-            let handle = SendableHandle(created)
-            state.topics[topic] = handle
-            return (id, handle)
+        let action = state.withLock { state in
+            state.send(topic: topic, completion: completion) { name in
+                rd_kafka_topic_new(client.pointer, name, nil).map(SendableHandle.init)
+            }
         }
-        guard let registered else {
-            completion(.failure(KafkaError(.shutdown, "the producer is closed")))
+        let registered: (id: UInt, topic: SendableHandle)
+        switch action {
+        case .fail(let error):
+            completion(.failure(error))
             return
+        case .produce(let id, let handle):
+            registered = (id, handle)
         }
         let opaque = UnsafeMutableRawPointer(bitPattern: registered.id)
         let produced: Int32? = try? guardian.use { () throws(KafkaError) -> Int32 in
@@ -102,7 +92,7 @@ public final class KafkaProducer: Sendable {
         }
         if result != 0 {
             let error = KafkaError.rdKafka(rd_kafka_last_error(), context: "produce to \(topic)")
-            if let completion = state.withLock({ $0.pending.removeValue(forKey: registered.id) }) {
+            if let completion = state.withLock({ $0.produceFailed(id: registered.id) }) {
                 completion(.failure(error))
             }
         }
@@ -132,7 +122,7 @@ public final class KafkaProducer: Sendable {
     /// pending with ``KafkaError/Code/shutdown`` and destroys the client. Idempotent.
     /// Blocking: call it from a thread you own.
     public func close(flushTimeout: Duration = .seconds(5)) {
-        state.withLock { $0.closed = true }
+        state.withLock { $0.markClosed() }
         guardian.close {
             if flushTimeout > .zero {
                 _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.milliseconds))
@@ -140,10 +130,7 @@ public final class KafkaProducer: Sendable {
             poller.withLock { $0 }?.stopAndWait()
             // Reports that arrived after the thread stopped still resolve their sends.
             while pollOnce(timeoutMilliseconds: 0) {}
-            let (abandoned, topics) = state.withLock { state in
-                defer { state.pending = [:]; state.topics = [:] }
-                return (Array(state.pending.values), Array(state.topics.values))
-            }
+            let (abandoned, topics) = state.withLock { $0.drain() }
             for completion in abandoned {
                 completion(.failure(KafkaError(.shutdown, "the producer closed before the broker acknowledged")))
             }
@@ -171,7 +158,7 @@ public final class KafkaProducer: Sendable {
     }
 
     private func deliver(_ event: OpaquePointer) {
-        var outcomes: [(UInt, Result<KafkaDeliveryReport, KafkaError>)] = []
+        var outcomes: [(id: UInt, result: Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(Int(rd_kafka_event_message_count(event)))
         while let message = rd_kafka_event_message_next(event) {
             let id = UInt(bitPattern: message.pointee._private)
@@ -188,27 +175,7 @@ public final class KafkaProducer: Sendable {
                 outcomes.append((id, .failure(.rdKafka(err))))
             }
         }
-        let completions: [(Completion, Result<KafkaDeliveryReport, KafkaError>)] = state.withLock { state in
-            var anySuccess = false
-            let matched = outcomes.compactMap { id, result -> (Completion, Result<KafkaDeliveryReport, KafkaError>)? in
-                guard let completion = state.pending.removeValue(forKey: id) else { return nil }
-                switch result {
-                case .success:
-                    anySuccess = true
-                    return (completion, result)
-                case .failure(let error) where error.code == .timedOut && state.brokersDown:
-                    return (completion, .failure(KafkaError(
-                        .brokerUnreachable,
-                        "no Kafka broker reachable at \(bootstrapServers) before the send timed out",
-                        rdKafkaCode: error.rdKafkaCode
-                    )))
-                case .failure:
-                    return (completion, result)
-                }
-            }
-            if anySuccess { state.brokersDown = false }
-            return matched
-        }
+        let completions = state.withLock { $0.delivered(outcomes, bootstrapServers: bootstrapServers) }
         for (completion, result) in completions { completion(result) }
     }
 
@@ -216,7 +183,7 @@ public final class KafkaProducer: Sendable {
         let err = rd_kafka_event_error(event)
         let reason = String(cString: rd_kafka_event_error_string(event))
         if err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN {
-            state.withLock { $0.brokersDown = true }
+            state.withLock { $0.allBrokersDown() }
         }
         let fatal = rd_kafka_event_error_is_fatal(event) != 0
         logger.log(level: fatal ? .critical : .warning, "Kafka producer error", metadata: [

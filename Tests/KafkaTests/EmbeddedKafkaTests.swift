@@ -244,6 +244,59 @@ struct EmbeddedKafkaTests {
             #expect(error.code == .shutdown)
         }
     }
+
+    @Test("a send to a topic name Kafka refuses completes once, as invalidTopic, and close does not complete it again")
+    func refusedTopicCompletesOnce() async throws {
+        // librdkafka's rd_kafka_topic_new returns NULL for names over 512 bytes: the send
+        // used to stay registered as pending *and* complete at once as "closed", so
+        // close() completed it a second time (the async send trapped). An empty name
+        // librdkafka accepts, and the embedded cluster stored the record under "".
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 1)], logger: quietLogger)
+        defer { cluster.stop() }
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        let outcomes = Mutex<[Result<KafkaDeliveryReport, KafkaError>]>([])
+        let names = ["", String(repeating: "x", count: 600), "..", "a/b", "t\u{0}"]
+        for topic in names {
+            producer.send(topic: topic, key: nil, value: [1]) { result in outcomes.withLock { $0.append(result) } }
+        }
+        #expect(producer.inFlight == 0)
+        producer.close()
+        let seen = outcomes.withLock { $0 }
+        #expect(seen.count == names.count)
+        for outcome in seen {
+            guard case .failure(let error) = outcome else {
+                Issue.record("a send to an invalid topic succeeded")
+                continue
+            }
+            #expect(error.code == .invalidTopic, "\(error)")
+        }
+        // The async form resumes its continuation once (twice would trap).
+        let other = try KafkaProducer(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        await #expect(throws: KafkaError.self) { _ = try await other.send(topic: "", key: nil, value: [1]) }
+        other.close()
+    }
+
+    @Test("closing a producer fails each send still waiting for a broker once, as shutdown")
+    func closeFailsPending() throws {
+        var settings = KafkaProducerConfiguration()
+        settings.messageTimeout = .seconds(60)
+        let producer = try KafkaProducer(configuration: .init(bootstrapServers: "127.0.0.1:1"), producer: settings, logger: quietLogger)
+        let outcomes = Mutex<[Int: [KafkaError.Code]]>([:])
+        for index in 0..<3 {
+            producer.send(topic: "t", key: nil, value: [UInt8(index)]) { result in
+                let code: KafkaError.Code = switch result {
+                case .success: .other
+                case .failure(let error): error.code
+                }
+                outcomes.withLock { $0[index, default: []].append(code) }
+            }
+        }
+        #expect(producer.inFlight == 3)
+        #expect(outcomes.withLock { $0.isEmpty })
+        producer.close(flushTimeout: .zero)
+        #expect(outcomes.withLock { $0 } == [0: [.shutdown], 1: [.shutdown], 2: [.shutdown]])
+        #expect(producer.inFlight == 0)
+    }
 }
 
 @Suite("Topic creation")
