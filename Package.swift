@@ -30,11 +30,18 @@ let package = Package(
             providers: [.apt(["libwebsockets-dev"])]
         ),
 
+        // Threads and units every other target shares: the one worker type.
+        .target(
+            name: "ServerSupport",
+            swiftSettings: strict
+        ),
+
         // Adapters: the only targets that import C.
         .target(
             name: "Kafka",
             dependencies: [
                 "CRdKafka",
+                "ServerSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -44,6 +51,7 @@ let package = Package(
             dependencies: [
                 "CLibWebSockets",
                 "FastJSON",
+                "ServerSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -68,6 +76,7 @@ let package = Package(
         // The load generator (and the HTTP client tests use).
         .target(
             name: "LoadTest",
+            dependencies: ["ServerSupport"],
             swiftSettings: strict
         ),
 
@@ -80,6 +89,7 @@ let package = Package(
                 "Timeline",
                 "Leaderboard",
                 "HTTPServer",
+                "ServerSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -91,6 +101,7 @@ let package = Package(
                 "Kafka",
                 "Leaderboard",
                 "LoadTest",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

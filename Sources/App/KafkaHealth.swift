@@ -1,7 +1,8 @@
+import ServerSupport
 import Kafka
 import Synchronization
 
-/// What the server last learned of the cluster, refreshed every second on a thread of its
+/// What the server last learned of the cluster, refreshed every second by a job of its
 /// own. `/healthz` and `/api/status` answer from it at once: a health probe never waits
 /// on Kafka (with the cluster away a metadata request takes its whole timeout, and twenty
 /// probes queued behind each other used to time out).
@@ -35,37 +36,29 @@ final class KafkaHealth: Sendable {
     static let staleAfter: Duration = .seconds(10)
 
     private let latest = Mutex(Check(metadata: nil, error: "not checked yet", checkedAt: nil, lastAnswerAt: nil))
-    private let thread = Mutex<PeriodicThread?>(nil)
-
     /// The latest check.
     var check: Check { latest.withLock { $0 } }
 
-    /// Starts checking every second with `admin`.
-    func start(admin: KafkaAdmin) {
-        let periodic = PeriodicThread(name: "kafka-health", interval: .seconds(1)) { [self] in
-            let outcome: Result<KafkaClusterMetadata, KafkaError>
-            do throws(KafkaError) {
-                outcome = .success(try admin.metadata(timeout: .seconds(2)))
-            } catch {
-                outcome = .failure(error)
-            }
-            let now = ContinuousClock.now
-            latest.withLock { check in
-                check.checkedAt = now
-                switch outcome {
-                case .success(let metadata):
-                    check.metadata = metadata
-                    check.error = nil
-                    check.lastAnswerAt = now
-                case .failure(let error):
-                    check.error = "Kafka metadata did not answer: \(error.message)"
-                }
+    /// Looks at the cluster once (blocking, up to two seconds): the `kafka-health` job,
+    /// every second.
+    func refresh(admin: KafkaAdmin) {
+        let outcome: Result<KafkaClusterMetadata, KafkaError>
+        do throws(KafkaError) {
+            outcome = .success(try admin.metadata(timeout: .seconds(2)))
+        } catch {
+            outcome = .failure(error)
+        }
+        let now = ContinuousClock.now
+        latest.withLock { check in
+            check.checkedAt = now
+            switch outcome {
+            case .success(let metadata):
+                check.metadata = metadata
+                check.error = nil
+                check.lastAnswerAt = now
+            case .failure(let error):
+                check.error = "Kafka metadata did not answer: \(error.message)"
             }
         }
-        thread.withLock { $0 = periodic }
-    }
-
-    func stop() {
-        thread.withLock { $0 }?.stop()
     }
 }

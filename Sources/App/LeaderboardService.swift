@@ -3,6 +3,7 @@ import Foundation
 import Kafka
 import Leaderboard
 import Logging
+import ServerSupport
 import Synchronization
 
 /// The instructor's board: reads the workshop's topics from the earliest offset into a
@@ -72,13 +73,13 @@ final class LeaderboardService: Sendable {
         [workshop.topics.newUsers, workshop.topics.actions, workshop.topics.teamStats, workshop.topics.watchlist]
     }
 
-    /// Loads the latest snapshot (retrying while Kafka is away), then reads the inputs
-    /// from where it left off, writing snapshots as it goes. Returns at once; the work
-    /// runs on a thread of its own.
-    func start(kafka: KafkaConfiguration, admin: KafkaAdmin, producer: KafkaProducer) {
-        Thread { [self] in
+    /// Loads the latest snapshot (retrying while Kafka is away), then starts reading the
+    /// inputs from where it left off. Returns at once: the work runs on the returned
+    /// worker, which ends once the consumer runs (stopping it ends the retries).
+    func start(kafka: KafkaConfiguration, admin: KafkaAdmin, producer: KafkaProducer) -> Worker {
+        Worker.once(name: "leaderboard-start") { [self] worker in
             var resume: (RestoredBoard, [KafkaTopicPartition: Int64], [(value: [UInt8], time: Int64)])?
-            while !stopped.load(ordering: .relaxed) {
+            while !worker.isStopping, !stopped.load(ordering: .relaxed) {
                 do throws(KafkaError) {
                     resume = try Self.loadSnapshot(topic: workshop.topics.leaderboardState, kafka: kafka, admin: admin, logger: logger)
                     break
@@ -87,7 +88,7 @@ final class LeaderboardService: Sendable {
                     Thread.sleep(forTimeInterval: 1)
                 }
             }
-            guard !stopped.load(ordering: .relaxed) else { return }
+            guard !worker.isStopping, !stopped.load(ordering: .relaxed) else { return }
             var from: [KafkaTopicPartition: Int64] = [:]
             if let (snapshot, offsets, heldActions) = resume {
                 state.withLock { $0.restore(snapshot.board) }
@@ -111,7 +112,6 @@ final class LeaderboardService: Sendable {
                     switch event {
                     case .record(let record):
                         merge(record)
-                        snapshotIfDue()
                     case .endOfPartition(let partition):
                         caughtUp(partition)
                     case .assigned:
@@ -127,7 +127,7 @@ final class LeaderboardService: Sendable {
             } catch {
                 logger.error("could not start the leaderboard consumer", metadata: ["kafka.error": .string(error.description)])
             }
-        }.start()
+        }
     }
 
     func stop() {
@@ -135,8 +135,7 @@ final class LeaderboardService: Sendable {
         consumer.withLock { $0 }?.close()
     }
 
-    /// Writes a snapshot when one is due. From the consumer thread after each record, and
-    /// from the board's publisher so that the last changes are saved when records stop.
+    /// Writes a snapshot when one is due: the `leaderboard-snapshots` job, every 250 ms.
     func snapshotIfDue() {
         guard let producer = snapshotProducer.withLock({ $0 }) else { return }
         let due = lastSnapshot.withLock { last -> Bool in

@@ -25,7 +25,6 @@ final class LiveChannels: Sendable {
     private let sessionSeen = Atomic<Int>(0)
     private let dirty = Mutex<Set<Name>>([])
     private let pendingMessages = Mutex<[RecentPosts.Message]>([])
-    private let publishers = Mutex<[PeriodicThread]>([])
 
     init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService) {
         self.hub = hub
@@ -59,31 +58,27 @@ final class LiveChannels: Sendable {
         }
     }
 
-    /// Starts pushing new posts every `messageInterval` and changed panels every
-    /// `panelInterval`.
-    func start(messageInterval: Duration = .milliseconds(20), panelInterval: Duration = .milliseconds(250)) {
-        let messages = PeriodicThread(name: "live-messages", interval: messageInterval) { [self] in
-            let batch = pendingMessages.withLock { pending in
-                defer { pending.removeAll(keepingCapacity: true) }
-                return pending
-            }
-            guard !batch.isEmpty else { return }
-            hub.broadcast(JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch)), channel: Name.messages.rawValue)
+    /// Pushes the posts read since the last call as one `messages` frame: the
+    /// `live-messages` job, every 20 ms.
+    func pushMessages() {
+        let batch = pendingMessages.withLock { pending in
+            defer { pending.removeAll(keepingCapacity: true) }
+            return pending
         }
-        let panels = PeriodicThread(name: "live-panels", interval: panelInterval) { [self] in
-            let changed = dirty.withLock { dirty in
-                defer { dirty.removeAll() }
-                return dirty
-            }
-            for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
-                hub.broadcast(snapshot(channel), channel: channel.rawValue, coalesceKey: channel.rawValue)
-            }
-        }
-        publishers.withLock { $0 = [messages, panels] }
+        guard !batch.isEmpty else { return }
+        hub.broadcast(JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch)), channel: Name.messages.rawValue)
     }
 
-    func stop() {
-        for thread in publishers.withLock({ $0 }) { thread.stop() }
+    /// Pushes a snapshot of each panel that changed since the last call: the
+    /// `live-panels` job, every 250 ms.
+    func pushPanels() {
+        let changed = dirty.withLock { dirty in
+            defer { dirty.removeAll() }
+            return dirty
+        }
+        for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
+            hub.broadcast(snapshot(channel), channel: channel.rawValue, coalesceKey: channel.rawValue)
+        }
     }
 
     func markChanged(_ channels: Name...) {

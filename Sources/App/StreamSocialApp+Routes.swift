@@ -1,3 +1,4 @@
+import ServerSupport
 import FastJSON
 import Dispatch
 import Foundation

@@ -1,3 +1,4 @@
+import ServerSupport
 import Dispatch
 import Foundation
 import HTTPServer
@@ -28,15 +29,14 @@ public final class StreamSocialApp: Sendable {
     let admin: KafkaAdmin
     let timelineConsumer: KafkaConsumer
     let leaderboard: LeaderboardService
-    let generator: PeriodicThread
-    let boardPublisher: PeriodicThread
     let simulator: SimulatorControl
     let server: HTTPServer
     let timelines: TimelineService
     let lag: LagMonitor
     let kafkaHealth = KafkaHealth()
     let channels: LiveChannels
-    let monitor: PeriodicThread
+    /// Every part that runs, in start order; ``stop()`` stops them newest first.
+    let lifecycle: Lifecycle
     let startedAt = ContinuousClock.now
     /// Instructor work that waits on the leaderboard (a session reset) runs here, never
     /// on the HTTP service thread.
@@ -149,13 +149,18 @@ public final class StreamSocialApp: Sendable {
             adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
         )
-        do {
-            self.port = try server.start(router: routes.router(), webSocket: channels.events)
-        } catch {
-            throw .http(error)
-        }
-        kafkaHealth.start(admin: admin)
-        channels.start()
+        // From here on, each part is registered as it starts; stop() and a failed start
+        // stop them in the reverse order. The HTTP server starts last (so it stops
+        // first: no request reaches a part that has stopped).
+        let lifecycle = Lifecycle()
+        self.lifecycle = lifecycle
+        if let embedded { lifecycle.started("embedded-kafka") { embedded.stop() } }
+        lifecycle.started("kafka-admin") { admin.close() }
+        lifecycle.started("kafka-producer") { producer.close(flushTimeout: .seconds(5)) }
+        let kafkaHealth = self.kafkaHealth
+        lifecycle.started(Worker(name: "kafka-health", every: .seconds(1)) { _ in kafkaHealth.refresh(admin: admin) })
+        lifecycle.started(Worker(name: "live-messages", every: .milliseconds(20)) { _ in channels.pushMessages() })
+        lifecycle.started(Worker(name: "live-panels", every: .milliseconds(250)) { _ in channels.pushPanels() })
         consumer.run { [timelines, channels, logger] event in
             switch event {
             case .record(let record):
@@ -171,67 +176,69 @@ public final class StreamSocialApp: Sendable {
                 break
             }
         }
-        leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer)
-        generator = Self.startGenerator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger)
-        if configuration.simulatedTeams > 0 {
-            simulator.resize(to: configuration.simulatedTeams)
-        }
-        boardPublisher = PeriodicThread(name: "leaderboard", interval: .milliseconds(250)) { [leaderboard, channels] in
-            leaderboard.releaseHeld(force: false)
-            leaderboard.snapshotIfDue()
-            channels.publishLeaderboard()
-        }
-        // Every second: finish recovery's first step if Kafka was away, measure lag and
-        // watermarks, refresh the panels that move with time, watch the teams' groups.
-        monitor = PeriodicThread(name: "kafka-monitor", interval: .seconds(1)) { [timelines, lag, channels, admin, leaderboard, logger] in
-            leaderboard.observeGroups(admin: admin)
-            if case .waitingForKafka = timelines.readiness {
-                do throws(KafkaError) {
-                    try timelines.setRecoveryTargets(from: admin, topic: Topics.userTimeline.name)
-                } catch {
-                    timelines.recoveryFailed(error.description)
-                }
+        lifecycle.started("timeline-consumer") { consumer.close() }
+        // Recovery's first step, retried every second until Kafka tells where the log ended.
+        lifecycle.started(Worker(name: "timeline-recovery", every: .seconds(1)) { worker in
+            guard case .waitingForKafka = timelines.readiness else {
+                worker.requestStop()
+                return
             }
+            do throws(KafkaError) {
+                try timelines.setRecoveryTargets(from: admin, topic: Topics.userTimeline.name)
+            } catch {
+                timelines.recoveryFailed(error.description)
+            }
+        })
+        // Lag and watermarks, and the panels that move with time.
+        lifecycle.started(Worker(name: "timeline-lag", every: .seconds(1)) { [logger] _ in
             let watermarks = lag.measure()
             for partition in timelines.forgetPositionsPastEnd(watermarks) {
                 logger.warning("user-timeline partition ends before where it was read: read from its start again", metadata: ["kafka.partition": .stringConvertible(partition)])
             }
-            timelines.analyzer.withLock { analyzer in
-                for (partition, marks) in watermarks { analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
-            }
+            timelines.setWatermarks(watermarks)
             channels.markChanged(.lag, .throughput, .partitions)
+        })
+        lifecycle.started(leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer))
+        lifecycle.started("leaderboard-consumer") { leaderboard.stop() }
+        lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { _ in leaderboard.observeGroups(admin: admin) })
+        lifecycle.started(Worker(name: "leaderboard-publisher", every: .milliseconds(250)) { _ in
+            leaderboard.releaseHeld(force: false)
+            channels.publishLeaderboard()
+        })
+        lifecycle.started(Worker(name: "leaderboard-snapshots", every: .milliseconds(250)) { _ in leaderboard.snapshotIfDue() })
+        lifecycle.started(Self.generator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger))
+        lifecycle.started("simulated-class") { simulator.stop() }
+        if configuration.simulatedTeams > 0 {
+            simulator.resize(to: configuration.simulatedTeams)
         }
         if embedded == nil {
-            // A real cluster may not have our topics yet. In the background, on a queue
-            // of its own, so a cluster that is down holds up neither the start nor the
-            // health checks.
-            DispatchQueue(label: "streamsocial.topic-setup").async { [admin, logger] in
+            // A real cluster may not have our topics yet. In the background, so a cluster
+            // that is down holds up neither the start nor the health checks.
+            lifecycle.started(Worker.once(name: "topic-setup") { [logger] _ in
                 Self.ensureTopics(Topics.all + LeaderboardService.topics(of: configuration.workshop), admin: admin, logger: logger)
-            }
+            })
         }
+        do {
+            self.port = try server.start(router: routes.router(), webSocket: channels.events)
+        } catch {
+            lifecycle.stop()
+            throw .http(error)
+        }
+        lifecycle.started("http-server") { server.stop() }
     }
 
-    /// Stops serving, then the consumers, then flushes the producer and stops Kafka.
-    /// Blocking.
+    /// Stops every part in the reverse of the order it started: the HTTP server first,
+    /// then the jobs and consumers, then the producer (flushing) and Kafka. Blocking.
     public func stop() {
-        server.stop()
-        kafkaHealth.stop()
-        monitor.stop()
-        simulator.stop()
-        generator.stop()
-        boardPublisher.stop()
-        channels.stop()
-        timelineConsumer.close()
-        leaderboard.stop()
-        producer.close(flushTimeout: .seconds(5))
-        admin.close()
-        embedded?.stop()
+        lifecycle.stop { [logger] part, took in
+            logger.debug("stopped", metadata: ["part": .string(part), "seconds": .stringConvertible(took.inSeconds)])
+        }
     }
 
     /// Produces fake users to new_users at the control's rate, in 100 ms steps.
-    static func startGenerator(_ control: GeneratorControl, producer: KafkaProducer, topic: String, logger: Logger) -> PeriodicThread {
+    static func generator(_ control: GeneratorControl, producer: KafkaProducer, topic: String, logger: Logger) -> Worker {
         let owed = Mutex(0.0)
-        return PeriodicThread(name: "user-generator", interval: .milliseconds(100)) {
+        return Worker(name: "user-generator", every: .milliseconds(100)) { _ in
             let settings = control.settings.withLock { $0 }
             guard !settings.paused, settings.rate > 0 else { return }
             let count = owed.withLock { owed -> Int in

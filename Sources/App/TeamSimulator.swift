@@ -1,3 +1,4 @@
+import ServerSupport
 import Dispatch
 import FastJSON
 import Foundation
@@ -46,7 +47,7 @@ final class TeamSimulator: Sendable {
     private let workshop: Workshop
     private let producer: KafkaProducer
     private let consumers: Mutex<[KafkaConsumer]> = Mutex([])
-    private let statsThread: Mutex<PeriodicThread?> = Mutex(nil)
+    private let statsThread: Mutex<Worker?> = Mutex(nil)
     private let runs: [TeamRun]
     private let logger: Logger
 
@@ -75,7 +76,7 @@ final class TeamSimulator: Sendable {
                 consumers.withLock { $0.append(consumer) }
             }
         }
-        let thread = PeriodicThread(name: "simulated-stats", interval: .seconds(5)) { [self] in publishStats() }
+        let thread = Worker(name: "simulated-stats", every: .seconds(5)) { [self] _ in publishStats() }
         statsThread.withLock { $0 = thread }
         logger.info("simulated teams started", metadata: ["teams": .stringConvertible(runs.count)])
     }

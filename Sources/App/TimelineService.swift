@@ -195,6 +195,13 @@ final class TimelineService: Sendable {
         }
     }
 
+    /// The partitions' watermarks, for the partition panel.
+    func setWatermarks(_ watermarks: [Int32: (low: Int64, high: Int64)]) {
+        analyzer.withLock { analyzer in
+            for (partition, marks) in watermarks { analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
+        }
+    }
+
     /// Applies one record of `user-timeline`. Called on the consumer's thread.
     func apply(_ record: KafkaRecord, now second: Int64) -> Applied {
         let alreadyApplied = positions.withLock { record.offset < ($0[record.partition] ?? 0) }

@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CRdKafka
 public import Logging
 import Synchronization
@@ -67,7 +68,7 @@ public final class EmbeddedKafka: Sendable {
     /// Delays every answer of broker `id` by `rtt` (zero: none): for lessons on latency
     /// and lag, and for tests.
     public func setBroker(_ id: Int32, roundTripTime rtt: Duration) throws(KafkaError) {
-        let err = rd_kafka_mock_broker_set_rtt(cluster.pointer, id, Int32(clamping: rtt.milliseconds))
+        let err = rd_kafka_mock_broker_set_rtt(cluster.pointer, id, Int32(clamping: rtt.wholeMilliseconds))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id) round-trip time") }
     }
 

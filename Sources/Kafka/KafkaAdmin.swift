@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CRdKafka
 public import Logging
 import Synchronization
@@ -40,7 +41,7 @@ public final class KafkaAdmin: Sendable {
         var low: Int64 = 0
         var high: Int64 = 0
         let err = try using { () throws(KafkaError) in
-            rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, Int32(clamping: timeout.milliseconds))
+            rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, Int32(clamping: timeout.wholeMilliseconds))
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "watermarks of \(topic)[\(partition)]") }
         return (low, high)
@@ -62,7 +63,7 @@ public final class KafkaAdmin: Sendable {
         let list = RDKafkaTopicPartitionList(partitions)
         let err = try using { () throws(KafkaError) in
             let handle = try groupClient(group)
-            return list.withPointer { rd_kafka_committed(handle.pointer, $0, Int32(clamping: timeout.milliseconds)) }
+            return list.withPointer { rd_kafka_committed(handle.pointer, $0, Int32(clamping: timeout.wholeMilliseconds)) }
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "committed offsets of \(group)") }
         var result: [KafkaTopicPartition: Int64] = [:]
@@ -81,7 +82,7 @@ public final class KafkaAdmin: Sendable {
     public func describeGroups(timeout: Duration = .seconds(1)) throws(KafkaError) -> KafkaGroupListing {
         var list: UnsafePointer<rd_kafka_group_list>?
         let err = try using { () throws(KafkaError) in
-            rd_kafka_list_groups(client.pointer, nil, &list, Int32(clamping: timeout.milliseconds))
+            rd_kafka_list_groups(client.pointer, nil, &list, Int32(clamping: timeout.wholeMilliseconds))
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__PARTIAL, let list else {
             throw .rdKafka(err, context: "describe consumer groups")
@@ -172,11 +173,11 @@ extension KafkaAdmin {
         defer { rd_kafka_queue_destroy(queue) }
         let options = rd_kafka_AdminOptions_new(client.pointer, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.milliseconds), &errorBuffer, errorBuffer.count)
+        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.wholeMilliseconds), &errorBuffer, errorBuffer.count)
         newTopics.withUnsafeMutableBufferPointer { buffer in
             rd_kafka_CreateTopics(client.pointer, buffer.baseAddress, buffer.count, options, queue)
         }
-        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.milliseconds + 1000)) else {
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.wholeMilliseconds + 1000)) else {
             throw KafkaError(.timedOut, "CreateTopics got no answer")
         }
         defer { rd_kafka_event_destroy(event) }

@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CRdKafka
 
 /// What the cluster says about itself: its brokers and topics.
@@ -22,7 +23,7 @@ public struct KafkaClusterMetadata: Sendable, Equatable {
     /// Blocking metadata request for all topics on `client`.
     static func fetch(client: OpaquePointer, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
         var metadata: UnsafePointer<rd_kafka_metadata>?
-        let err = rd_kafka_metadata(client, 1, nil, &metadata, Int32(clamping: timeout.milliseconds))
+        let err = rd_kafka_metadata(client, 1, nil, &metadata, Int32(clamping: timeout.wholeMilliseconds))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else {
             throw .rdKafka(err, context: "metadata")
         }

@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CRdKafka
 import Foundation
 public import Logging
@@ -18,7 +19,7 @@ public final class KafkaConsumer: Sendable {
     private let client: SendableHandle
     private let configuration: KafkaConsumerConfiguration
     private let logger: Logger
-    private let poller = Mutex<PollingThread?>(nil)
+    private let poller = Mutex<Worker?>(nil)
     private let closed = Mutex(false)
 
     /// Creates the consumer; nothing is read until ``run(handler:)``.
@@ -43,7 +44,7 @@ public final class KafkaConsumer: Sendable {
     /// Call once.
     public func run(handler: @escaping Handler) {
         context.handler.withLock { $0 = handler }
-        let thread = PollingThread(name: "kafka-consumer") { [self] thread in
+        let thread = Worker.once(name: "kafka-consumer") { [self] thread in
             switch configuration.mode {
             case .assignAllFromEarliest(let topics):
                 assignAll(topics: topics, from: [:], handler: handler, until: thread)
@@ -70,7 +71,7 @@ public final class KafkaConsumer: Sendable {
             return closed
         }
         guard !wasClosed else { return }
-        poller.withLock { $0 }?.stopAndWait()
+        poller.withLock { $0 }?.stop()
         rd_kafka_consumer_close(client.pointer)
         rd_kafka_destroy(client.pointer)
         context.handler.withLock { $0 = nil }
@@ -101,7 +102,7 @@ public final class KafkaConsumer: Sendable {
 
     /// Without a group: find every partition of `topics` and read each from its offset
     /// in `offsets`, or the start. Retries until the topics exist or the consumer stops.
-    private func assignAll(topics: [String], from offsets: [KafkaTopicPartition: Int64], handler: Handler, until thread: PollingThread) {
+    private func assignAll(topics: [String], from offsets: [KafkaTopicPartition: Int64], handler: Handler, until thread: Worker) {
         while !thread.isStopping {
             do throws(KafkaError) {
                 let metadata = try KafkaClusterMetadata.fetch(client: client.pointer, timeout: .seconds(2))

@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CRdKafka
 import Foundation
 public import Logging
@@ -25,7 +26,7 @@ public final class KafkaProducer: Sendable {
     private let state = Mutex(StateMachine())
     private let logger: Logger
     private let bootstrapServers: String
-    private let poller = Mutex<PollingThread?>(nil)
+    private let poller = Mutex<Worker?>(nil)
     /// Keeps `rd_kafka_produce` and `close` from overlapping.
     private let guardian = UseGuard()
 
@@ -42,9 +43,7 @@ public final class KafkaProducer: Sendable {
         self.mainQueue = SendableHandle(rd_kafka_queue_get_main(handle))
         self.logger = logger
         self.bootstrapServers = configuration.bootstrapServers
-        let thread = PollingThread(name: "kafka-producer") { [self] thread in
-            while !thread.isStopping { pollOnce(timeoutMilliseconds: 100) }
-        }
+        let thread = Worker(name: "kafka-producer") { [self] _ in pollOnce(timeoutMilliseconds: 100) }
         poller.withLock { $0 = thread }
     }
 
@@ -113,7 +112,7 @@ public final class KafkaProducer: Sendable {
     /// passed. Blocking: call it from a thread you own, never the cooperative pool.
     /// - Throws: ``KafkaError/Code/timedOut`` when records are still in flight.
     public func flush(timeout: Duration) throws(KafkaError) {
-        let err = try guardian.use { () throws(KafkaError) in rd_kafka_flush(client.pointer, Int32(clamping: timeout.milliseconds)) }
+        let err = try guardian.use { () throws(KafkaError) in rd_kafka_flush(client.pointer, Int32(clamping: timeout.wholeMilliseconds)) }
         guard let err else { throw KafkaError(.shutdown, "the producer is closed") }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "flush") }
     }
@@ -125,9 +124,9 @@ public final class KafkaProducer: Sendable {
         state.withLock { $0.markClosed() }
         guardian.close {
             if flushTimeout > .zero {
-                _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.milliseconds))
+                _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.wholeMilliseconds))
             }
-            poller.withLock { $0 }?.stopAndWait()
+            poller.withLock { $0 }?.stop()
             // Reports that arrived after the thread stopped still resolve their sends.
             while pollOnce(timeoutMilliseconds: 0) {}
             let (abandoned, topics) = state.withLock { $0.drain() }

@@ -21,11 +21,3 @@ public struct LatencySummary: Sendable, Codable, Equatable {
         max = sorted.last ?? 0
     }
 }
-
-extension Duration {
-    /// As fractional milliseconds.
-    public var milliseconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
-    }
-}

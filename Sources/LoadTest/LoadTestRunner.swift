@@ -1,3 +1,4 @@
+import ServerSupport
 import Foundation
 import Synchronization
 
@@ -25,7 +26,7 @@ public enum LoadTestRunner {
                 guard index < configuration.messages else { break }
                 if let interval {
                     let now = ContinuousClock.now
-                    if nextSend > now { Thread.sleep(forTimeInterval: (nextSend - now).milliseconds / 1000) }
+                    if nextSend > now { Thread.sleep(forTimeInterval: (nextSend - now).inMilliseconds / 1000) }
                     nextSend += interval
                 }
                 let user = users[index % users.count]
@@ -35,14 +36,14 @@ public enum LoadTestRunner {
                     if connection == nil { connection = try HTTPConnection(port: configuration.port, host: configuration.host) }
                     guard let connection else { throw HTTPClientError("no connection") }
                     let response = try connection.postJSON("/api/send-message", body)
-                    outcome.latencies.append((ContinuousClock.now - sent).milliseconds)
+                    outcome.latencies.append((ContinuousClock.now - sent).inMilliseconds)
                     if response.status == 201, let json = response.json, let seq = json["seq"] as? Int {
                         outcome.acknowledged.append(Acknowledged(user: user, sequence: seq, sent: sent))
                     } else {
                         outcome.errors["\(response.status)", default: 0] += 1
                     }
                 } catch {
-                    outcome.latencies.append((ContinuousClock.now - sent).milliseconds)
+                    outcome.latencies.append((ContinuousClock.now - sent).inMilliseconds)
                     outcome.errors["connection", default: 0] += 1
                     connection = nil
                 }
@@ -53,7 +54,7 @@ public enum LoadTestRunner {
         let all = outcomes.withLock { $0 }
         let acknowledged = all.flatMap(\.acknowledged)
         let errors = all.reduce(into: [String: Int]()) { $0.merge($1.errors, uniquingKeysWith: +) }
-        let seconds = elapsed.milliseconds / 1000
+        let seconds = elapsed.inMilliseconds / 1000
         progress("posted \(configuration.messages) in \(String(format: "%.1f", seconds)) s; verifying")
 
         var report = LoadTestReport(
@@ -205,7 +206,7 @@ final class WebSocketWatcher: @unchecked Sendable {
         var missing = 0
         for post in acknowledged {
             if let arrived = arrivals["\(post.user)#\(post.sequence)"] {
-                latencies.append((arrived - post.sent).milliseconds)
+                latencies.append((arrived - post.sent).inMilliseconds)
             } else {
                 missing += 1
             }

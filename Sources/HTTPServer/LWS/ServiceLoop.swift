@@ -1,3 +1,4 @@
+import ServerSupport
 internal import CLibWebSockets
 import Foundation
 import Logging
@@ -202,7 +203,7 @@ final class ServiceLoop {
     private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route) -> Int32 {
         lws_rx_flow_control(wsi, 0)
         requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling)
-        lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.microseconds))
+        lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.wholeMicroseconds))
         route.handler(request, HTTPResponder(requestID: id, core: core))
         drainCommands()
         return 0
@@ -219,7 +220,7 @@ final class ServiceLoop {
     func requestTimedOut(session: UnsafeMutablePointer<SessionData>) {
         let id = session.pointee.requestID
         guard let pending = requests[id], case .handling = pending.state else { return }
-        let seconds = Double(configuration.responseTimeout.microseconds) / 1e6
+        let seconds = Double(configuration.responseTimeout.wholeMicroseconds) / 1e6
         logger.warning("handler missed its deadline", metadata: ["http.path": .string(pending.request.path), "timeout.s": .stringConvertible(seconds)])
         markReady(id: id, pending, HTTPError.gatewayTimeout(after: seconds).response)
     }
@@ -448,12 +449,5 @@ final class ServiceLoop {
     static func isJSON(_ contentType: String) -> Bool {
         let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
         return mediaType == "application/json"
-    }
-}
-
-extension Duration {
-    var microseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }

@@ -57,13 +57,13 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
         var settings: [(String, String)] = [
             ("auto.offset.reset", "earliest"),
             ("enable.partition.eof", reportsEndOfPartition ? "true" : "false"),
-            ("fetch.wait.max.ms", String(maxFetchWait.milliseconds)),
+            ("fetch.wait.max.ms", String(maxFetchWait.wholeMilliseconds)),
         ]
         switch mode {
         case .group(let id, _):
             settings += committing(under: id) + [
-                ("session.timeout.ms", String(sessionTimeout.milliseconds)),
-                ("heartbeat.interval.ms", String(max(100, sessionTimeout.milliseconds / 10))),
+                ("session.timeout.ms", String(sessionTimeout.wholeMilliseconds)),
+                ("heartbeat.interval.ms", String(max(100, sessionTimeout.wholeMilliseconds / 10))),
             ]
         case .assignAllCommitting(let id, _):
             // Without membership, commits are "simple" commits (generation −1).
@@ -86,7 +86,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
             ("group.id", groupID),
             ("enable.auto.commit", "true"),
             ("enable.auto.offset.store", "false"),
-            ("auto.commit.interval.ms", String(commitInterval.milliseconds)),
+            ("auto.commit.interval.ms", String(commitInterval.wholeMilliseconds)),
         ]
     }
 }

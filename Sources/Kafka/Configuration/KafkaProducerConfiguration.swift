@@ -25,7 +25,7 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
             ("acks", "all"),
             ("partitioner", "murmur2_random"),
             ("sticky.partitioning.linger.ms", "0"),
-            ("message.timeout.ms", String(messageTimeout.milliseconds)),
+            ("message.timeout.ms", String(messageTimeout.wholeMilliseconds)),
             ("linger.ms", Self.format(milliseconds: linger)),
             ("queue.buffering.max.messages", String(maxQueuedMessages)),
         ]
@@ -35,13 +35,5 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
         let (seconds, attoseconds) = duration.components
         let ms = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         return ms == ms.rounded() ? String(Int64(ms)) : String(ms)
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, rounded down: librdkafka's unit for timeouts.
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }
