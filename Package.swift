@@ -123,6 +123,11 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "ServerSupportTests",
+            dependencies: ["ServerSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "HTTPTestSupport"],
             swiftSettings: strict

@@ -1,0 +1,70 @@
+import ServerSupport
+import Synchronization
+import Testing
+
+@Suite("Worker and Lifecycle")
+struct LifecycleTests {
+    @Test("a periodic worker runs again after its interval and its stop wakes it from a long sleep")
+    func workerRunsAndStops() {
+        let runs = Atomic<Int>(0)
+        let worker = Worker(name: "test-periodic", every: .seconds(3600)) { _ in runs.add(1, ordering: .relaxed) }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(5)
+        while runs.load(ordering: .relaxed) == 0, clock.now < deadline {}
+        let start = clock.now
+        worker.stop()
+        // Asleep for an hour: only the wake-up can make this quick.
+        #expect(clock.now - start < .seconds(2))
+        #expect(runs.load(ordering: .relaxed) == 1)
+        worker.stop()  // idempotent
+    }
+
+    @Test("a worker without interval runs back to back; a one-shot worker runs once")
+    func backToBackAndOnce() {
+        let loops = Atomic<Int>(0)
+        let busy = Worker(name: "test-loop") { _ in loops.add(1, ordering: .relaxed) }
+        let deadline = ContinuousClock.now + .seconds(5)
+        while loops.load(ordering: .relaxed) < 100, ContinuousClock.now < deadline {}
+        busy.stop()
+        #expect(loops.load(ordering: .relaxed) >= 100)
+
+        let once = Atomic<Int>(0)
+        let single = Worker.once(name: "test-once") { _ in once.add(1, ordering: .relaxed) }
+        // A one-shot worker counts as stopping once its run returned.
+        let end = ContinuousClock.now + .seconds(5)
+        while !single.isStopping, ContinuousClock.now < end {}
+        single.stop()
+        #expect(once.load(ordering: .relaxed) == 1)
+        #expect(single.isStopping)
+    }
+
+    @Test("parts stop newest first, once; every worker is asked to stop before any part is waited for")
+    func reverseOrder() {
+        let events = Mutex<[String]>([])
+        let lifecycle = Lifecycle()
+        lifecycle.started("kafka") { events.withLock { $0.append("stop kafka") } }
+        let worker = Worker(name: "job", every: .seconds(3600)) { worker in
+            // The worker's run ends only when asked to stop: the stop request must come
+            // before the parts registered after it are stopped.
+            while !worker.isStopping { usleepBriefly() }
+            events.withLock { $0.append("job saw stop") }
+        }
+        lifecycle.started(worker)
+        lifecycle.started("http") {
+            usleepBriefly()
+            events.withLock { $0.append("stop http") }
+        }
+        #expect(lifecycle.names == ["kafka", "job", "http"])
+        lifecycle.stop()
+        lifecycle.stop()
+        let seen = events.withLock { $0 }
+        #expect(seen.filter { $0.hasPrefix("stop") } == ["stop http", "stop kafka"])
+        #expect(seen.firstIndex(of: "job saw stop")! < seen.firstIndex(of: "stop kafka")!)
+        #expect(seen.count == 3)
+    }
+}
+
+private func usleepBriefly() {
+    let end = ContinuousClock.now + .milliseconds(20)
+    while ContinuousClock.now < end {}
+}
