@@ -6,52 +6,22 @@ import Logging
 import ServerSupport
 import Synchronization
 
-/// The instructor's board: reads the workshop's topics from the earliest offset into a
-/// ``LeaderboardState``, watches each team's consumer group, and runs the fake-user
-/// generator.
+/// The instructor's board: reads the workshop's topics from the earliest offset (or its
+/// last snapshot's offsets) into a ``LeaderboardState``, watches each team's consumer
+/// group, and writes the board's changelog.
 ///
 /// The input partitions are merged by record timestamp (``TimeOrderedMerge``), so a
-/// replay applies records in the order they were produced. A student's clock may still
-/// stamp an action before the `new_users` record it names: an action for an unknown
-/// customer is held until that user arrives or for ``holdUnknownFor``, then judged (a
-/// ghost if the user never came).
+/// replay applies records in the order they were produced; an action for a customer not
+/// seen yet is held (``HeldActions``). All of it is one ``StateMachine`` behind one lock;
+/// Kafka calls and ranking run after the lock is released.
 final class LeaderboardService: Sendable {
     let workshop: Workshop
-    let state: Mutex<LeaderboardState>
-    /// Unlocks not yet pushed to the `achievements` channel, with the session they
-    /// belong to (read together, so a reset never mixes the two sessions' feeds).
-    let unlocks = Mutex(UnlockFeed())
-    let changed = Atomic<Bool>(true)
-    private let held = Mutex<[(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)]>([])
-    private let holdUnknownFor: Duration
-    let generator: GeneratorControl
+    private let state: Mutex<StateMachine>
     let logger: Logger
-    /// Next offset to read per input partition, as applied (consumer thread writes).
-    let positions = Mutex<[KafkaTopicPartition: Int64]>([:])
-    /// The last snapshot round written; held while a snapshot is written.
-    let snapshotRounds = Mutex<Int64>(0)
-    private let lastSnapshot = Mutex<(at: ContinuousClock.Instant, dirty: Bool, unlocked: Bool)>((.now, false, false))
-    private let consumer = Mutex<KafkaConsumer?>(nil)
-    private let stopped = Atomic<Bool>(false)
-    /// The records read but not applied yet, merged across partitions by timestamp. Its
-    /// lock is held while records (or held actions) are applied and while a snapshot is
-    /// taken, so a snapshot's board and offsets always agree and records are applied in
-    /// the merge's order whichever thread releases them.
-    private let applying = Mutex(TimeOrderedMerge<KafkaTopicPartition, KafkaRecord>(sources: []))
-    private let snapshotProducer = Mutex<KafkaProducer?>(nil)
-    /// When the board was restored from a snapshot (the snapshot's time, ms), if it was.
-    let restoredFrom = Mutex<Int64?>(nil)
-    /// Whether the brokers described the teams' groups at the last look.
-    let groupInspection = Mutex(GroupInspection.notYet)
-    /// How often the board is written to `leaderboard_state` while records flow (and
-    /// one second after an unlock).
-    static let snapshotInterval: Duration = .seconds(5)
 
-    init(workshop: Workshop, generatorRate: Double, seed: UInt64, holdUnknownFor: Duration = .seconds(3), logger: Logger) {
+    init(workshop: Workshop, holdUnknownFor: Duration = .seconds(3), logger: Logger) {
         self.workshop = workshop
-        state = Mutex(LeaderboardState(workshop: workshop))
-        generator = GeneratorControl(rate: generatorRate, seed: seed)
-        self.holdUnknownFor = holdUnknownFor
+        state = Mutex(StateMachine(workshop: workshop, holdUnknownFor: holdUnknownFor, now: .now))
         self.logger = logger
     }
 
@@ -78,46 +48,47 @@ final class LeaderboardService: Sendable {
     /// worker, which ends once the consumer runs (stopping it ends the retries).
     func start(kafka: KafkaConfiguration, admin: KafkaAdmin, producer: KafkaProducer) -> Worker {
         Worker.once(name: "leaderboard-start") { [self] worker in
-            var resume: (RestoredBoard, [KafkaTopicPartition: Int64], [(value: [UInt8], time: Int64)])?
-            while !worker.isStopping, !stopped.load(ordering: .relaxed) {
+            var loaded: BoardChangelog.Loaded?
+            while !worker.isStopping, !state.withLock({ $0.stopped }) {
                 do throws(KafkaError) {
-                    resume = try Self.loadSnapshot(topic: workshop.topics.leaderboardState, kafka: kafka, admin: admin, logger: logger)
+                    loaded = try Self.loadSnapshot(topic: workshop.topics.leaderboardState, kafka: kafka, admin: admin, logger: logger)
                     break
                 } catch {
                     logger.warning("could not read the leaderboard's snapshots yet", metadata: ["kafka.error": .string(error.description)])
                     Thread.sleep(forTimeInterval: 1)
                 }
             }
-            guard !worker.isStopping, !stopped.load(ordering: .relaxed) else { return }
+            guard !worker.isStopping, !state.withLock({ $0.stopped }) else { return }
             var from: [KafkaTopicPartition: Int64] = [:]
-            if let (snapshot, offsets, heldActions) = resume {
-                state.withLock { $0.restore(snapshot.board) }
-                restoredFrom.withLock { $0 = snapshot.round }
-                // new_users is read again from its earliest offset: its users feed the
-                // ghost and missed checks, and the board ignores users it already knows.
-                from = offsets.filter { $0.key.topic != workshop.topics.newUsers }
-                positions.withLock { $0 = from }
-                held.withLock { held in held = heldActions.map { ($0.value, $0.time, .now, Self.customer(in: $0.value) ?? "") } }
-                logger.info("leaderboard restored from its snapshot", metadata: ["teams": .stringConvertible(snapshot.board.teams.count)])
+            switch loaded {
+            case .restored(let restored):
+                from = state.withLock { $0.restore(restored, now: .now) }
+                logger.info("leaderboard restored from its snapshot", metadata: ["teams": .stringConvertible(restored.board.teams.count)])
+            case .rejected(let reason, let round):
+                logger.warning("ignoring a leaderboard snapshot that cannot be the board's", metadata: ["reason": .string(reason), "round": .stringConvertible(round)])
+            case .some(.none), nil:
+                break
             }
-            snapshotProducer.withLock { $0 = producer }
             let sources = inputPartitions(admin: admin)
-            applying.withLock { $0 = TimeOrderedMerge(sources: sources) }
+            state.withLock { $0.reading(sources: sources, producer: producer, now: .now) }
             do throws(KafkaError) {
                 var reading = KafkaConsumerConfiguration(mode: .assignAll(topics: inputTopics, from: from))
                 reading.reportsEndOfPartition = true
                 let reader = try KafkaConsumer(configuration: kafka, consumer: reading, logger: logger)
-                consumer.withLock { $0 = reader }
+                guard state.withLock({ $0.consumerStarted(reader) }) else {
+                    reader.close()
+                    return
+                }
                 reader.run { [self] event in
                     switch event {
                     case .record(let record):
-                        merge(record)
+                        state.withLock { $0.receive(record, now: .now, wallClock: currentMilliseconds()) }
                     case .endOfPartition(let partition):
-                        caughtUp(partition)
+                        state.withLock { $0.caughtUp(partition, now: .now, wallClock: currentMilliseconds()) }
                     case .assigned:
                         // Silent partitions are waited for from now, not from before
                         // the consumer connected.
-                        applying.withLock { $0.restartIdleClocks() }
+                        state.withLock { $0.restartIdleClocks(now: .now) }
                     case .error(let error):
                         logger.warning("leaderboard consumer error", metadata: ["kafka.error": .string(error.description)])
                     default:
@@ -130,25 +101,24 @@ final class LeaderboardService: Sendable {
         }
     }
 
+    /// Stops reading (blocking: the consumer closes).
     func stop() {
-        stopped.store(true, ordering: .relaxed)
-        consumer.withLock { $0 }?.close()
+        state.withLock { $0.stop() }?.close()
     }
 
-    /// Writes a snapshot when one is due: the `leaderboard-snapshots` job, every 250 ms.
-    func snapshotIfDue() {
-        guard let producer = snapshotProducer.withLock({ $0 }) else { return }
-        let due = lastSnapshot.withLock { last -> Bool in
-            let elapsed = ContinuousClock.now - last.at
-            guard last.dirty, elapsed >= Self.snapshotInterval || (last.unlocked && elapsed >= .seconds(1)) else { return false }
-            last = (.now, false, false)
-            return true
+    /// Writes a snapshot round when one is due (or `force`d): the `leaderboard-snapshots`
+    /// job, every 250 ms, and a session reset.
+    func snapshotIfDue(force: Bool = false) {
+        var write = state.withLock { $0.snapshotDue(now: .now, wallClock: currentMilliseconds(), force: force) }
+        while let round = write {
+            if let producer = state.withLock({ $0.producer }) { send(round, producer: producer) }
+            write = state.withLock { $0.finishedSnapshot(now: .now, wallClock: currentMilliseconds()) }
         }
-        if due { writeSnapshot(producer: producer) }
     }
 
+    /// The actions waiting for their users.
     func heldActions() -> [(value: [UInt8], time: Int64)] {
-        held.withLock { $0.map { ($0.value, $0.time) } }
+        state.withLock { $0.heldActions }
     }
 
     /// Every partition of the input topics, in the merge's tie-break order: a user
@@ -160,94 +130,10 @@ final class LeaderboardService: Sendable {
         }
     }
 
-    /// A record read from the workshop's topics: applied once no partition can still
-    /// deliver an older one. Called on the leaderboard consumer's thread.
-    func merge(_ record: KafkaRecord) {
-        applying.withLock { merge in
-            merge.push(record, time: record.timestampMilliseconds ?? currentMilliseconds(), from: KafkaTopicPartition(topic: record.topic, partition: record.partition))
-            applyReleased(&merge)
-        }
-    }
-
-    /// A partition was read to its end: records waiting for it may go.
-    func caughtUp(_ partition: KafkaTopicPartition) {
-        applying.withLock { merge in
-            merge.caughtUp(partition)
-            applyReleased(&merge)
-        }
-    }
-
-    /// Applies what `merge` lets go now, in its order. Under the `applying` lock.
-    private func applyReleased(_ merge: inout TimeOrderedMerge<KafkaTopicPartition, KafkaRecord>) {
-        for ready in merge.release() { applyLocked(ready) }
-    }
-
-    private func applyLocked(_ record: KafkaRecord) {
-        lastSnapshot.withLock { $0.dirty = true }
-        positions.withLock { $0[KafkaTopicPartition(topic: record.topic, partition: record.partition)] = record.offset + 1 }
-        let time = record.timestampMilliseconds ?? currentMilliseconds()
-        let topics = workshop.topics
-        let key = record.key.map { String(decoding: $0, as: UTF8.self) }
-        switch record.topic {
-        case topics.newUsers:
-            state.withLock { $0.userSeen(record.value, at: time) }
-            releaseHeldLocked(force: false)
-        case topics.actions:
-            if let customer = Self.customer(in: record.value), !state.withLock({ $0.knows(customer) }) {
-                held.withLock { $0.append((record.value, time, .now, customer)) }
-                return
-            }
-            _ = state.withLock { $0.action(record.value, at: time) }
-        case topics.teamStats:
-            _ = state.withLock { $0.teamStats(key: key, value: record.value, at: time) }
-        case topics.watchlist:
-            _ = state.withLock { $0.watchlist(key: key, value: record.value, at: time) }
-        default:
-            return
-        }
-        collectUnlocks()
-    }
-
-    /// Applies merged records whose wait for a silent partition is over, then judges
-    /// held actions whose user arrived, and (with `force` or once held long enough) the
-    /// rest.
+    /// Applies merged records whose wait for a silent partition is over and judges the
+    /// held actions that may go: the `leaderboard-publisher` job, every 250 ms.
     func releaseHeld(force: Bool) {
-        applying.withLock { merge in
-            applyReleased(&merge)
-            releaseHeldLocked(force: force)
-        }
-    }
-
-    private func releaseHeldLocked(force: Bool) {
-        let ready: [(value: [UInt8], time: Int64)] = held.withLock { held in
-            guard !held.isEmpty else { return [] }
-            let known = state.withLock { state in held.map { state.knows($0.customer) } }
-            var release: [(value: [UInt8], time: Int64)] = []
-            var keep: [(value: [UInt8], time: Int64, since: ContinuousClock.Instant, customer: String)] = []
-            for (index, entry) in held.enumerated() {
-                if known[index] || force || ContinuousClock.now - entry.since >= holdUnknownFor {
-                    release.append((entry.value, entry.time))
-                } else {
-                    keep.append(entry)
-                }
-            }
-            held = keep
-            return release
-        }
-        guard !ready.isEmpty else { return }
-        state.withLock { state in
-            for entry in ready { state.action(entry.value, at: entry.time) }
-        }
-        collectUnlocks()
-    }
-
-    private func collectUnlocks() {
-        let new = state.withLock { $0.takeUnlocks() }
-        if !new.isEmpty {
-            unlocks.withLock { $0.pending.append(contentsOf: new) }
-            lastSnapshot.withLock { $0.unlocked = true }
-        }
-        changed.store(true, ordering: .relaxed)
+        state.withLock { $0.releaseHeld(force: force, now: .now, wallClock: currentMilliseconds()) }
     }
 
     /// What each team's consumer group shows: state, members and their partitions where
@@ -261,14 +147,15 @@ final class LeaderboardService: Sendable {
         guard let marks = try? admin.watermarks(topic: topic, partitionCount: partitions.count, timeout: .seconds(1)) else { return }
         let highs = Dictionary(uniqueKeysWithValues: marks.map { (KafkaTopicPartition(topic: topic, partition: $0.key), $0.value.high) })
         var listing: KafkaGroupListing?
+        let inspection: GroupInspection
         do throws(KafkaError) {
             listing = try (describer ?? admin).describeGroups(timeout: .seconds(1))
-            groupInspection.withLock { $0 = .described }
+            inspection = .described
         } catch {
-            groupInspection.withLock { $0 = error.code == .unsupported ? .unsupported(error.message) : .failed(error.message) }
+            inspection = error.code == .unsupported ? .unsupported(error.message) : .failed(error.message)
         }
         let described = Dictionary((listing?.groups ?? []).map { ($0.group, $0) }) { first, _ in first }
-        var observations: [(team: String, members: [GroupMember]?, state: String?, committed: Bool, lag: Int64?)] = []
+        var observations: [StateMachine.GroupObservation] = []
         for team in workshop.teams {
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
             let lag: Int64? = committed.isEmpty ? nil : committed.reduce(0) { $0 + max(0, (highs[$1.key] ?? $1.value) - $1.value) }
@@ -276,64 +163,53 @@ final class LeaderboardService: Sendable {
                 let members = group.members.map { member in
                     GroupMember(clientID: member.clientID, host: member.host, partitions: member.assignment.filter { $0.topic == topic }.map(\.partition))
                 }
-                observations.append((team.name, members, group.state, !committed.isEmpty, lag))
+                observations.append(.init(team: team.name, members: members, state: group.state, committed: !committed.isEmpty, lag: lag))
             } else if listing?.isKnownAbsent(team.name) == true {
                 // Listed by every broker and not there: no members right now.
-                observations.append((team.name, [], "Empty", !committed.isEmpty, lag))
+                observations.append(.init(team: team.name, members: [], state: "Empty", committed: !committed.isEmpty, lag: lag))
             } else {
                 // Not described (the broker cannot, or its coordinator did not answer).
-                observations.append((team.name, nil, nil, !committed.isEmpty, lag))
+                observations.append(.init(team: team.name, members: nil, state: nil, committed: !committed.isEmpty, lag: lag))
             }
         }
-        let now = currentMilliseconds()
-        // Under the applying lock, like records: a reset cannot fall between an
-        // observation and the unlocks it earned.
-        applying.withLock { _ in
-            state.withLock { state in
-                for o in observations {
-                    state.groupObserved(team: o.team, members: o.members?.count, assignment: o.members, state: o.state, committed: o.committed, lag: o.lag, at: now)
-                }
-            }
-            collectUnlocks()
-        }
+        state.withLock { $0.groupsObserved(observations, inspection: inspection, wallClock: currentMilliseconds()) }
     }
 
+    /// The ranked board, ranked from a copy after the lock is released.
     func report() -> LeaderboardReport {
-        let inspection = groupInspection.withLock { $0 }
-        var report = state.withLock { $0.report(now: currentMilliseconds(), groupInspection: inspection.description(newUsers: workshop.topics.newUsers)) }
+        let (board, inspection, restoredFrom) = state.withLock { $0.reportInput() }
+        var report = board.report(now: currentMilliseconds(), groupInspection: inspection.description(newUsers: workshop.topics.newUsers))
         report.groupsDescribed = inspection == .described
-        report.restoredFromSnapshotAt = restoredFrom.withLock { $0 }
+        report.restoredFromSnapshotAt = restoredFrom
         return report
     }
 
+    /// One team's standing, or nil for a team the workshop does not have.
+    func team(named name: String) -> TeamState? {
+        state.withLock { $0.board.teams[name] }
+    }
+
+    /// The latest `team_stats` and `watchlist` records per key, and the companies
+    /// watchlisted.
+    func keyedViews() -> (teamStats: [String: LeaderboardState.KeyedValue], watchlist: [String: LeaderboardState.KeyedValue], watchlisted: [String]) {
+        state.withLock { ($0.board.latestTeamStats, $0.board.latestWatchlist, $0.board.watchlistedCompanies) }
+    }
+
+    /// What the live channels have not pushed yet: new unlocks (with their session) and
+    /// whether the board changed.
+    func takeUpdates() -> StateMachine.Updates {
+        state.withLock { $0.takeUpdates() }
+    }
+
     /// Starts a new session view now (see ``LeaderboardState/resetSession(at:)``) and
-    /// writes a snapshot at once, so a restart keeps the reset. Held actions from before
-    /// it are dropped. Returns the session's start (ms). Blocking (waits for records being
-    /// applied): call from a queue, not the HTTP thread.
+    /// writes a snapshot round at once, so a restart keeps the reset. Returns the
+    /// session's start (ms).
     func resetSession() -> Int64 {
         let now = currentMilliseconds()
-        applying.withLock { _ in
-            state.withLock { $0.resetSession(at: now) }
-            held.withLock { $0.removeAll() }
-            unlocks.withLock { $0 = UnlockFeed(session: $0.session + 1) }
-        }
-        changed.store(true, ordering: .relaxed)
-        if let producer = snapshotProducer.withLock({ $0 }) {
-            lastSnapshot.withLock { $0 = (.now, false, false) }
-            writeSnapshot(producer: producer)
-        }
+        state.withLock { $0.resetSession(at: now) }
+        snapshotIfDue(force: true)
         logger.info("leaderboard session reset", metadata: ["session_started_at": .stringConvertible(now)])
         return now
-    }
-
-    /// Runs `body` with the board, its offsets and held actions in agreement.
-    func consistent<R>(_ body: () -> R) -> R {
-        applying.withLock { _ in body() }
-    }
-
-    static func customer(in value: [UInt8]) -> String? {
-        guard let fields = FlatJSON.parseObject(value), case .string(let customer) = fields["customer"], !customer.isEmpty else { return nil }
-        return customer
     }
 }
 
@@ -344,12 +220,6 @@ protocol GroupDescriber: Sendable {
 }
 
 extension KafkaAdmin: GroupDescriber {}
-
-/// Unlocks waiting for the `achievements` channel, and the session they belong to.
-struct UnlockFeed: Sendable {
-    var session = 0
-    var pending: [LeaderboardState.Unlock] = []
-}
 
 /// What the board could learn about the teams' consumer groups at its last look.
 enum GroupInspection: Sendable, Equatable {
@@ -368,22 +238,5 @@ enum GroupInspection: Sendable, Equatable {
         case .unsupported(let reason): return "not supported by this broker (\(reason)): \(fallback)"
         case .failed(let reason): return "the last description failed (\(reason)): \(fallback)"
         }
-    }
-}
-
-/// The generator's settings, changed at runtime by the instructor.
-final class GeneratorControl: Sendable {
-    struct Settings: Sendable, Codable, Equatable {
-        var rate: Double
-        var paused: Bool
-        var produced: Int
-    }
-
-    let settings: Mutex<Settings>
-    let users: Mutex<UserGenerator>
-
-    init(rate: Double, seed: UInt64) {
-        settings = Mutex(Settings(rate: rate, paused: rate <= 0, produced: 0))
-        users = Mutex(UserGenerator(seed: seed))
     }
 }

@@ -36,10 +36,8 @@ final class LiveChannels: Sendable {
     /// Pushes the board when it changed, and each new unlock as an `achievement` event.
     /// After a session reset the unlock feed starts over with an empty snapshot.
     func publishLeaderboard() {
-        let (session, unlocks) = leaderboard.unlocks.withLock { feed in
-            defer { feed.pending.removeAll() }
-            return (feed.session, feed.pending)
-        }
+        let updates = leaderboard.takeUpdates()
+        let (session, unlocks) = (updates.session, updates.unlocks)
         if sessionSeen.exchange(session, ordering: .relaxed) != session {
             recentUnlocks.withLock { $0.removeAll() }
             hub.broadcast(snapshot(.achievements), channel: Name.achievements.rawValue)
@@ -53,7 +51,7 @@ final class LiveChannels: Sendable {
                 hub.broadcast(JSONCoding.string(WebSocketMessage(type: "achievement", channel: Name.achievements.rawValue, data: AchievementEvent(unlock, workshop: leaderboard.workshop))), channel: Name.achievements.rawValue)
             }
         }
-        if leaderboard.changed.exchange(false, ordering: .relaxed) {
+        if updates.changed {
             hub.broadcast(snapshot(.leaderboard), channel: Name.leaderboard.rawValue, coalesceKey: Name.leaderboard.rawValue)
         }
     }

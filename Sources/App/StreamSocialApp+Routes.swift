@@ -26,6 +26,7 @@ struct Routes: Sendable {
     let lag: LagMonitor
     let kafkaHealth: KafkaHealth
     let leaderboard: LeaderboardService
+    let generator: GeneratorControl
     let simulator: SimulatorControl
     let faults: FaultControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
@@ -60,11 +61,12 @@ struct Routes: Sendable {
             }
         }
         router.on(.get, "/api/team-stats") { _ throws(HTTPError) in
-            let latest = leaderboard.state.withLock { $0.latestTeamStats }
+            let latest = leaderboard.keyedViews().teamStats
             return .json(KeyedValues(records: latest.values.sorted { ($0.team, $0.key ?? "") < ($1.team, $1.key ?? "") }, watchlisted: nil))
         }
         router.on(.get, "/api/watchlist") { _ throws(HTTPError) in
-            let (latest, listed) = leaderboard.state.withLock { ($0.latestWatchlist, $0.watchlistedCompanies) }
+            let views = leaderboard.keyedViews()
+            let (latest, listed) = (views.watchlist, views.watchlisted)
             return .json(KeyedValues(records: latest.values.sorted { ($0.company ?? "", $0.key ?? "") < ($1.company ?? "", $1.key ?? "") }, watchlisted: listed))
         }
         router.on(.get, "/api/admin/generator", respond: admin(generatorSettings))
@@ -263,7 +265,7 @@ struct Routes: Sendable {
         let name = request.pathParameters["team"] ?? ""
         guard let row = leaderboard.report().teams.first(where: { $0.team == name }),
               let definition = leaderboard.workshop.team(named: name),
-              let state = leaderboard.state.withLock({ $0.teams[name] })
+              let state = leaderboard.team(named: name)
         else {
             throw HTTPError(status: 404, code: "unknown_team", message: "no team \(name) in this workshop")
         }
@@ -325,7 +327,7 @@ struct Routes: Sendable {
     }
 
     func generatorSettings(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        .json(leaderboard.generator.settings.withLock { $0 })
+        .json(generator.settings)
     }
 
     /// `{"rate": 20}` and/or `{"paused": true}`.
@@ -347,11 +349,7 @@ struct Routes: Sendable {
         case nil: break
         default: throw HTTPError.badRequest("paused must be true or false", code: "invalid_field")
         }
-        let settings = leaderboard.generator.settings.withLock { settings in
-            if let rate { settings.rate = rate }
-            if let paused { settings.paused = paused }
-            return settings
-        }
+        let settings = generator.change(rate: rate, paused: paused)
         logger.info("generator changed", metadata: ["rate": .stringConvertible(settings.rate), "paused": .stringConvertible(settings.paused)])
         return .json(settings)
     }

@@ -111,9 +111,8 @@ public final class StreamSocialApp: Sendable {
         self.producer = producer
         self.admin = admin
         self.timelineConsumer = consumer
-        let leaderboard = LeaderboardService(
-            workshop: configuration.workshop, generatorRate: configuration.generatorRate, seed: configuration.generatorSeed, logger: logger
-        )
+        let leaderboard = LeaderboardService(workshop: configuration.workshop, logger: logger)
+        let generator = GeneratorControl(rate: configuration.generatorRate, seed: configuration.generatorSeed)
         self.leaderboard = leaderboard
         let timelines = TimelineService(
             partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
@@ -144,7 +143,7 @@ public final class StreamSocialApp: Sendable {
         let simulator = SimulatorControl(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
         self.simulator = simulator
         let routes = Routes(
-            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard,
+            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
             adminToken: configuration.adminToken, hub: server.hub,
             status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
@@ -206,7 +205,7 @@ public final class StreamSocialApp: Sendable {
             channels.publishLeaderboard()
         })
         lifecycle.started(Worker(name: "leaderboard-snapshots", every: .milliseconds(250)) { _ in leaderboard.snapshotIfDue() })
-        lifecycle.started(Self.generator(leaderboard.generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger))
+        lifecycle.started(Self.generator(generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger))
         lifecycle.started("simulated-class") { simulator.stop() }
         if configuration.simulatedTeams > 0 {
             simulator.resize(to: configuration.simulatedTeams)
@@ -237,25 +236,14 @@ public final class StreamSocialApp: Sendable {
 
     /// Produces fake users to new_users at the control's rate, in 100 ms steps.
     static func generator(_ control: GeneratorControl, producer: KafkaProducer, topic: String, logger: Logger) -> Worker {
-        let owed = Mutex(0.0)
-        return Worker(name: "user-generator", every: .milliseconds(100)) { _ in
-            let settings = control.settings.withLock { $0 }
-            guard !settings.paused, settings.rate > 0 else { return }
-            let count = owed.withLock { owed -> Int in
-                owed += settings.rate / 10
-                let whole = Int(owed)
-                owed -= Double(whole)
-                return whole
-            }
-            for _ in 0..<count {
-                let value = control.users.withLock { $0.next() }
+        Worker(name: "user-generator", every: .milliseconds(100)) { _ in
+            for value in control.nextUsers(step: 0.1) {
                 producer.send(topic: topic, key: nil, value: value) { result in
                     if case .failure(let error) = result {
                         logger.debug("generator send failed", metadata: ["kafka.error": .string(error.description)])
                     }
                 }
             }
-            control.settings.withLock { $0.produced += count }
         }
     }
 

@@ -31,7 +31,7 @@ struct GroupObservationTests {
         let workshop = Workshop.default
         let cluster = try EmbeddedKafka(topics: LeaderboardService.topics(of: workshop), logger: quietLogger)
         let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
-        let service = LeaderboardService(workshop: workshop, generatorRate: 0, seed: 1, logger: quietLogger)
+        let service = LeaderboardService(workshop: workshop, logger: quietLogger)
         return (cluster, admin, service)
     }
 
@@ -72,7 +72,7 @@ struct GroupObservationTests {
         #expect(rows["team-5"]?.achievements.isEmpty == true)
         // A team whose group the coordinator does not list has no members.
         #expect(rows["team-7"]?.members == 0)
-        let state = try #require(service.state.withLock { $0.teams["team-3"] })
+        let state = try #require(service.team(named: "team-3"))
         #expect(state.groupState == "Stable")
         #expect(state.groupMembers?.map(\.partitions) == [[0, 1], [2, 3], [4]])
         #expect(state.groupMembers?.map(\.clientID) == ["app-1", "app-2", "app-3"])
