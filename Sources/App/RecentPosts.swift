@@ -1,9 +1,8 @@
-import Synchronization
 import Timeline
 
 /// The newest posts read from `user-timeline`, across users, for the dashboard's live
-/// list. Written by the consumer thread, read by the HTTP service thread.
-final class RecentPosts: Sendable {
+/// list, oldest first. A plain value, kept in ``TimelineService``'s state.
+struct RecentPosts: Sendable {
     struct Message: Codable, Sendable, Equatable {
         var userID: String
         var content: String
@@ -20,7 +19,8 @@ final class RecentPosts: Sendable {
     }
 
     private let capacity: Int
-    private let messages = Mutex<[Message]>([])
+    /// Oldest first.
+    private(set) var messages: [Message] = []
 
     init(capacity: Int) {
         self.capacity = max(1, capacity)
@@ -28,19 +28,14 @@ final class RecentPosts: Sendable {
 
     /// Adds a post; returns it as the dashboard shows it.
     @discardableResult
-    func append(_ post: PostRecord, partition: Int32, offset: Int64) -> Message {
+    mutating func append(_ post: PostRecord, partition: Int32, offset: Int64) -> Message {
         let message = Message(userID: post.userID, content: post.content, sequence: post.sequence, timestamp: post.timestamp, partition: partition, offset: offset)
-        messages.withLock { messages in
-            // Partitions are read in no particular order relative to each other: keep the
-            // list in time order, newest last.
-            var index = messages.endIndex
-            while index > messages.startIndex, messages[index - 1].timestamp > message.timestamp { index -= 1 }
-            messages.insert(message, at: index)
-            if messages.count > capacity { messages.removeFirst(messages.count - capacity) }
-        }
+        // Partitions are read in no particular order relative to each other: keep the
+        // list in time order, newest last.
+        var index = messages.endIndex
+        while index > messages.startIndex, messages[index - 1].timestamp > message.timestamp { index -= 1 }
+        messages.insert(message, at: index)
+        if messages.count > capacity { messages.removeFirst(messages.count - capacity) }
         return message
     }
-
-    /// Oldest first.
-    var snapshot: [Message] { messages.withLock { $0 } }
 }

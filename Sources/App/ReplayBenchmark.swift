@@ -61,7 +61,7 @@ public enum ReplayBenchmark {
             produced += count
         }
         let seconds = applying.inSeconds
-        let violations = service.state.withLock { $0.counters.violations }
+        let violations = service.orderingReport().violations
         return Result(
             records: records, users: users, seconds: seconds, recordsPerSecond: Double(records) / max(seconds, 1e-9),
             rssBeforeMiB: rssBefore, rssAfterMiB: residentMiB(), violations: violations

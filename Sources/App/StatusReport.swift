@@ -1,3 +1,5 @@
+import Timeline
+
 /// The body of `GET /api/status`.
 struct StatusReport: Encodable, Sendable {
     struct Kafka: Encodable, Sendable {
@@ -44,7 +46,7 @@ struct StatusReport: Encodable, Sendable {
         var state: String
         var detail: String?
 
-        init(readiness: TimelineService.Readiness) {
+        init(readiness: TimelineRecovery.Readiness) {
             switch readiness {
             case .ready: state = "ready"
             case .joiningGroup: state = "joining_group"

@@ -233,29 +233,28 @@ struct Routes: Sendable {
     /// broker acknowledged or the send failed (then the number is a known hole).
     private func produce(_ post: PostMessage, completion: @escaping @Sendable (Result<SendMessageResponse, HTTPError>) -> Void) {
         let timestamp = currentMilliseconds()
-        let started: Void? = timelines.withNextSequence(for: post.userID) { sequence in
-            let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
-            producer.send(topic: Topics.userTimeline.name, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
-                switch result {
-                case .success(let report):
-                    timelines.sendSucceeded(at: timestamp / 1000)
-                    completion(.success(SendMessageResponse(
-                        userID: post.userID, sequence: sequence, partition: report.partition, offset: report.offset, timestamp: timestamp
-                    )))
-                case .failure(let error):
-                    timelines.sendFailed(userID: post.userID, sequence: sequence)
-                    logger.warning("send failed", metadata: [
-                        "kafka.error": .string(error.description), "user_id": .string(post.userID), "seq": .stringConvertible(sequence),
-                    ])
-                    completion(.failure(HTTPError.kafka(error)))
-                }
-            }
-        }
-        if started == nil {
+        guard let sequence = timelines.nextSequence(for: post.userID) else {
             completion(.failure(HTTPError(
                 status: 409, code: "sequence_exhausted",
                 message: "\(post.userID)'s sequence numbers are used up (a record in user-timeline set them to \(PostRecord.maxSequence)): post as another user"
             )))
+            return
+        }
+        let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
+        producer.send(topic: Topics.userTimeline.name, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
+            switch result {
+            case .success(let report):
+                timelines.sendSucceeded(at: timestamp / 1000)
+                completion(.success(SendMessageResponse(
+                    userID: post.userID, sequence: sequence, partition: report.partition, offset: report.offset, timestamp: timestamp
+                )))
+            case .failure(let error):
+                timelines.sendFailed(userID: post.userID, sequence: sequence)
+                logger.warning("send failed", metadata: [
+                    "kafka.error": .string(error.description), "user_id": .string(post.userID), "seq": .stringConvertible(sequence),
+                ])
+                completion(.failure(HTTPError.kafka(error)))
+            }
         }
     }
 
@@ -358,8 +357,8 @@ struct Routes: Sendable {
 
     func timeline(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
         let userID = request.pathParameters["user_id"] ?? ""
-        let limit = try Self.limit(request.query["limit"], default: 20, maximum: timelines.state.withLock { $0.capacity })
-        guard let user = timelines.state.withLock({ $0.users[userID] }) else {
+        let limit = try Self.limit(request.query["limit"], default: 20, maximum: timelines.timelineCapacity)
+        guard let user = timelines.user(userID) else {
             throw HTTPError(status: 404, code: "unknown_user", message: "no posts from \(userID) yet")
         }
         return .json(TimelineResponse(userID: userID, user: user, limit: limit, partitionCount: timelines.partitionCount))
@@ -373,9 +372,7 @@ struct Routes: Sendable {
             guard ["posts", "user", "violations"].contains(sort) else {
                 throw HTTPError.badRequest("sort must be posts, user or violations", code: "invalid_field")
             }
-            let rows = timelines.state.withLock { state in
-                state.users.map { UsersResponse.Row(userID: $0.key, user: $0.value) }
-            }
+            let rows = timelines.allUsers().map { UsersResponse.Row(userID: $0.key, user: $0.value) }
             let sorted: [UsersResponse.Row] = switch sort {
             case "user": rows.sorted { $0.userID < $1.userID }
             case "violations": rows.sorted { ($0.violations, $1.userID) > ($1.violations, $0.userID) }

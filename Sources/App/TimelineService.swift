@@ -12,20 +12,11 @@ import Timeline
 /// group (a student's consumer using the same group name cannot take partitions away)
 /// and commits what it processed under a group named for this server instance
 /// (``groupID(instance:)``), so Kafka tools see its lag. New posts wait until the
-/// replay has reached the end of the log as it was at start: only then are the users'
-/// last sequence numbers known and new ones never repeat.
+/// replay has reached the end of the log as it was at start (``TimelineRecovery``).
+///
+/// Everything it changes is one ``State`` behind one lock; reports are built from
+/// copies after the lock is released.
 final class TimelineService: Sendable {
-    /// Whether posts can be taken.
-    enum Readiness: Sendable, Equatable {
-        /// The log's end could not be read yet.
-        case waitingForKafka(String)
-        /// The consumer has not been given its partitions yet (the group is forming).
-        case joiningGroup
-        /// Replaying: records still to read before the end of the log at start.
-        case replaying(remaining: Int64)
-        case ready
-    }
-
     /// A record of `user-timeline` that is not a post.
     struct MalformedRecord: Codable, Sendable, Equatable {
         var partition: Int32
@@ -40,132 +31,6 @@ final class TimelineService: Sendable {
         var recent: [MalformedRecord] = []
     }
 
-    private struct Recovery {
-        /// Partition → end offset at start, for partitions not caught up yet.
-        var pending: [Int32: Int64]?
-        var waitingReason: String?
-        var assigned = false
-    }
-
-    /// The group the timeline consumer commits under: one per server instance, so two
-    /// servers on one cluster, or a student's consumer, never share its offsets.
-    static func groupID(instance: String) -> String { "timeline-consumer-group-\(instance)" }
-
-    let partitionCount: Int
-    let state: Mutex<TimelineState>
-    let analyzer: Mutex<PartitionAnalyzer>
-    let produced = Mutex(RateWindows())
-    let consumed = Mutex(RateWindows())
-    let malformed = Mutex(MalformedLog())
-    let recent: RecentPosts
-    /// Highest sequence number handed out per user (running ahead of consumption).
-    private let sequences = Mutex<[String: Int64]>([:])
-    private let recovery = Mutex(Recovery())
-    private let logger: Logger
-
-    init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
-        self.partitionCount = partitionCount
-        state = Mutex(TimelineState(capacity: timelineCapacity))
-        analyzer = Mutex(PartitionAnalyzer(partitionCount: partitionCount))
-        recent = RecentPosts(capacity: recentMessages)
-        self.logger = logger
-    }
-
-    // MARK: Recovery
-
-    var readiness: Readiness {
-        recovery.withLock { recovery in
-            guard let pending = recovery.pending else {
-                return .waitingForKafka(recovery.waitingReason ?? "reading the end of user-timeline")
-            }
-            guard recovery.assigned else { return .joiningGroup }
-            if pending.isEmpty { return .ready }
-            let positions = consumedPositions
-            return .replaying(remaining: pending.reduce(0) { $0 + max(0, $1.value - (positions[$1.key] ?? 0)) })
-        }
-    }
-
-    /// Learns where the log ended at start (blocking; retried by the caller until it
-    /// succeeds). Partitions already consumed that far, or empty, count as caught up.
-    func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
-        let targets = try admin.watermarks(topic: topic, partitionCount: partitionCount)
-            .filter { $0.value.high > $0.value.low }.mapValues(\.high)
-        let positions = consumedPositions
-        recovery.withLock { recovery in
-            guard recovery.pending == nil else { return }
-            recovery.pending = targets.filter { partition, end in (positions[partition] ?? 0) < end }
-        }
-        finishRecoveryIfDone()
-    }
-
-    /// The timeline consumer got partitions: records will flow.
-    func partitionsAssigned() {
-        let first = recovery.withLock { recovery in
-            defer { recovery.assigned = true }
-            return !recovery.assigned
-        }
-        if first { finishRecoveryIfDone() }
-    }
-
-    func recoveryFailed(_ reason: String) {
-        recovery.withLock { $0.waitingReason = reason }
-    }
-
-    private let positions = Mutex<[Int32: Int64]>([:])
-
-    /// Next offset to read per partition, as consumed so far.
-    var consumedPositions: [Int32: Int64] { positions.withLock { $0 } }
-
-    private func advance(partition: Int32, offset: Int64) {
-        positions.withLock { $0[partition] = max($0[partition] ?? 0, offset + 1) }
-        let caughtUp = recovery.withLock { recovery -> Bool in
-            guard var pending = recovery.pending, let end = pending[partition], offset + 1 >= end else { return false }
-            pending[partition] = nil
-            recovery.pending = pending
-            return pending.isEmpty
-        }
-        if caughtUp { finishRecoveryIfDone() }
-    }
-
-    private func finishRecoveryIfDone() {
-        guard readiness == .ready else { return }
-        let last = state.withLock { $0.lastSequences }
-        sequences.withLock { sequences in
-            for (user, sequence) in last where sequence > (sequences[user] ?? 0) {
-                sequences[user] = sequence
-            }
-        }
-        logger.info("timelines rebuilt; taking posts", metadata: ["users": .stringConvertible(last.count)])
-    }
-
-    // MARK: Posting
-
-    /// Runs `produce` with `userID`'s next sequence number, under the lock that hands
-    /// sequence numbers out, so that for each user sequence order is the order records
-    /// enter the producer (and, with an idempotent producer and one partition per key,
-    /// log order). `produce` must not block. Nil, without calling `produce`, once the
-    /// user's numbers are used up (a record someone produced set them near
-    /// ``PostRecord/maxSequence``): a post numbered past it would be refused on read.
-    func withNextSequence<R>(for userID: String, _ produce: (Int64) -> R) -> R? {
-        sequences.withLock { sequences in
-            let next = (sequences[userID] ?? 0) + 1
-            guard next <= PostRecord.maxSequence else { return nil }
-            sequences[userID] = next
-            return produce(next)
-        }
-    }
-
-    /// A send that failed leaves a known hole in the user's sequence.
-    func sendFailed(userID: String, sequence: Int64) {
-        state.withLock { $0.markHole(userID: userID, sequence: sequence) }
-    }
-
-    func sendSucceeded(at second: Int64) {
-        produced.withLock { $0.record(at: second) }
-    }
-
-    // MARK: Consuming
-
     /// What one consumed record did, for the live channels.
     enum Applied {
         case post(RecentPosts.Message, violation: OrderingViolation?)
@@ -176,19 +41,94 @@ final class TimelineService: Sendable {
         case reread
     }
 
-    /// Records read again at an offset already applied: not duplicates of a post (the
-    /// log holds it once), just the consumer fetching it twice.
-    let rereads = Mutex(0)
+    /// The service's state: one value, one lock.
+    struct State: Sendable {
+        var timelines: TimelineState
+        var analyzer: PartitionAnalyzer
+        var produced = RateWindows()
+        var consumed = RateWindows()
+        var malformed = MalformedLog()
+        var recent: RecentPosts
+        var recovery = TimelineRecovery()
+        /// Next offset to read per partition, as consumed so far.
+        var positions: [Int32: Int64] = [:]
+        /// Records read again at an offset already applied: not duplicates of a post (the
+        /// log holds it once), just the consumer fetching it twice.
+        var rereads = 0
+        var sequences = SequenceAllocator()
+
+        var readiness: TimelineRecovery.Readiness { recovery.readiness(positions: positions) }
+
+        /// Recovery finished: new numbers continue above the log's.
+        mutating func becameReady() -> Int {
+            let last = timelines.lastSequences
+            sequences.raise(to: last)
+            return last.count
+        }
+    }
+
+    /// The group the timeline consumer commits under: one per server instance, so two
+    /// servers on one cluster, or a student's consumer, never share its offsets.
+    static func groupID(instance: String) -> String { "timeline-consumer-group-\(instance)" }
+
+    let partitionCount: Int
+    let timelineCapacity: Int
+    private let state: Mutex<State>
+    private let logger: Logger
+
+    init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
+        self.partitionCount = partitionCount
+        self.timelineCapacity = timelineCapacity
+        state = Mutex(State(
+            timelines: TimelineState(capacity: timelineCapacity),
+            analyzer: PartitionAnalyzer(partitionCount: partitionCount),
+            recent: RecentPosts(capacity: recentMessages)
+        ))
+        self.logger = logger
+    }
+
+    // MARK: Recovery
+
+    var readiness: TimelineRecovery.Readiness { state.withLock { $0.readiness } }
+
+    /// Learns where the log ended at start (blocking; retried by the caller until it
+    /// succeeds). Partitions already consumed that far, or empty, count as caught up.
+    func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
+        let ends = try admin.watermarks(topic: topic, partitionCount: partitionCount)
+            .filter { $0.value.high > $0.value.low }.mapValues(\.high)
+        let users = state.withLock { state in
+            state.recovery.setTargets(ends: ends, positions: state.positions) ? state.becameReady() : nil
+        }
+        logReady(users)
+    }
+
+    /// The timeline consumer got partitions: records will flow.
+    func partitionsAssigned() {
+        let users = state.withLock { state in state.recovery.partitionsAssigned() ? state.becameReady() : nil }
+        logReady(users)
+    }
+
+    func recoveryFailed(_ reason: String) {
+        state.withLock { $0.recovery.failed(reason) }
+    }
+
+    private func logReady(_ users: Int?) {
+        guard let users else { return }
+        logger.info("timelines rebuilt; taking posts", metadata: ["users": .stringConvertible(users)])
+    }
+
+    /// Next offset to read per partition, as consumed so far.
+    var consumedPositions: [Int32: Int64] { state.withLock { $0.positions } }
 
     /// Forgets where the server had read in partitions whose log now ends before that
     /// (the topic was deleted and created again): their new records are new, not
     /// re-reads. Called with each second's watermarks; returns the partitions reset.
     @discardableResult
     func forgetPositionsPastEnd(_ watermarks: [Int32: (low: Int64, high: Int64)]) -> [Int32] {
-        positions.withLock { positions in
+        state.withLock { state in
             var reset: [Int32] = []
-            for (partition, marks) in watermarks where (positions[partition] ?? 0) > marks.high {
-                positions[partition] = marks.low
+            for (partition, marks) in watermarks where (state.positions[partition] ?? 0) > marks.high {
+                state.positions[partition] = marks.low
                 reset.append(partition)
             }
             return reset
@@ -197,43 +137,124 @@ final class TimelineService: Sendable {
 
     /// The partitions' watermarks, for the partition panel.
     func setWatermarks(_ watermarks: [Int32: (low: Int64, high: Int64)]) {
-        analyzer.withLock { analyzer in
-            for (partition, marks) in watermarks { analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
+        state.withLock { state in
+            for (partition, marks) in watermarks { state.analyzer.setWatermarks(partition: partition, low: marks.low, high: marks.high) }
         }
     }
 
+    // MARK: Posting
+
+    /// `userID`'s next sequence number; nil once the user's numbers are used up.
+    ///
+    /// Posts are numbered and handed to the producer on the HTTP service thread, one at a
+    /// time: that one thread is what makes a user's sequence order the order its records
+    /// enter the producer (and, with an idempotent producer and one partition per key,
+    /// log order). The lock is not held while producing.
+    func nextSequence(for userID: String) -> Int64? {
+        state.withLock { $0.sequences.next(for: userID) }
+    }
+
+    /// A send that failed leaves a known hole in the user's sequence.
+    func sendFailed(userID: String, sequence: Int64) {
+        state.withLock { $0.timelines.markHole(userID: userID, sequence: sequence) }
+    }
+
+    func sendSucceeded(at second: Int64) {
+        state.withLock { $0.produced.record(at: second) }
+    }
+
+    // MARK: Consuming
+
     /// Applies one record of `user-timeline`. Called on the consumer's thread.
     func apply(_ record: KafkaRecord, now second: Int64) -> Applied {
-        let alreadyApplied = positions.withLock { record.offset < ($0[record.partition] ?? 0) }
-        if alreadyApplied {
-            rereads.withLock { $0 += 1 }
-            return .reread
-        }
-        defer { advance(partition: record.partition, offset: record.offset) }
-        consumed.withLock { $0.record(at: second) }
-        // Only what the analyzer keeps is decoded (a key may be megabytes).
+        // Decoded before taking the lock; only what the analyzer keeps of the key (a key
+        // may be megabytes).
+        let decoded = PostRecord.decode(record.value)
         let key = record.key.map { String(decoding: $0.prefix(PartitionAnalyzer.maxKeyBytes + 4), as: UTF8.self) }
-        analyzer.withLock { $0.record(partition: record.partition, key: key, bytes: record.value.count, second: second) }
-        switch PostRecord.decode(record.value) {
-        case .failure(let reason):
-            let entry = MalformedRecord(partition: record.partition, offset: record.offset, reason: reason, bytes: record.value.count)
-            malformed.withLock { log in
-                log.count += 1
-                log.byReason[reason, default: 0] += 1
-                log.recent.append(entry)
-                if log.recent.count > 50 { log.recent.removeFirst() }
+        let (applied, readyUsers) = state.withLock { state -> (Applied, Int?) in
+            guard record.offset >= (state.positions[record.partition] ?? 0) else {
+                state.rereads += 1
+                return (.reread, nil)
             }
-            return .malformed(entry)
-        case .success(let post):
-            let outcome = state.withLock { $0.apply(post, partition: record.partition, offset: record.offset) }
-            switch outcome {
-            case .duplicate(let violation):
-                return .duplicate(violation)
-            case .stored, .storedWithViolation:
-                let message = recent.append(post, partition: record.partition, offset: record.offset)
-                if case .storedWithViolation(let violation) = outcome { return .post(message, violation: violation) }
-                return .post(message, violation: nil)
+            let position = record.offset + 1
+            state.positions[record.partition] = position
+            state.consumed.record(at: second)
+            state.analyzer.record(partition: record.partition, key: key, bytes: record.value.count, second: second)
+            let applied: Applied
+            switch decoded {
+            case .failure(let reason):
+                let entry = MalformedRecord(partition: record.partition, offset: record.offset, reason: reason, bytes: record.value.count)
+                state.malformed.count += 1
+                state.malformed.byReason[reason, default: 0] += 1
+                state.malformed.recent.append(entry)
+                if state.malformed.recent.count > 50 { state.malformed.recent.removeFirst() }
+                applied = .malformed(entry)
+            case .success(let post):
+                switch state.timelines.apply(post, partition: record.partition, offset: record.offset) {
+                case .duplicate(let violation):
+                    applied = .duplicate(violation)
+                case .stored:
+                    applied = .post(state.recent.append(post, partition: record.partition, offset: record.offset), violation: nil)
+                case .storedWithViolation(let violation):
+                    applied = .post(state.recent.append(post, partition: record.partition, offset: record.offset), violation: violation)
+                }
             }
+            // After the record is in the timelines: its sequence counts when recovery ends.
+            let ready = state.recovery.advanced(partition: record.partition, to: position) ? state.becameReady() : nil
+            return (applied, ready)
         }
+        logReady(readyUsers)
+        return applied
+    }
+
+    // MARK: Reading
+
+    /// One user's timeline state, or nil for a user without posts.
+    func user(_ userID: String) -> TimelineState.User? {
+        state.withLock { $0.timelines.users[userID] }
+    }
+
+    /// Every user (a copy: built into rows after the lock is released).
+    func allUsers() -> [String: TimelineState.User] {
+        state.withLock { $0.timelines.users }
+    }
+}
+
+/// The timeline panels' reports: the few values each needs are copied under the lock,
+/// the report is built after it is released.
+extension TimelineService {
+    func orderingReport() -> OrderingReport {
+        let (counters, users, flagged, recent, log, rereads) = state.withLock { state in
+            (state.timelines.counters, state.timelines.users.count, state.timelines.usersWithViolations,
+             state.timelines.recentViolations, state.malformed, state.rereads)
+        }
+        return OrderingReport(
+            counters: counters, violations: counters.violations, users: users, usersWithViolations: flagged,
+            recentViolations: recent.reversed(),
+            malformed: .init(
+                count: log.count,
+                byReason: Dictionary(uniqueKeysWithValues: log.byReason.map { ($0.key.rawValue, $0.value) }),
+                recent: log.recent
+            ),
+            rereads: rereads
+        )
+    }
+
+    func throughputReport(now second: Int64, seconds: Int = 300) -> ThroughputReport {
+        let (produced, consumed) = state.withLock { ($0.produced, $0.consumed) }
+        return ThroughputReport(
+            windowSeconds: seconds, now: second,
+            produced: produced.series(endingAt: second, seconds: seconds), consumed: consumed.series(endingAt: second, seconds: seconds),
+            producedPerSecond: produced.rate(endingBefore: second), consumedPerSecond: consumed.rate(endingBefore: second)
+        )
+    }
+
+    func partitionReport(now second: Int64) -> PartitionReport {
+        state.withLock { $0.analyzer }.report(at: second)
+    }
+
+    func messagesSnapshot() -> MessagesSnapshot {
+        let (messages, consumed, malformed) = state.withLock { ($0.recent.messages, $0.timelines.counters.checked, $0.malformed.count) }
+        return MessagesSnapshot(messages: messages, consumed: consumed, malformed: malformed)
     }
 }

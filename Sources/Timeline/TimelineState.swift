@@ -75,6 +75,9 @@ public struct TimelineState: Sendable {
     public let violationHistory: Int
     public private(set) var users: [String: User] = [:]
     public private(set) var counters = Counters()
+    /// Users with at least one violation, kept as they change (counting them would walk
+    /// every user).
+    public private(set) var usersWithViolations = 0
     /// Missing sequence numbers remembered now, over all users.
     public private(set) var trackedMissing = 0
     /// Newest last.
@@ -93,7 +96,11 @@ public struct TimelineState: Sendable {
         holes[userID, default: []].insert(sequence)
         counters.knownHoles += 1
         guard var user = users.removeValue(forKey: userID) else { return }
-        defer { users[userID] = user }
+        let hadViolations = user.violations > 0
+        defer {
+            if hadViolations, user.violations == 0 { usersWithViolations -= 1 }
+            users[userID] = user
+        }
         guard let revealedBy = user.missing.removeValue(forKey: sequence) else { return }
         trackedMissing -= 1
         guard !user.missing.values.contains(revealedBy) else { return }
@@ -107,7 +114,11 @@ public struct TimelineState: Sendable {
     public mutating func apply(_ record: PostRecord, partition: Int32, offset: Int64) -> Outcome {
         counters.checked += 1
         var user = users.removeValue(forKey: record.userID) ?? User()
-        defer { users[record.userID] = user }
+        let hadViolations = user.violations > 0
+        defer {
+            if !hadViolations, user.violations > 0 { usersWithViolations += 1 }
+            users[record.userID] = user
+        }
         let position = OrderingViolation.Position(partition: partition, offset: offset)
         let sequence = record.sequence
         // Saturating: the state is public API, and a caller may apply any Int64.

@@ -70,8 +70,10 @@ struct TimelineStateTests {
         // Marked after the gap was seen: the gap is withdrawn.
         state.apply(post("dan", 5), partition: 0, offset: 2)
         #expect(state.counters.gaps == 1)
+        #expect(state.usersWithViolations == 1)
         state.markHole(userID: "dan", sequence: 4)
         #expect(state.counters.gaps == 0)
+        #expect(state.usersWithViolations == 0)
         #expect(state.recentViolations.isEmpty)
         #expect(state.users["dan"]?.violations == 0)
 
@@ -79,6 +81,11 @@ struct TimelineStateTests {
         state.apply(post("dan", 8), partition: 0, offset: 3)
         state.markHole(userID: "dan", sequence: 6)
         #expect(state.counters.gaps == 1)
+        // Kept as users change, equal to counting them.
+        #expect(state.usersWithViolations == state.users.values.filter { $0.violations > 0 }.count)
+        state.apply(post("fay", 1), partition: 0, offset: 0)
+        state.apply(post("fay", 1), partition: 0, offset: 1)
+        #expect(state.usersWithViolations == 2)
 
         // A "failed" send that was stored after all is late, not a violation.
         state.markHole(userID: "erin", sequence: 2)
