@@ -11,6 +11,10 @@ import Timeline
 /// snapshots, at most every 250 ms and only when they changed. A client gets a snapshot
 /// of each channel it subscribes to; a slow client's queued snapshots are replaced by
 /// newer ones.
+///
+/// Each channel's latest snapshot frame is kept, built by the job that pushes it; a
+/// connect or a subscribe sends the kept frames, so the libwebsockets service thread
+/// never ranks the board or encodes a report.
 final class LiveChannels: Sendable {
     enum Name: String, CaseIterable, Sendable {
         case messages, partitions, ordering, throughput, lag, leaderboard, achievements
@@ -24,6 +28,11 @@ final class LiveChannels: Sendable {
     /// The leaderboard session the unlock feed shows.
     private let sessionSeen = Atomic<Int>(0)
     private let dirty = Mutex<Set<Name>>([])
+    /// Each channel's latest snapshot frame. Its lock is held while a new frame is
+    /// stored and broadcast, and while a subscriber is sent the kept frames, so a
+    /// subscriber never gets an older snapshot queued after a newer one (the hub only
+    /// enqueues: nothing blocks under it).
+    private let frames = Mutex<[Name: String]>([:])
     private let pendingMessages = Mutex<[RecentPosts.Message]>([])
 
     init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService) {
@@ -40,7 +49,7 @@ final class LiveChannels: Sendable {
         let (session, unlocks) = (updates.session, updates.unlocks)
         if sessionSeen.exchange(session, ordering: .relaxed) != session {
             recentUnlocks.withLock { $0.removeAll() }
-            hub.broadcast(snapshot(.achievements), channel: Name.achievements.rawValue)
+            publishSnapshot(.achievements)
         }
         if !unlocks.isEmpty {
             recentUnlocks.withLock { recent in
@@ -52,7 +61,7 @@ final class LiveChannels: Sendable {
             }
         }
         if updates.changed {
-            hub.broadcast(snapshot(.leaderboard), channel: Name.leaderboard.rawValue, coalesceKey: Name.leaderboard.rawValue)
+            publishSnapshot(.leaderboard)
         }
     }
 
@@ -64,7 +73,12 @@ final class LiveChannels: Sendable {
             return pending
         }
         guard !batch.isEmpty else { return }
-        hub.broadcast(JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch)), channel: Name.messages.rawValue)
+        let update = JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch))
+        let kept = snapshot(.messages)
+        frames.withLock { frames in
+            frames[.messages] = kept
+            hub.broadcast(update, channel: Name.messages.rawValue)
+        }
     }
 
     /// Pushes a snapshot of each panel that changed since the last call: the
@@ -75,7 +89,39 @@ final class LiveChannels: Sendable {
             return dirty
         }
         for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
-            hub.broadcast(snapshot(channel), channel: channel.rawValue, coalesceKey: channel.rawValue)
+            publishSnapshot(channel)
+        }
+        if changed.contains(.messages) {
+            // Subscribers get posts as batches; only a new subscriber's snapshot (its
+            // counts of consumed and malformed records) is brought up to date.
+            let kept = snapshot(.messages)
+            frames.withLock { $0[.messages] = kept }
+        }
+    }
+
+    /// Builds `channel`'s snapshot (on the calling job's thread), keeps it and sends it
+    /// to the channel's subscribers.
+    private func publishSnapshot(_ channel: Name) {
+        let frame = snapshot(channel)
+        frames.withLock { frames in
+            frames[channel] = frame
+            hub.broadcast(frame, channel: channel.rawValue, coalesceKey: channel.rawValue)
+        }
+    }
+
+    /// Builds every channel's snapshot: once at start, before the first client.
+    func prepareSnapshots() {
+        let built = Dictionary(uniqueKeysWithValues: Name.allCases.map { ($0, snapshot($0)) })
+        frames.withLock { $0 = built }
+    }
+
+    /// Sends the kept snapshot of each of `channels` to `client`.
+    private func sendKept(_ channels: [Name], to client: WebSocketClientID) {
+        frames.withLock { frames in
+            for channel in channels {
+                guard let frame = frames[channel] else { continue }
+                hub.send(frame, to: client, coalesceKey: channel.rawValue)
+            }
         }
     }
 
@@ -89,11 +135,11 @@ final class LiveChannels: Sendable {
         case .post(let message, let violation):
             pendingMessages.withLock { $0.append(message) }
             if violation != nil { markChanged(.ordering) }
-            markChanged(.partitions, .throughput)
+            markChanged(.partitions, .throughput, .messages)
         case .duplicate:
-            markChanged(.ordering, .partitions, .throughput)
+            markChanged(.ordering, .partitions, .throughput, .messages)
         case .malformed:
-            markChanged(.ordering, .partitions, .throughput)
+            markChanged(.ordering, .partitions, .throughput, .messages)
         case .reread:
             markChanged(.ordering)
         }
@@ -117,11 +163,12 @@ final class LiveChannels: Sendable {
         JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: data))
     }
 
-    /// WebSocket events: snapshots on connect and subscribe.
+    /// WebSocket events, on the service thread: the kept snapshots on connect and
+    /// subscribe.
     var events: WebSocketEvents {
         WebSocketEvents(
             onConnect: { [self] client in
-                for channel in Name.allCases { hub.send(snapshot(channel), to: client, coalesceKey: channel.rawValue) }
+                sendKept(Name.allCases, to: client)
             },
             onMessage: { [self] client, text in
                 guard let request = try? JSONCoding.decoder.decode(SubscribeRequest.self, from: Data(text.utf8)) else {
@@ -131,7 +178,7 @@ final class LiveChannels: Sendable {
                 let channels = request.subscribe.compactMap(Name.init(rawValue:))
                 hub.subscribe(client, to: Set(channels.map(\.rawValue)))
                 hub.send(JSONCoding.string(WebSocketMessage(type: "subscribed", channel: "control", data: channels.map(\.rawValue).sorted())), to: client)
-                for channel in channels { hub.send(snapshot(channel), to: client, coalesceKey: channel.rawValue) }
+                sendKept(channels, to: client)
             }
         )
     }

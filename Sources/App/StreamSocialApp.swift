@@ -217,6 +217,7 @@ public final class StreamSocialApp: Sendable {
                 Self.ensureTopics(Topics.all + LeaderboardService.topics(of: configuration.workshop), admin: admin, logger: logger)
             })
         }
+        channels.prepareSnapshots()
         do {
             self.port = try server.start(router: routes.router(), webSocket: channels.events)
         } catch {

@@ -106,8 +106,18 @@ struct SendMessageTests {
         let response = try running.client().postJSON("/api/send-message", #"{"user_id":"alice","content":"\#(content)"}"#)
         #expect(response.status == 413)
         #expect(response.errorCode == "payload_too_large")
-        let status = try running.client().get("/api/status")
-        #expect((status.json?["feed"] as? [String: Any])?["consumed"] as? Int == 0)
+        // The topic's end offsets, not the consumer's count (which is 0 at once whether
+        // or not a record is on its way).
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: running.app.bootstrapServers), logger: quietLogger)
+        defer { admin.close() }
+        let ends = try admin.watermarks(topic: "user-timeline", partitionCount: 6).mapValues(\.high)
+        #expect(ends.count == 6)
+        #expect(ends.values.allSatisfy { $0 == 0 }, "\(ends)")
+        // The same post, small enough, does reach the topic: the check can fail.
+        let small = try running.client().postJSON("/api/send-message", #"{"user_id":"alice","content":"x"}"#)
+        #expect(small.status == 201)
+        let after = try admin.watermarks(topic: "user-timeline", partitionCount: 6).mapValues(\.high)
+        #expect(after.values.reduce(0, +) == 1)
     }
 
     @Test("/../ tricks never serve a file outside Public/")

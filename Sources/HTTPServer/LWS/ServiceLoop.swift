@@ -35,7 +35,7 @@ final class ServiceLoop {
 
     struct Client {
         let wsi: OpaquePointer
-        var backlog: [WebSocketFrame] = []
+        var backlog: WebSocketBacklog<WebSocketFrame>
         var channels: Set<String>?
         var incoming: [UInt8] = []
     }
@@ -314,7 +314,7 @@ final class ServiceLoop {
     func webSocketOpened(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) {
         let id = makeID()
         session.pointee.clientID = id
-        clients[id] = Client(wsi: wsi)
+        clients[id] = Client(wsi: wsi, backlog: WebSocketBacklog(limit: configuration.webSocketBacklog))
         core.stats.withLock { $0.webSocketClients = clients.count }
         events.onConnect(WebSocketClientID(raw: id))
         drainCommands()
@@ -339,8 +339,7 @@ final class ServiceLoop {
 
     func webSocketWritable(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) -> Int32 {
         let id = session.pointee.clientID
-        guard var client = clients[id], !client.backlog.isEmpty else { return 0 }
-        let frame = client.backlog.removeFirst()
+        guard var client = clients[id], let frame = client.backlog.popFirst() else { return 0 }
         let more = !client.backlog.isEmpty
         clients[id] = client
         if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
@@ -360,14 +359,9 @@ final class ServiceLoop {
     private func enqueue(_ frame: WebSocketFrame, to id: UInt64) {
         guard var client = clients[id] else { return }
         clients[id] = nil  // unique backlog while it changes
-        if let key = frame.coalesceKey, let index = client.backlog.firstIndex(where: { $0.coalesceKey == key }) {
-            client.backlog.remove(at: index)
-        }
-        if client.backlog.count >= configuration.webSocketBacklog {
-            client.backlog.removeFirst()
+        if client.backlog.push(frame, key: frame.coalesceKey) {
             core.stats.withLock { $0.droppedFrames += 1 }
         }
-        client.backlog.append(frame)
         clients[id] = client
         lws_callback_on_writable(client.wsi)
     }
