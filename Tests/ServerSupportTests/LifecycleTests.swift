@@ -39,13 +39,15 @@ struct LifecycleTests {
     }
 
     @Test("parts stop newest first, once; every worker is asked to stop before any part is waited for")
-    func reverseOrder() {
+    func reverseOrder() throws {
         let events = Mutex<[String]>([])
         let lifecycle = Lifecycle()
         lifecycle.started("kafka") { events.withLock { $0.append("stop kafka") } }
+        let running = Atomic<Bool>(false)
         let worker = Worker(name: "job", every: .seconds(3600)) { worker in
             // The worker's run ends only when asked to stop: the stop request must come
             // before the parts registered after it are stopped.
+            running.store(true, ordering: .releasing)
             while !worker.isStopping { usleepBriefly() }
             events.withLock { $0.append("job saw stop") }
         }
@@ -55,11 +57,17 @@ struct LifecycleTests {
             events.withLock { $0.append("stop http") }
         }
         #expect(lifecycle.names == ["kafka", "job", "http"])
+        // Stop only once the job runs (a worker stopped before its thread started never
+        // runs its body).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !running.load(ordering: .acquiring), ContinuousClock.now < deadline {}
         lifecycle.stop()
         lifecycle.stop()
         let seen = events.withLock { $0 }
         #expect(seen.filter { $0.hasPrefix("stop") } == ["stop http", "stop kafka"])
-        #expect(seen.firstIndex(of: "job saw stop")! < seen.firstIndex(of: "stop kafka")!)
+        let sawStop = try #require(seen.firstIndex(of: "job saw stop"))
+        let kafkaStopped = try #require(seen.firstIndex(of: "stop kafka"))
+        #expect(sawStop < kafkaStopped)
         #expect(seen.count == 3)
     }
 }
