@@ -24,23 +24,9 @@ public final class StreamSocialApp: Sendable {
     public let port: Int
 
     let logger: Logger
-    let embedded: EmbeddedKafka?
-    let producer: KafkaProducer
-    let admin: KafkaAdmin
-    let timelineConsumer: KafkaConsumer
-    let leaderboard: LeaderboardService
-    let simulator: SimulatorControl
-    let server: HTTPServer
     let timelines: TimelineService
-    let lag: LagMonitor
-    let kafkaHealth = KafkaHealth()
-    let channels: LiveChannels
     /// Every part that runs, in start order; ``stop()`` stops them newest first.
     let lifecycle: Lifecycle
-    let startedAt = ContinuousClock.now
-    /// Instructor work that waits on the leaderboard (a session reset) runs here, never
-    /// on the HTTP service thread.
-    let adminQueue = DispatchQueue(label: "streamsocial.kafka-admin")
 
     /// Starts Kafka (embedded unless ``AppConfiguration/bootstrapServers`` is set), the
     /// clients and the HTTP server.
@@ -49,71 +35,73 @@ public final class StreamSocialApp: Sendable {
         guard FileManager.default.fileExists(atPath: configuration.publicDirectory + "/index.html") else {
             throw .publicDirectoryMissing(configuration.publicDirectory)
         }
-        var embedded: EmbeddedKafka?
-        var producer: KafkaProducer?
-        var admin: KafkaAdmin?
-        var consumer: KafkaConsumer?
-        var appError: AppError?
-        func cleanUp() {
-            consumer?.close()
-            producer?.close(flushTimeout: .zero)
-            admin?.close()
-            embedded?.stop()
-        }
+        // Each part is registered as it starts; a start that fails stops exactly what
+        // had started, newest first, as stop() does.
+        let lifecycle = Lifecycle()
+        let clients: Clients
         do throws(KafkaError) {
-            let bootstrap: String
+            clients = try Clients(configuration, lifecycle: lifecycle, logger: logger)
+        } catch {
+            lifecycle.stop()
+            throw .kafka(error)
+        }
+        do throws(AppError) {
+            return try StreamSocialApp(configuration: configuration, logger: logger, lifecycle: lifecycle, clients: clients)
+        } catch {
+            lifecycle.stop()
+            throw error
+        }
+    }
+
+    /// The Kafka clients (and the embedded cluster), each registered with the lifecycle
+    /// as it is created.
+    private struct Clients {
+        var embedded: EmbeddedKafka?
+        var bootstrap: String
+        var producer: KafkaProducer
+        var admin: KafkaAdmin
+        var consumer: KafkaConsumer
+
+        init(_ configuration: AppConfiguration, lifecycle: Lifecycle, logger: Logger) throws(KafkaError) {
             if let servers = configuration.bootstrapServers {
                 bootstrap = servers
             } else {
                 let cluster = try EmbeddedKafka(
                     brokers: configuration.embeddedBrokers, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop), logger: logger
                 )
+                lifecycle.started("embedded-kafka") { cluster.stop() }
                 embedded = cluster
                 bootstrap = cluster.bootstrapServers
             }
             let kafka = configuration.kafka(bootstrapServers: bootstrap)
             var producerConfiguration = KafkaProducerConfiguration()
             producerConfiguration.messageTimeout = configuration.sendTimeout
-            let newProducer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
-            producer = newProducer
-            let newAdmin = try KafkaAdmin(configuration: kafka, logger: logger)
-            admin = newAdmin
+            let producer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
+            lifecycle.started("kafka-producer") { producer.close(flushTimeout: .seconds(5)) }
+            self.producer = producer
+            let admin = try KafkaAdmin(configuration: kafka, logger: logger)
+            lifecycle.started("kafka-admin") { admin.close() }
+            self.admin = admin
             let consumerConfiguration = KafkaConsumerConfiguration(
                 mode: .assignAllCommitting(groupID: TimelineService.groupID(instance: configuration.instanceID), topics: [Topics.userTimeline.name])
             )
-            let newConsumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
-            consumer = newConsumer
-            do throws(AppError) {
-                return try StreamSocialApp(
-                    configuration: configuration, logger: logger, embedded: embedded, bootstrap: bootstrap,
-                    producer: newProducer, admin: newAdmin, consumer: newConsumer
-                )
-            } catch {
-                cleanUp()
-                appError = error
-            }
-        } catch {
-            cleanUp()
-            throw .kafka(error)
+            let consumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
+            lifecycle.started("timeline-consumer") { consumer.close() }
+            self.consumer = consumer
         }
-        throw appError ?? .kafka(KafkaError(.other, "start failed"))
     }
 
-    private init(
-        configuration: AppConfiguration, logger: Logger, embedded: EmbeddedKafka?, bootstrap: String,
-        producer: KafkaProducer, admin: KafkaAdmin, consumer: KafkaConsumer
-    ) throws(AppError) {
+    /// Builds the services and starts the jobs, the consumers' reading and last the HTTP
+    /// server, registering each with `lifecycle` (which holds the Kafka clients already).
+    private init(configuration: AppConfiguration, logger: Logger, lifecycle: Lifecycle, clients: Clients) throws(AppError) {
+        let (embedded, bootstrap, producer, admin, consumer) = (clients.embedded, clients.bootstrap, clients.producer, clients.admin, clients.consumer)
         self.configuration = configuration
         self.logger = logger
-        self.embedded = embedded
+        self.lifecycle = lifecycle
         self.kafkaMode = embedded == nil ? .external : .embedded
         self.bootstrapServers = bootstrap
-        self.producer = producer
-        self.admin = admin
-        self.timelineConsumer = consumer
         let leaderboard = LeaderboardService(workshop: configuration.workshop, logger: logger)
         let generator = GeneratorControl(rate: configuration.generatorRate, seed: configuration.generatorSeed)
-        self.leaderboard = leaderboard
         let timelines = TimelineService(
             partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
             recentMessages: configuration.recentMessages, logger: logger
@@ -123,7 +111,6 @@ public final class StreamSocialApp: Sendable {
             admin: admin, topic: Topics.userTimeline.name, group: TimelineService.groupID(instance: configuration.instanceID),
             partitionCount: Topics.userTimeline.partitions, consumed: { [timelines] in timelines.consumedPositions }
         )
-        self.lag = lag
 
         var http = HTTPServerConfiguration()
         http.host = configuration.host
@@ -137,26 +124,17 @@ public final class StreamSocialApp: Sendable {
         http.webSocketAllowedOrigins = configuration.allowedOrigins
 
         let server = HTTPServer(configuration: http, logger: logger)
-        self.server = server
         let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
-        self.channels = channels
         let simulator = SimulatorControl(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
-        self.simulator = simulator
+        let kafkaHealth = KafkaHealth()
         let routes = Routes(
-            producer: producer, admin: admin, adminQueue: adminQueue, timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
+            producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
             adminToken: configuration.adminToken, hub: server.hub,
-            status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: startedAt), logger: logger
+            status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: .now), logger: logger
         )
-        // From here on, each part is registered as it starts; stop() and a failed start
-        // stop them in the reverse order. The HTTP server starts last (so it stops
-        // first: no request reaches a part that has stopped).
-        let lifecycle = Lifecycle()
-        self.lifecycle = lifecycle
-        if let embedded { lifecycle.started("embedded-kafka") { embedded.stop() } }
-        lifecycle.started("kafka-admin") { admin.close() }
-        lifecycle.started("kafka-producer") { producer.close(flushTimeout: .seconds(5)) }
-        let kafkaHealth = self.kafkaHealth
+        // The HTTP server starts last, so it stops first: no request reaches a part that
+        // has stopped.
         lifecycle.started(Worker(name: "kafka-health", every: .seconds(1)) { _ in kafkaHealth.refresh(admin: admin) })
         lifecycle.started(Worker(name: "live-messages", every: .milliseconds(20)) { _ in channels.pushMessages() })
         lifecycle.started(Worker(name: "live-panels", every: .milliseconds(250)) { _ in channels.pushPanels() })
@@ -175,7 +153,6 @@ public final class StreamSocialApp: Sendable {
                 break
             }
         }
-        lifecycle.started("timeline-consumer") { consumer.close() }
         // Recovery's first step, retried every second until Kafka tells where the log ended.
         lifecycle.started(Worker(name: "timeline-recovery", every: .seconds(1)) { worker in
             guard case .waitingForKafka = timelines.readiness else {
@@ -221,7 +198,6 @@ public final class StreamSocialApp: Sendable {
         do {
             self.port = try server.start(router: routes.router(), webSocket: channels.events)
         } catch {
-            lifecycle.stop()
             throw .http(error)
         }
         lifecycle.started("http-server") { server.stop() }
