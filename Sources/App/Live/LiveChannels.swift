@@ -92,8 +92,8 @@ final class LiveChannels: Sendable {
             publishSnapshot(channel)
         }
         if changed.contains(.messages) {
-            // Subscribers get posts as batches; only a new subscriber's snapshot (its
-            // counts of consumed and malformed records) is brought up to date.
+            // Records that are not shown: subscribers have nothing new, only a new
+            // subscriber's snapshot (its counts) is brought up to date.
             let kept = snapshot(.messages)
             frames.withLock { $0[.messages] = kept }
         }
@@ -129,16 +129,19 @@ final class LiveChannels: Sendable {
         dirty.withLock { $0.formUnion(channels) }
     }
 
-    /// Called on the consumer thread for each record applied.
+    /// Called on the consumer thread for each record applied: one lock per record.
+    /// A post reaches the `messages` snapshot through its batch (``pushMessages()``);
+    /// records that are not shown change only its counts.
     func publish(_ applied: TimelineService.Applied) {
         switch applied {
         case .post(let message, let violation):
             pendingMessages.withLock { $0.append(message) }
-            if violation != nil { markChanged(.ordering) }
-            markChanged(.partitions, .throughput, .messages)
-        case .duplicate:
-            markChanged(.ordering, .partitions, .throughput, .messages)
-        case .malformed:
+            if violation != nil {
+                markChanged(.partitions, .throughput, .ordering)
+            } else {
+                markChanged(.partitions, .throughput)
+            }
+        case .duplicate, .malformed:
             markChanged(.ordering, .partitions, .throughput, .messages)
         case .reread:
             markChanged(.ordering)
