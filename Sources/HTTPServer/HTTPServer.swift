@@ -2,6 +2,7 @@ internal import CLibWebSockets
 import Foundation
 public import Logging
 import Synchronization
+import ServerSupport
 
 /// An HTTP/1.1 + WebSocket server on libwebsockets, on one service thread.
 ///
@@ -49,15 +50,13 @@ public final class HTTPServer: Sendable {
     public func start(router: Router, webSocket: WebSocketEvents = .init()) throws(StartError) -> Int {
         let outcome = Mutex<Result<Int, StartError>?>(nil)
         let ready = DispatchSemaphore(value: 0)
-        let thread = Thread { [self] in
+        _ = Worker.once(name: "http-service") { [self] _ in
             serve(router: router, events: webSocket) { result in
                 outcome.withLock { $0 = result }
                 ready.signal()
             }
             finished.signal()
         }
-        thread.name = "http-service"
-        thread.start()
         ready.wait()
         switch outcome.withLock({ $0 }) {
         case .success(let port):

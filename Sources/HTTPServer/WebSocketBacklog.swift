@@ -12,7 +12,6 @@ struct WebSocketBacklog<Frame> {
     }
 
     var isEmpty: Bool { entries.isEmpty }
-    var count: Int { entries.count }
     var frames: [Frame] { entries.map(\.frame) }
 
     /// Queues `frame`; returns whether an older frame was dropped to make room (a

@@ -128,7 +128,7 @@ public final class KafkaConsumer: Sendable {
             } catch {
                 handler(.error(error))
             }
-            Thread.sleep(forTimeInterval: 0.5)
+            thread.sleep(for: .milliseconds(500))
         }
     }
 

@@ -54,6 +54,15 @@ public final class Worker: Sendable {
         }
     }
 
+    /// Sleeps for `duration` inside the job, or less: a stop request wakes it. For a job
+    /// that waits between retries of its own.
+    public func sleep(for duration: Duration) {
+        guard !isStopping, duration > .zero else { return }
+        if wake.wait(timeout: .now() + .nanoseconds(Int(clamping: duration.wholeNanoseconds))) == .success {
+            wake.signal()  // leave the wake-up for the loop's own wait
+        }
+    }
+
     /// Whether ``stop()`` was called (or a one-shot job finished).
     public var isStopping: Bool { stopRequested.load(ordering: .acquiring) }
 

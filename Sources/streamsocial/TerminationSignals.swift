@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import ServerSupport
 
 /// SIGINT and SIGTERM, taken synchronously by the main thread with `sigwait`.
 enum TerminationSignals {
@@ -29,7 +30,7 @@ enum TerminationSignals {
     /// SIGINT/SIGTERM. Stopping flushes the producer and closes consumers, which can wait
     /// on a cluster that is gone; an operator's SIGTERM must still end the process.
     static func exitIfStopHangs(after timeout: Duration, logger: Logger) {
-        let watchdog = Thread {
+        _ = Worker.once(name: "stop-watchdog") { _ in
             let deadline = ContinuousClock.now + timeout
             var signals = set
             var pending = sigset_t()
@@ -46,7 +47,5 @@ enum TerminationSignals {
             logger.error("stop did not finish in time: exiting", metadata: ["timeout": .stringConvertible(timeout)])
             _exit(1)
         }
-        watchdog.name = "stop-watchdog"
-        watchdog.start()
     }
 }

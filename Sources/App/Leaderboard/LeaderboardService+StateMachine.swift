@@ -218,7 +218,7 @@ extension LeaderboardService {
         mutating func snapshotDue(now: ContinuousClock.Instant, wallClock: Int64, force: Bool = false) -> SnapshotWrite? {
             guard producer != nil else { return nil }
             if writing {
-                if force || owed == nil { owed = force || (owed ?? false) }
+                owed = force || (owed ?? false)
                 return nil
             }
             guard let round = schedule.due(now: now, wallClock: wallClock, force: force) else { return nil }
@@ -237,8 +237,5 @@ extension LeaderboardService {
             owed = nil
             return snapshotDue(now: now, wallClock: wallClock, force: force)
         }
-
-        /// The held actions, for tests and the snapshot.
-        var heldActions: [(value: [UInt8], time: Int64)] { held.waiting }
     }
 }

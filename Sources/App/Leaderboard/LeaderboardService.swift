@@ -1,5 +1,3 @@
-import FastJSON
-import Foundation
 import Kafka
 import Leaderboard
 import Logging
@@ -55,7 +53,7 @@ final class LeaderboardService: Sendable {
                     break
                 } catch {
                     logger.warning("could not read the leaderboard's snapshots yet", metadata: ["kafka.error": .string(error.description)])
-                    Thread.sleep(forTimeInterval: 1)
+                    worker.sleep(for: .seconds(1))
                 }
             }
             guard !worker.isStopping, !state.withLock({ $0.stopped }) else { return }
@@ -114,11 +112,6 @@ final class LeaderboardService: Sendable {
             if let producer = state.withLock({ $0.producer }) { send(round, producer: producer) }
             write = state.withLock { $0.finishedSnapshot(now: .now, wallClock: currentMilliseconds()) }
         }
-    }
-
-    /// The actions waiting for their users.
-    func heldActions() -> [(value: [UInt8], time: Int64)] {
-        state.withLock { $0.heldActions }
     }
 
     /// Every partition of the input topics, in the merge's tie-break order: a user
