@@ -7,13 +7,14 @@ import Timeline
 
 /// The parsers that read bytes a stranger chose: from the network (HTTP request heads,
 /// paths, WebSocket origins, consumer-group assignments) or from a topic (post records,
-/// leaderboard inputs). Each run feeds one input and checks what must hold whatever the
+/// leaderboard inputs, the board's changelog). Each run feeds one input and checks what must hold whatever the
 /// bytes (no trap, round trips, no path outside the public folder); a violated property
 /// stops the process, which libFuzzer reports as a crash with the input that caused it.
 enum FuzzTarget: String, CaseIterable {
     case json
     case postRecord = "post-record"
     case leaderboard
+    case boardChangelog = "board-changelog"
     case httpHead = "http-head"
     case staticPath = "static-path"
     case groupAssignment = "group-assignment"
@@ -23,6 +24,7 @@ enum FuzzTarget: String, CaseIterable {
         case .json: Self.json(bytes)
         case .postRecord: Self.postRecords(bytes)
         case .leaderboard: Self.leaderboard(bytes)
+        case .boardChangelog: Self.boardChangelog(bytes)
         case .httpHead: Self.httpHead(bytes)
         case .staticPath: Self.staticPath(bytes)
         case .groupAssignment: _ = KafkaGroupDescription.decodeConsumerAssignment(bytes)
@@ -85,6 +87,33 @@ enum FuzzTarget: String, CaseIterable {
         }
         _ = state.takeUnlocks()
         _ = state.report(now: 1_795_000_000_000, groupInspection: "fuzz")
+    }
+
+    /// Records of `leaderboard_state` (the first byte picks the key: 0 `_board`, else a
+    /// team), loaded as a restart loads them. A round that loads is restored into a board,
+    /// which must report, and written again, which must load back the same.
+    static func boardChangelog(_ bytes: [UInt8]) {
+        var latest: [String: BoardChangelog.Record] = [:]
+        for record in records(bytes) {
+            guard let selector = record.first, let decoded = BoardChangelog.decode(Array(record.dropFirst())) else { continue }
+            latest[selector == 0 ? BoardChangelog.boardKey : "team-\(Int(selector) % 17)"] = decoded
+        }
+        let now: Int64 = 1_795_000_000_000
+        guard case .restored(let restored) = BoardChangelog.latest(latest, now: now) else { return }
+        var state = LeaderboardState(workshop: workshop)
+        state.restore(restored.board)
+        _ = state.report(now: now, groupInspection: "fuzz")
+        var held = HeldActions()
+        held.restore(restored.held, now: .now)
+        var again: [String: BoardChangelog.Record] = [:]
+        for record in BoardChangelog.records(round: restored.round, board: restored.board, offsets: restored.offsets, held: restored.held) {
+            again[record.key] = BoardChangelog.decode(record.value)
+        }
+        guard case .restored(let reloaded) = BoardChangelog.latest(again, now: now), reloaded.board == restored.board,
+              reloaded.offsets == restored.offsets.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) })
+        else {
+            fatalError("a loaded round written again does not load back the same")
+        }
     }
 
     static let router: Router = {
