@@ -7,7 +7,8 @@ import Synchronization
 final class ServerCore: Sendable {
     enum Command: Sendable {
         case respond(UInt64, HTTPResponse)
-        case broadcast(WebSocketFrame, channel: String)
+        /// Broadcasts `update` (if any) and keeps `snapshot` (if any) as the channel's.
+        case publish(channel: String, update: WebSocketFrame?, snapshot: WebSocketFrame?)
         case send(WebSocketFrame, to: WebSocketClientID)
         case subscribe(WebSocketClientID, channels: Set<String>?)
         case stop

@@ -21,6 +21,12 @@ public struct LeaderboardState: Sendable {
         public var team: String
         public var achievement: Achievement
         public var at: Int64
+
+        public init(team: String, achievement: Achievement, at: Int64) {
+            self.team = team
+            self.achievement = achievement
+            self.at = at
+        }
     }
 
     public let workshop: Workshop

@@ -262,6 +262,36 @@ struct LiveServerTests {
         #expect(try socket.receive() == "keep")
     }
 
+    @Test("a channel's kept snapshot is sent on connect and on subscribe, the newest one, before the updates after it")
+    func keptSnapshots() throws {
+        let clients = Mutex<[WebSocketClientID]>([])
+        let live = try LiveServer(webSocket: WebSocketEvents(onConnect: { id in clients.withLock { $0.append(id) } }))
+        live.server.hub.keepSnapshot("lag-1", channel: "lag")
+        live.server.hub.broadcastSnapshot("messages-1", channel: "messages")  // to nobody yet
+        live.server.hub.keepSnapshot("lag-2", channel: "lag")  // replaces lag-1
+
+        let socket = try TestWebSocket(port: live.port)
+        // On connect: each channel's newest snapshot, in the order channels first kept one.
+        #expect(try socket.receive() == "lag-2")
+        #expect(try socket.receive() == "messages-1")
+        #expect(eventually { clients.withLock { $0.count } == 1 })
+        let id = try #require(clients.withLock { $0.first })
+
+        // An update with the snapshot after it: a client gets the update, a later
+        // subscriber the new snapshot alone.
+        live.server.hub.broadcast("update-2", channel: "messages", snapshotAfter: "messages-2")
+        #expect(try socket.receive() == "update-2")
+        live.server.hub.subscribe(id, to: ["messages"])
+        #expect(try socket.receive() == "messages-2")
+        // Not subscribed to lag any more: its snapshot and updates are not sent.
+        live.server.hub.broadcastSnapshot("lag-3", channel: "lag")
+        live.server.hub.broadcast("update-3", channel: "messages")
+        #expect(try socket.receive() == "update-3")
+        live.server.hub.subscribe(id, to: ["lag", "messages"])
+        #expect(try socket.receive() == "lag-3")
+        #expect(try socket.receive() == "messages-2")
+    }
+
     @Test("a busy port is a start error, not a crash")
     func busyPort() throws {
         let live = try LiveServer()

@@ -12,9 +12,9 @@ import Timeline
 /// of each channel it subscribes to; a slow client's queued snapshots are replaced by
 /// newer ones.
 ///
-/// Each channel's latest snapshot frame is kept, built by the job that pushes it; a
-/// connect or a subscribe sends the kept frames, so the libwebsockets service thread
-/// never ranks the board or encodes a report.
+/// Each channel's latest snapshot is built by the job that pushes it and kept by the
+/// hub, which sends it to every client that connects or subscribes: the libwebsockets
+/// service thread never ranks the board or encodes a report.
 final class LiveChannels: Sendable {
     enum Name: String, CaseIterable, Sendable {
         case messages, partitions, ordering, throughput, lag, leaderboard, achievements
@@ -24,16 +24,7 @@ final class LiveChannels: Sendable {
     private let service: TimelineService
     private let lag: LagMonitor
     private let leaderboard: LeaderboardService
-    private let recentUnlocks = Mutex<[LeaderboardState.Unlock]>([])
-    /// The leaderboard session the unlock feed shows.
-    private let sessionSeen = Atomic<Int>(0)
-    private let dirty = Mutex<Set<Name>>([])
-    /// Each channel's latest snapshot frame. Its lock is held while a new frame is
-    /// stored and broadcast, and while a subscriber is sent the kept frames, so a
-    /// subscriber never gets an older snapshot queued after a newer one (the hub only
-    /// enqueues: nothing blocks under it).
-    private let frames = Mutex<[Name: String]>([:])
-    private let pendingMessages = Mutex<[RecentPosts.Message]>([])
+    private let state = Mutex(State())
 
     init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService) {
         self.hub = hub
@@ -46,19 +37,14 @@ final class LiveChannels: Sendable {
     /// After a session reset the unlock feed starts over with an empty snapshot.
     func publishLeaderboard() {
         let updates = leaderboard.takeUpdates()
-        let (session, unlocks) = (updates.session, updates.unlocks)
-        if sessionSeen.exchange(session, ordering: .relaxed) != session {
-            recentUnlocks.withLock { $0.removeAll() }
+        if state.withLock({ $0.enter(session: updates.session) }) {
             publishSnapshot(.achievements)
         }
-        if !unlocks.isEmpty {
-            recentUnlocks.withLock { recent in
-                recent.append(contentsOf: unlocks)
-                if recent.count > 50 { recent.removeFirst(recent.count - 50) }
-            }
-            for unlock in unlocks {
-                hub.broadcast(JSONCoding.string(WebSocketMessage(type: "achievement", channel: Name.achievements.rawValue, data: AchievementEvent(unlock, workshop: leaderboard.workshop))), channel: Name.achievements.rawValue)
-            }
+        if !updates.unlocks.isEmpty {
+            state.withLock { $0.received(updates.unlocks) }
+        }
+        for unlock in updates.unlocks {
+            hub.broadcast(JSONCoding.string(WebSocketMessage(type: "achievement", channel: Name.achievements.rawValue, data: AchievementEvent(unlock, workshop: leaderboard.workshop))), channel: Name.achievements.rawValue)
         }
         if updates.changed {
             publishSnapshot(.leaderboard)
@@ -68,84 +54,48 @@ final class LiveChannels: Sendable {
     /// Pushes the posts read since the last call as one `messages` frame: the
     /// `live-messages` job, every 20 ms.
     func pushMessages() {
-        let batch = pendingMessages.withLock { pending in
-            defer { pending.removeAll(keepingCapacity: true) }
-            return pending
-        }
+        let batch = state.withLock { $0.takeMessages() }
         guard !batch.isEmpty else { return }
         let update = JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch))
-        let kept = snapshot(.messages)
-        frames.withLock { frames in
-            frames[.messages] = kept
-            hub.broadcast(update, channel: Name.messages.rawValue)
-        }
+        hub.broadcast(update, channel: Name.messages.rawValue, snapshotAfter: snapshot(.messages))
     }
 
     /// Pushes a snapshot of each panel that changed since the last call: the
     /// `live-panels` job, every 250 ms.
     func pushPanels() {
-        let changed = dirty.withLock { dirty in
-            defer { dirty.removeAll() }
-            return dirty
-        }
+        let changed = state.withLock { $0.takeChanged() }
         for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
             publishSnapshot(channel)
         }
         if changed.contains(.messages) {
             // Records that are not shown: subscribers have nothing new, only a new
             // subscriber's snapshot (its counts) is brought up to date.
-            let kept = snapshot(.messages)
-            frames.withLock { $0[.messages] = kept }
+            hub.keepSnapshot(snapshot(.messages), channel: Name.messages.rawValue)
         }
     }
 
-    /// Builds `channel`'s snapshot (on the calling job's thread), keeps it and sends it
-    /// to the channel's subscribers.
+    /// Builds `channel`'s snapshot (on the calling job's thread) and hands it to the hub,
+    /// which keeps it and sends it to the channel's subscribers.
     private func publishSnapshot(_ channel: Name) {
-        let frame = snapshot(channel)
-        frames.withLock { frames in
-            frames[channel] = frame
-            hub.broadcast(frame, channel: channel.rawValue, coalesceKey: channel.rawValue)
-        }
+        hub.broadcastSnapshot(snapshot(channel), channel: channel.rawValue)
     }
 
     /// Builds every channel's snapshot: once at start, before the first client.
     func prepareSnapshots() {
-        let built = Dictionary(uniqueKeysWithValues: Name.allCases.map { ($0, snapshot($0)) })
-        frames.withLock { $0 = built }
-    }
-
-    /// Sends the kept snapshot of each of `channels` to `client`.
-    private func sendKept(_ channels: [Name], to client: WebSocketClientID) {
-        frames.withLock { frames in
-            for channel in channels {
-                guard let frame = frames[channel] else { continue }
-                hub.send(frame, to: client, coalesceKey: channel.rawValue)
-            }
+        for channel in Name.allCases {
+            hub.keepSnapshot(snapshot(channel), channel: channel.rawValue)
         }
     }
 
     func markChanged(_ channels: Name...) {
-        dirty.withLock { $0.formUnion(channels) }
+        state.withLock { $0.changed.formUnion(channels) }
     }
 
     /// Called on the consumer thread for each record applied: one lock per record.
     /// A post reaches the `messages` snapshot through its batch (``pushMessages()``);
     /// records that are not shown change only its counts.
     func publish(_ applied: TimelineService.Applied) {
-        switch applied {
-        case .post(let message, let violation):
-            pendingMessages.withLock { $0.append(message) }
-            if violation != nil {
-                markChanged(.partitions, .throughput, .ordering)
-            } else {
-                markChanged(.partitions, .throughput)
-            }
-        case .duplicate, .malformed:
-            markChanged(.ordering, .partitions, .throughput, .messages)
-        case .reread:
-            markChanged(.ordering)
-        }
+        state.withLock { $0.record(applied) }
     }
 
     /// A channel's snapshot message, as sent on subscribe and when it changed.
@@ -158,7 +108,7 @@ final class LiveChannels: Sendable {
         case .throughput: return snapshot(channel, service.throughputReport(now: now))
         case .lag: return snapshot(channel, lag.report)
         case .leaderboard: return snapshot(channel, leaderboard.report())
-        case .achievements: return snapshot(channel, recentUnlocks.withLock { $0 }.map { AchievementEvent($0, workshop: leaderboard.workshop) })
+        case .achievements: return snapshot(channel, state.withLock { $0.recentUnlocks }.map { AchievementEvent($0, workshop: leaderboard.workshop) })
         }
     }
 
@@ -166,22 +116,18 @@ final class LiveChannels: Sendable {
         JSONCoding.string(WebSocketMessage(type: "snapshot", channel: channel.rawValue, data: data))
     }
 
-    /// WebSocket events, on the service thread: the kept snapshots on connect and
-    /// subscribe.
+    /// WebSocket events, on the service thread: a subscribe is answered, and the hub
+    /// sends the subscribed channels' kept snapshots after the answer.
     var events: WebSocketEvents {
         WebSocketEvents(
-            onConnect: { [self] client in
-                sendKept(Name.allCases, to: client)
-            },
             onMessage: { [self] client, text in
                 guard let request = try? JSONCoding.decoder.decode(SubscribeRequest.self, from: Data(text.utf8)) else {
                     hub.send(JSONCoding.string(WebSocketMessage(type: "error", channel: "control", data: ["message": #"expected {"subscribe": [channels]}"#])), to: client)
                     return
                 }
                 let channels = request.subscribe.compactMap(Name.init(rawValue:))
-                hub.subscribe(client, to: Set(channels.map(\.rawValue)))
                 hub.send(JSONCoding.string(WebSocketMessage(type: "subscribed", channel: "control", data: channels.map(\.rawValue).sorted())), to: client)
-                sendKept(channels, to: client)
+                hub.subscribe(client, to: Set(channels.map(\.rawValue)))
             }
         )
     }

@@ -57,6 +57,9 @@ final class ServiceLoop {
     /// in `WSI_DESTROY`, so a reused address never finds a stale entry.
     private var lastResponseIteration: [OpaquePointer: UInt64] = [:]
     private var nextID: UInt64 = 1
+    /// Each channel's kept snapshot, in the order channels first kept one (the order a
+    /// new client is sent them).
+    private var snapshots: [(channel: String, frame: WebSocketFrame)] = []
     private var requests: [UInt64: PendingRequest] = [:]
     private var clients: [UInt64: Client] = [:]
     private var scratch: [UInt8] = []
@@ -316,6 +319,7 @@ final class ServiceLoop {
         session.pointee.clientID = id
         clients[id] = Client(wsi: wsi, backlog: WebSocketBacklog(limit: configuration.webSocketBacklog))
         core.stats.withLock { $0.webSocketClients = clients.count }
+        sendSnapshots(to: id)
         events.onConnect(WebSocketClientID(raw: id))
         drainCommands()
     }
@@ -356,6 +360,14 @@ final class ServiceLoop {
         events.onDisconnect(WebSocketClientID(raw: id))
     }
 
+    /// Queues the kept snapshot of each channel client `id` receives.
+    private func sendSnapshots(to id: UInt64) {
+        guard let client = clients[id] else { return }
+        for (channel, frame) in snapshots where client.channels?.contains(channel) ?? true {
+            enqueue(frame, to: id)
+        }
+    }
+
     private func enqueue(_ frame: WebSocketFrame, to id: UInt64) {
         guard var client = clients[id] else { return }
         clients[id] = nil  // unique backlog while it changes
@@ -376,14 +388,23 @@ final class ServiceLoop {
             case .respond(let id, let response):
                 guard let pending = requests[id], case .handling = pending.state else { continue }
                 markReady(id: id, pending, response)
-            case .broadcast(let frame, let channel):
+            case .publish(let channel, let update, let snapshot):
+                if let snapshot {
+                    if let index = snapshots.firstIndex(where: { $0.channel == channel }) {
+                        snapshots[index].frame = snapshot
+                    } else {
+                        snapshots.append((channel, snapshot))
+                    }
+                }
+                guard let update else { continue }
                 for (id, client) in clients where client.channels?.contains(channel) ?? true {
-                    enqueue(frame, to: id)
+                    enqueue(update, to: id)
                 }
             case .send(let frame, let client):
                 enqueue(frame, to: client.raw)
             case .subscribe(let client, let channels):
                 clients[client.raw]?.channels = channels
+                sendSnapshots(to: client.raw)
             case .stop:
                 stopping = true
             }

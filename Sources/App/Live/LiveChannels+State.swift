@@ -1,0 +1,59 @@
+import Leaderboard
+
+extension LiveChannels {
+    /// What the channels gather between pushes: the posts not yet sent, the panels that
+    /// changed, and the unlock feed. Events from the consumer and the jobs mutate it under
+    /// the channels' one lock; frames are built and sent after it is released.
+    struct State {
+        /// The most unlocks the feed's snapshot shows.
+        static let unlockFeedLength = 50
+
+        private(set) var pendingMessages: [RecentPosts.Message] = []
+        var changed: Set<Name> = []
+        /// The latest unlocks, oldest first.
+        private(set) var recentUnlocks: [LeaderboardState.Unlock] = []
+        /// The leaderboard session the unlock feed shows.
+        private(set) var session = 0
+
+        /// A record the timeline applied: a post waits for the next `messages` frame,
+        /// and marks the panels it changes.
+        mutating func record(_ applied: TimelineService.Applied) {
+            switch applied {
+            case .post(let message, let violation):
+                pendingMessages.append(message)
+                changed.formUnion(violation == nil ? [.partitions, .throughput] : [.partitions, .throughput, .ordering])
+            case .duplicate, .malformed:
+                changed.formUnion([.ordering, .partitions, .throughput, .messages])
+            case .reread:
+                changed.insert(.ordering)
+            }
+        }
+
+        /// The board's current session. Returns whether it changed, which empties the
+        /// feed (its snapshot must be sent again).
+        mutating func enter(session: Int) -> Bool {
+            guard session != self.session else { return false }
+            self.session = session
+            recentUnlocks.removeAll()
+            return true
+        }
+
+        /// New unlocks, for the feed's next snapshot: the latest ``unlockFeedLength``.
+        mutating func received(_ unlocks: [LeaderboardState.Unlock]) {
+            recentUnlocks.append(contentsOf: unlocks)
+            if recentUnlocks.count > Self.unlockFeedLength {
+                recentUnlocks.removeFirst(recentUnlocks.count - Self.unlockFeedLength)
+            }
+        }
+
+        mutating func takeMessages() -> [RecentPosts.Message] {
+            defer { pendingMessages.removeAll(keepingCapacity: true) }
+            return pendingMessages
+        }
+
+        mutating func takeChanged() -> Set<Name> {
+            defer { changed.removeAll() }
+            return changed
+        }
+    }
+}

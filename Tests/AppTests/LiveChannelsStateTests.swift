@@ -1,0 +1,40 @@
+@testable import App
+import Leaderboard
+import Timeline
+import Testing
+
+@Suite("Live channels' state")
+struct LiveChannelsStateTests {
+    static func unlock(_ team: String, at: Int64) -> LeaderboardState.Unlock {
+        LeaderboardState.Unlock(team: team, achievement: .connected, at: at)
+    }
+
+    @Test("posts wait for the next messages frame, once; the panels they change are marked once")
+    func postsAndPanels() {
+        var state = LiveChannels.State()
+        let message = RecentPosts.Message(userID: "ada", content: "hi", sequence: 1, timestamp: 1, partition: 0, offset: 0)
+        state.record(.post(message, violation: nil))
+        state.record(.reread)
+        #expect(state.takeMessages().map(\.userID) == ["ada"])
+        #expect(state.takeMessages().isEmpty)
+        #expect(state.takeChanged() == [.partitions, .throughput, .ordering])
+        #expect(state.takeChanged().isEmpty)
+        // A record that is not shown changes the messages snapshot's counts only.
+        state.record(.malformed(TimelineService.MalformedRecord(partition: 0, offset: 1, reason: .notJSON, bytes: 3)))
+        #expect(state.takeMessages().isEmpty)
+        #expect(state.takeChanged().contains(.messages))
+    }
+
+    @Test("the unlock feed keeps the latest 50 and starts over when the board's session changes")
+    func unlockFeed() {
+        var state = LiveChannels.State()
+        #expect(state.enter(session: 0) == false)
+        state.received((0..<60).map { Self.unlock("t\($0)", at: Int64($0)) })
+        #expect(state.recentUnlocks.count == LiveChannels.State.unlockFeedLength)
+        #expect(state.recentUnlocks.first?.team == "t10")
+        #expect(state.recentUnlocks.last?.team == "t59")
+        #expect(state.enter(session: 1) == true)
+        #expect(state.recentUnlocks.isEmpty)
+        #expect(state.enter(session: 1) == false)
+    }
+}
