@@ -94,10 +94,39 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // What only the executable (and the tests) link: the simulated class and the
+        // benchmarks, beside the server rather than inside it.
+        .target(
+            name: "Simulation",
+            dependencies: [
+                "App",
+                "Kafka",
+                "FastJSON",
+                "Leaderboard",
+                "ServerSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Benchmarks",
+            dependencies: [
+                "App",
+                "Kafka",
+                "FastJSON",
+                "Timeline",
+                "Leaderboard",
+                "ServerSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "streamsocial",
             dependencies: [
                 "App",
+                "Simulation",
+                "Benchmarks",
                 "Kafka",
                 "Leaderboard",
                 "LoadTest",
@@ -149,7 +178,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AppTests",
-            dependencies: ["App", "Kafka", "HTTPServer", "Timeline", "Leaderboard", "HTTPTestSupport"],
+            dependencies: ["App", "Simulation", "Kafka", "HTTPServer", "Timeline", "Leaderboard", "ServerSupport", "HTTPTestSupport"],
             swiftSettings: strict
         ),
     ],

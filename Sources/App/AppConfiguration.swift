@@ -29,6 +29,9 @@ public struct AppConfiguration: Sendable {
     public var generatorSeed: UInt64 = 1
     /// Simulated teams to run as real Kafka clients (0: none). Default: 0.
     public var simulatedTeams: Int = 0
+    /// Builds the simulated class once the cluster is known; `nil`: a server without one
+    /// (the instructor's simulator controls answer that it has no team).
+    public var makeSimulator: (@Sendable (SimulationContext) -> any ClassSimulator)?
     /// Bearer token for `/api/admin/...`; nil disables those routes.
     public var adminToken: String?
     /// Newest posts kept per user's timeline. Default: 100.

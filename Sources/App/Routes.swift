@@ -29,7 +29,7 @@ struct Routes: Sendable {
     let kafkaHealth: KafkaHealth
     let leaderboard: LeaderboardService
     let generator: GeneratorControl
-    let simulator: SimulatorControl
+    let simulator: any ClassSimulator
     let faults: FaultControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
     let adminToken: String?

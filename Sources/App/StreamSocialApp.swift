@@ -125,7 +125,8 @@ public final class StreamSocialApp: Sendable {
 
         let server = HTTPServer(configuration: http, logger: logger)
         let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
-        let simulator = SimulatorControl(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
+        let simulation = SimulationContext(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
+        let simulator = configuration.makeSimulator?(simulation) ?? NoClassSimulator()
         let kafkaHealth = KafkaHealth()
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
@@ -185,6 +186,9 @@ public final class StreamSocialApp: Sendable {
         lifecycle.started(Self.generator(generator, producer: producer, topic: configuration.workshop.topics.newUsers, logger: logger))
         lifecycle.started("simulated-class") { simulator.stop() }
         if configuration.simulatedTeams > 0 {
+            if configuration.makeSimulator == nil {
+                logger.warning("this server has no simulated class: no team started", metadata: ["teams": .stringConvertible(configuration.simulatedTeams)])
+            }
             simulator.resize(to: configuration.simulatedTeams)
         }
         if embedded == nil {

@@ -1,4 +1,4 @@
-import App
+import Benchmarks
 import ArgumentParser
 import Foundation
 

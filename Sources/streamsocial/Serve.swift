@@ -1,5 +1,6 @@
 import App
 import Leaderboard
+import Simulation
 import ArgumentParser
 import Foundation
 import Logging
@@ -128,6 +129,7 @@ struct Serve: ParsableCommand {
         configuration.generatorRate = generatorRate
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams
+        configuration.makeSimulator = { SimulatedClass($0) }
         configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap {
             $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0
         }

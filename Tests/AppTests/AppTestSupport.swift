@@ -1,4 +1,5 @@
 import App
+import Simulation
 import Foundation
 import HTTPTestSupport
 import Kafka
@@ -24,6 +25,7 @@ final class RunningApp {
         var configuration = AppConfiguration()
         configuration.workshop = workshop
         configuration.simulatedTeams = simulatedTeams
+        configuration.makeSimulator = { SimulatedClass($0) }
         configuration.generatorRate = generatorRate
         configuration.adminToken = adminToken
         configuration.host = "127.0.0.1"

@@ -1,3 +1,4 @@
+import ServerSupport
 import Foundation
 import Kafka
 import Leaderboard

@@ -1,17 +1,19 @@
-import FastJSON
-import HTTPServer
-import Leaderboard
-import Timeline
-
 /// The body of `GET` and `POST /api/admin/simulator`.
-struct SimulatorStatus: Encodable, Sendable {
-    var teams: [SimulatedTeam]
+public struct SimulatorStatus: Encodable, Sendable {
+    public var teams: [SimulatedTeam]
     /// The most teams the workshop has.
-    var maximum: Int
+    public var maximum: Int
     /// The size asked for while the change runs (null when none runs).
-    var resizingTo: Int?
+    public var resizingTo: Int?
     /// Why the last change failed, if it did.
-    var lastError: String?
+    public var lastError: String?
+
+    public init(teams: [SimulatedTeam], maximum: Int, resizingTo: Int? = nil, lastError: String? = nil) {
+        self.teams = teams
+        self.maximum = maximum
+        self.resizingTo = resizingTo
+        self.lastError = lastError
+    }
 
     enum CodingKeys: String, CodingKey {
         case teams, maximum
@@ -19,7 +21,7 @@ struct SimulatorStatus: Encodable, Sendable {
         case lastError = "last_error"
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(teams, forKey: .teams)
         try container.encode(maximum, forKey: .maximum)
@@ -29,10 +31,19 @@ struct SimulatorStatus: Encodable, Sendable {
 }
 
 /// One simulated team as the instructor sees it.
-struct SimulatedTeam: Encodable, Sendable {
-    var team: String
-    var profile: String
-    var instances: Int
-    var processed: Int64
-    var flagged: Int64
+public struct SimulatedTeam: Encodable, Sendable {
+    public var team: String
+    /// How it behaves: careful, sloppy, unkeyed, careless.
+    public var profile: String
+    public var instances: Int
+    public var processed: Int64
+    public var flagged: Int64
+
+    public init(team: String, profile: String, instances: Int, processed: Int64, flagged: Int64) {
+        self.team = team
+        self.profile = profile
+        self.instances = instances
+        self.processed = processed
+        self.flagged = flagged
+    }
 }

@@ -1,3 +1,4 @@
+import ServerSupport
 import FastJSON
 import Foundation
 import HTTPServer

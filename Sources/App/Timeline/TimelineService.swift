@@ -1,6 +1,6 @@
 import Foundation
-import Kafka
-import Logging
+public import Kafka
+public import Logging
 import Synchronization
 import Timeline
 
@@ -16,7 +16,7 @@ import Timeline
 ///
 /// Everything it changes is one ``State`` behind one lock; reports are built from
 /// copies after the lock is released.
-final class TimelineService: Sendable {
+public final class TimelineService: Sendable {
     /// A record of `user-timeline` that is not a post.
     struct MalformedRecord: Codable, Sendable, Equatable {
         var partition: Int32
@@ -76,7 +76,7 @@ final class TimelineService: Sendable {
     private let state: Mutex<State>
     private let logger: Logger
 
-    init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
+    public init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
         self.partitionCount = partitionCount
         self.timelineCapacity = timelineCapacity
         state = Mutex(State(
@@ -164,6 +164,15 @@ final class TimelineService: Sendable {
     }
 
     // MARK: Consuming
+
+    /// Applies one record as the consumer does, for a caller that needs only the
+    /// timelines it builds (the replay benchmark).
+    public func replay(_ record: KafkaRecord, now second: Int64) {
+        _ = apply(record, now: second)
+    }
+
+    /// Ordering violations found so far.
+    public var violationCount: Int { orderingReport().violations }
 
     /// Applies one record of `user-timeline`. Called on the consumer's thread.
     func apply(_ record: KafkaRecord, now second: Int64) -> Applied {

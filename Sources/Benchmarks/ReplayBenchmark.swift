@@ -1,7 +1,8 @@
-import ServerSupport
+import App
 import Foundation
 import Kafka
 import Logging
+import ServerSupport
 import Timeline
 
 /// Measures how fast records of `user-timeline` are rebuilt into timelines, and the
@@ -28,7 +29,7 @@ public enum ReplayBenchmark {
     }
 
     /// Replays `records` posts spread evenly over `users` users (in each user's
-    /// sequence order) through a fresh ``TimelineService``.
+    /// sequence order) through a fresh `TimelineService`.
     public static func run(records: Int, users: Int) -> Result {
         let service = TimelineService(partitionCount: 6, timelineCapacity: 100, recentMessages: 50, logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() })
         let userIDs = (0..<users).map { "user-\($0)" }
@@ -56,12 +57,12 @@ public enum ReplayBenchmark {
                 offsets[Int(partition)] += 1
             }
             let start = ContinuousClock.now
-            for record in batch { _ = service.apply(record, now: second) }
+            for record in batch { service.replay(record, now: second) }
             applying += ContinuousClock.now - start
             produced += count
         }
         let seconds = applying.inSeconds
-        let violations = service.orderingReport().violations
+        let violations = service.violationCount
         return Result(
             records: records, users: users, seconds: seconds, recordsPerSecond: Double(records) / max(seconds, 1e-9),
             rssBeforeMiB: rssBefore, rssAfterMiB: residentMiB(), violations: violations
