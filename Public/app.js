@@ -1,7 +1,9 @@
 // StreamSocial dashboard: posts through the API; every panel is drawn from the
 // WebSocket channels (messages, partitions, ordering, throughput, lag).
-// No inline scripts: the server's Content-Security-Policy forbids them.
-"use strict";
+// No inline scripts: the server's Content-Security-Policy forbids them. Chart.js is a
+// classic script loaded before this module (window.Chart).
+import { $, cell, el, showResult } from "./dom.js";
+import { connect, showKafkaNote } from "./live.js";
 
 const MAX_FEED = 50;
 const CHANNELS = ["messages", "partitions", "ordering", "throughput", "lag"];
@@ -10,32 +12,15 @@ const COLORS = { accent: "#38bdf8", hot: "#f87171", consumed: "#a78bfa", grid: "
 const charts = {};
 let total = 0;
 
-const $ = (id) => document.getElementById(id);
-
-function cell(row, text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  row.append(td);
-  return td;
-}
-
 // ---- messages -------------------------------------------------------------------
 
 function renderMessage(message, fresh) {
-  const item = document.createElement("li");
-  if (fresh) item.className = "fresh";
-  const user = document.createElement("span");
-  user.className = "user";
-  user.textContent = message.user_id;
-  const content = document.createElement("span");
-  content.className = "content";
-  content.textContent = message.content;
-  const meta = document.createElement("span");
-  meta.className = "meta";
+  const item = el("li", fresh ? "fresh" : "");
   const time = new Date(message.timestamp).toLocaleTimeString();
-  meta.textContent = `#${message.seq} · partition ${message.partition} · offset ${message.offset} · ${time}`;
-  item.append(user, content, meta);
+  item.append(
+    el("span", "user", message.user_id),
+    el("span", "content", message.content),
+    el("span", "meta", `#${message.seq} · partition ${message.partition} · offset ${message.offset} · ${time}`));
   const feed = $("feed");
   feed.prepend(item);
   while (feed.children.length > MAX_FEED) feed.lastChild.remove();
@@ -101,14 +86,9 @@ function showPartitions(report) {
     chart.update("none");
   }
   const tips = $("suggestions");
-  tips.replaceChildren(...report.suggestions.map((text) => {
-    const li = document.createElement("li");
-    li.textContent = text;
-    return li;
-  }));
+  tips.replaceChildren(...report.suggestions.map((text) => el("li", "", text)));
   const rows = report.partitions.map((p) => {
-    const row = document.createElement("tr");
-    if (p.hot) row.className = "hot";
+    const row = el("tr", p.hot ? "hot" : "");
     cell(row, p.partition);
     cell(row, p.messages);
     cell(row, p.distinct_keys);
@@ -131,7 +111,7 @@ function showOrdering(report) {
   status.className = report.violations ? "pill pill-off" : "pill pill-on";
   const position = (p) => (p ? `P${p.partition}@${p.offset}` : "–");
   const rows = report.recent_violations.slice(0, 8).map((v) => {
-    const row = document.createElement("tr");
+    const row = el("tr");
     cell(row, v.kind.replaceAll("_", " "), `kind-${v.kind}`);
     cell(row, v.user_id);
     cell(row, v.expected);
@@ -215,8 +195,7 @@ function currentPost(content) {
 }
 
 function report(text, ok) {
-  $("post-result").textContent = text;
-  $("post-result").className = ok ? "result ok" : "result bad";
+  showResult($("post-result"), text, ok);
 }
 
 async function post(event) {
@@ -259,11 +238,10 @@ async function burst() {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  setupCharts();
-  $("post-form").addEventListener("submit", post);
-  $("burst").addEventListener("click", burst);
-  loadStatus();
-  window.StreamSocialLive.showKafkaNote();
-  window.StreamSocialLive.connect(CHANNELS, handle);
-});
+// A module runs once the document is parsed (and after the deferred Chart.js).
+setupCharts();
+$("post-form").addEventListener("submit", post);
+$("burst").addEventListener("click", burst);
+loadStatus();
+showKafkaNote();
+connect(CHANNELS, handle);

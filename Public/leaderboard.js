@@ -1,25 +1,15 @@
 // The instructor's board: rows from the `leaderboard` channel, celebrations from
 // `achievements`. No inline scripts (Content-Security-Policy).
-"use strict";
+import { $, cell, el } from "./dom.js";
+import { connect, showKafkaNote } from "./live.js";
 
-const $ = (id) => document.getElementById(id);
 const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`);
 
-function cell(row, content, className) {
-  const td = document.createElement("td");
-  if (className) td.className = className;
-  if (content instanceof Node) td.append(content); else td.textContent = content;
-  row.append(td);
-  return td;
-}
-
 function badges(achievements) {
-  const span = document.createElement("span");
+  const span = el("span");
   for (const badge of achievements) {
-    const item = document.createElement("span");
-    item.textContent = badge.emoji;
+    const item = el("span", badge.kind === "mistake" ? "mistake" : "", badge.emoji);
     item.title = `${badge.title} (${badge.points} points)`;
-    if (badge.kind === "mistake") item.className = "mistake";
     span.append(item);
   }
   return span;
@@ -29,13 +19,11 @@ function showBoard(board) {
   $("known-users").textContent = board.known_users;
   $("inspection").textContent = `Consumer groups: ${board.group_inspection}`;
   const rows = board.teams.map((team) => {
-    const row = document.createElement("tr");
-    if (team.rank <= 3 && team.points > 0) row.className = "top";
+    const row = el("tr", team.rank <= 3 && team.points > 0 ? "top" : "");
     row.dataset.team = team.team;
     cell(row, team.rank, "rank");
-    const name = document.createElement("span");
-    const dot = document.createElement("span");
-    dot.className = team.connected ? "dot on" : "dot";
+    const name = el("span");
+    const dot = el("span", team.connected ? "dot on" : "dot");
     dot.title = team.connected ? "connected" : "not connected yet";
     name.append(dot, team.team);
     cell(row, name, "team");
@@ -60,20 +48,13 @@ function showBoard(board) {
 }
 
 function addUnlock(event, celebrate) {
-  const item = document.createElement("li");
-  const emoji = document.createElement("span");
-  emoji.className = "emoji";
-  emoji.textContent = event.emoji;
-  item.append(emoji, `${event.team}: ${event.title}`);
+  const item = el("li");
+  item.append(el("span", "emoji", event.emoji), `${event.team}: ${event.title}`);
   $("unlocks").prepend(item);
   while ($("unlocks").children.length > 40) $("unlocks").lastChild.remove();
   if (!celebrate || event.points === 0) return;
-  const toast = document.createElement("div");
-  toast.className = "toast";
-  const big = document.createElement("span");
-  big.className = "emoji";
-  big.textContent = event.emoji;
-  toast.append(big, `${event.team} unlocked ${event.title} (+${event.points})`);
+  const toast = el("div", "toast");
+  toast.append(el("span", "emoji", event.emoji), `${event.team} unlocked ${event.title} (+${event.points})`);
   $("toasts").append(toast);
   setTimeout(() => toast.remove(), 4200);
 }
@@ -90,7 +71,6 @@ function handle(message) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  window.StreamSocialLive.showKafkaNote();
-  window.StreamSocialLive.connect(["leaderboard", "achievements"], handle);
-});
+// A module runs once the document is parsed.
+showKafkaNote();
+connect(["leaderboard", "achievements"], handle);
