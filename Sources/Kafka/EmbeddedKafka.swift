@@ -16,27 +16,22 @@ public final class EmbeddedKafka: Sendable {
     /// Number of brokers.
     public let brokerCount: Int
 
-    private let context: RDKafkaClientContext
-    private let host: SendableHandle
+    /// The client the cluster lives in; it never connects anywhere.
+    private let host: RDKafkaClient
     private let cluster: SendableHandle
-    private let stopped = Mutex(false)
 
     /// Starts `brokers` brokers and creates `topics`.
     /// - Throws: ``KafkaError`` when the cluster or a topic cannot be created.
     public init(brokers: Int = 3, topics: [KafkaTopicSpec] = [], logger: Logger) throws(KafkaError) {
-        let context = RDKafkaClientContext(logger: logger)
-        // The mock cluster lives inside a client handle; this one never connects anywhere.
-        let host = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: [
+        let host = try RDKafkaClient(type: RD_KAFKA_PRODUCER, settings: [
             ("client.id", "streamsocial-embedded-kafka"),
             // It has no bootstrap.servers on purpose; don't warn about it.
             ("log_level", "3"),
-        ], context: context)
-        guard let cluster = rd_kafka_mock_cluster_new(host, Int32(clamping: brokers)) else {
-            rd_kafka_destroy(host)
+        ], context: RDKafkaClientContext(logger: logger))
+        guard let made = try? host.use({ rd_kafka_mock_cluster_new($0, Int32(clamping: brokers)) }), let cluster = made else {
             throw KafkaError(.other, "could not start the embedded Kafka cluster")
         }
-        self.context = context
-        self.host = SendableHandle(host)
+        self.host = host
         self.cluster = SendableHandle(cluster)
         self.brokerCount = brokers
         self.bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
@@ -54,28 +49,28 @@ public final class EmbeddedKafka: Sendable {
     /// The embedded cluster ignores topic-level config (it does not compact).
     public func createTopic(_ topic: KafkaTopicSpec) throws(KafkaError) {
         let replicas = Int32(min(3, brokerCount))
-        let err = rd_kafka_mock_topic_create(cluster.pointer, topic.name, Int32(clamping: topic.partitions), replicas)
+        let err = try onCluster { rd_kafka_mock_topic_create($0, topic.name, Int32(clamping: topic.partitions), replicas) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "create topic \(topic.name)") }
     }
 
     /// Takes a broker down (its connections close, it refuses new ones) or back up: for
     /// reliability tests. Broker ids start at 1.
     public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
-        let err = up ? rd_kafka_mock_broker_set_up(cluster.pointer, id) : rd_kafka_mock_broker_set_down(cluster.pointer, id)
+        let err = try onCluster { up ? rd_kafka_mock_broker_set_up($0, id) : rd_kafka_mock_broker_set_down($0, id) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id)") }
     }
 
     /// Delays every answer of broker `id` by `rtt` (zero: none): for lessons on latency
     /// and lag, and for tests.
     public func setBroker(_ id: Int32, roundTripTime rtt: Duration) throws(KafkaError) {
-        let err = rd_kafka_mock_broker_set_rtt(cluster.pointer, id, Int32(clamping: rtt.wholeMilliseconds))
+        let err = try onCluster { rd_kafka_mock_broker_set_rtt($0, id, Int32(clamping: rtt.wholeMilliseconds)) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "broker \(id) round-trip time") }
     }
 
     /// Makes broker `id` the leader of `topic`'s `partition`: clients learn it from a
     /// NOT_LEADER error and a metadata refresh, as in a real leader election.
     public func setLeader(topic: String, partition: Int32, broker id: Int32) throws(KafkaError) {
-        let err = rd_kafka_mock_partition_set_leader(cluster.pointer, topic, partition, id)
+        let err = try onCluster { rd_kafka_mock_partition_set_leader($0, topic, partition, id) }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "leader of \(topic)[\(partition)]") }
     }
 
@@ -84,19 +79,24 @@ public final class EmbeddedKafka: Sendable {
     /// REQUEST_TIMED_OUT): for tests of retries.
     public func failNextRequests(apiKey: Int16, count: Int, error: Int32) {
         var errors = [rd_kafka_resp_err_t](repeating: rd_kafka_resp_err_t(rawValue: error), count: max(0, count))
-        errors.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_mock_push_request_errors_array(cluster.pointer, apiKey, buffer.count, buffer.baseAddress)
+        _ = try? onCluster { cluster in
+            errors.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_mock_push_request_errors_array(cluster, apiKey, buffer.count, buffer.baseAddress)
+            }
         }
     }
 
     /// Stops the brokers and frees the cluster. Idempotent; blocking.
     public func stop() {
-        let wasStopped = stopped.withLock { stopped in
-            defer { stopped = true }
-            return stopped
+        host.close { _ in rd_kafka_mock_cluster_destroy(cluster.pointer) }
+    }
+
+    /// Runs `body` on the cluster unless it stopped.
+    /// - Throws: ``KafkaError/Code/shutdown`` once stopped.
+    private func onCluster<R>(_ body: (OpaquePointer) -> R) throws(KafkaError) -> R {
+        guard let result = try host.use({ _ in body(cluster.pointer) }) else {
+            throw KafkaError(.shutdown, "the embedded cluster has stopped")
         }
-        guard !wasStopped else { return }
-        rd_kafka_mock_cluster_destroy(cluster.pointer)
-        rd_kafka_destroy(host.pointer)
+        return result
     }
 }

@@ -10,29 +10,28 @@ import Synchronization
 /// you own, never from Swift's cooperative pool or the HTTP service thread.
 public final class KafkaAdmin: Sendable {
     private let configuration: KafkaConfiguration
-    private let context: RDKafkaClientContext
-    private let client: SendableHandle
-    /// One consumer-type handle per group whose offsets were asked for; they never join
+    private let logger: Logger
+    private let client: RDKafkaClient
+    /// One consumer-type client per group whose offsets were asked for; they never join
     /// the group, they only fetch its committed offsets.
-    private let groupClients = Mutex<[String: SendableHandle]>([:])
-    private let guardian = UseGuard()
+    private let groupClients = Mutex<[String: RDKafkaClient]>([:])
 
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
     public init(configuration: KafkaConfiguration, logger: Logger) throws(KafkaError) {
         self.configuration = configuration
-        self.context = RDKafkaClientContext(logger: logger)
+        self.logger = logger
         let settings = configuration.dictionary + configuration.passThrough
-        self.client = SendableHandle(try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: settings, context: context))
+        self.client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, settings: settings, context: RDKafkaClientContext(logger: logger))
     }
 
     /// Brokers and topics, as the cluster answers now.
     public func metadata(timeout: Duration = .seconds(2)) throws(KafkaError) -> KafkaClusterMetadata {
-        try using { () throws(KafkaError) in try KafkaClusterMetadata.fetch(client: client.pointer, timeout: timeout) }
+        try using { handle throws(KafkaError) in try KafkaClusterMetadata.fetch(client: handle, timeout: timeout) }
     }
 
     /// Runs `body` while the client cannot be destroyed under it.
-    private func using<R>(_ body: () throws(KafkaError) -> R) throws(KafkaError) -> R {
-        guard let result = try guardian.use(body) else { throw KafkaError(.shutdown, "the admin client is closed") }
+    private func using<R>(_ body: (OpaquePointer) throws(KafkaError) -> R) throws(KafkaError) -> R {
+        guard let result = try client.use(body) else { throw KafkaError(.shutdown, "the admin client is closed") }
         return result
     }
 
@@ -40,8 +39,8 @@ public final class KafkaAdmin: Sendable {
     public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(2)) throws(KafkaError) -> (low: Int64, high: Int64) {
         var low: Int64 = 0
         var high: Int64 = 0
-        let err = try using { () throws(KafkaError) in
-            rd_kafka_query_watermark_offsets(client.pointer, topic, partition, &low, &high, Int32(clamping: timeout.wholeMilliseconds))
+        let err = try using { handle throws(KafkaError) in
+            rd_kafka_query_watermark_offsets(handle, topic, partition, &low, &high, Int32(clamping: timeout.wholeMilliseconds))
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "watermarks of \(topic)[\(partition)]") }
         return (low, high)
@@ -61,9 +60,12 @@ public final class KafkaAdmin: Sendable {
     /// partitions without a commit are left out.
     public func committedOffsets(group: String, partitions: [KafkaTopicPartition], timeout: Duration = .seconds(2)) throws(KafkaError) -> [KafkaTopicPartition: Int64] {
         let list = RDKafkaTopicPartitionList(partitions)
-        let err = try using { () throws(KafkaError) in
-            let handle = try groupClient(group)
-            return list.withPointer { rd_kafka_committed(handle.pointer, $0, Int32(clamping: timeout.wholeMilliseconds)) }
+        let err = try using { _ throws(KafkaError) in
+            let groupClient = try groupClient(group)
+            let err = try groupClient.use { handle throws(KafkaError) in
+                list.withPointer { rd_kafka_committed(handle, $0, Int32(clamping: timeout.wholeMilliseconds)) }
+            }
+            return err ?? RD_KAFKA_RESP_ERR__DESTROY
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw .rdKafka(err, context: "committed offsets of \(group)") }
         var result: [KafkaTopicPartition: Int64] = [:]
@@ -81,8 +83,8 @@ public final class KafkaAdmin: Sendable {
     ///   embedded cluster), ``KafkaError/Code/timedOut`` when no broker answered in time.
     public func describeGroups(timeout: Duration = .seconds(1)) throws(KafkaError) -> KafkaGroupListing {
         var list: UnsafePointer<rd_kafka_group_list>?
-        let err = try using { () throws(KafkaError) in
-            rd_kafka_list_groups(client.pointer, nil, &list, Int32(clamping: timeout.wholeMilliseconds))
+        let err = try using { handle throws(KafkaError) in
+            rd_kafka_list_groups(handle, nil, &list, Int32(clamping: timeout.wholeMilliseconds))
         }
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__PARTIAL, let list else {
             throw .rdKafka(err, context: "describe consumer groups")
@@ -104,23 +106,22 @@ public final class KafkaAdmin: Sendable {
     /// Waits for calls in progress (each bounded by its timeout), then destroys every
     /// client. Later calls fail with ``KafkaError/Code/shutdown``. Idempotent.
     public func close() {
-        guardian.close {
+        client.close { _ in
             let groups = groupClients.withLock { clients in
                 defer { clients = [:] }
                 return Array(clients.values)
             }
-            for handle in groups { rd_kafka_destroy(handle.pointer) }
-            rd_kafka_destroy(client.pointer)
+            for group in groups { group.close() }
         }
     }
 
-    private func groupClient(_ group: String) throws(KafkaError) -> SendableHandle {
-        try groupClients.withLock { clients throws(KafkaError) -> SendableHandle in
-            if let handle = clients[group] { return handle }
+    private func groupClient(_ group: String) throws(KafkaError) -> RDKafkaClient {
+        try groupClients.withLock { clients throws(KafkaError) -> RDKafkaClient in
+            if let client = clients[group] { return client }
             let settings = configuration.dictionary + [("group.id", group), ("enable.auto.commit", "false")] + configuration.passThrough
-            let handle = SendableHandle(try RDKafkaConfig.makeClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context))
-            clients[group] = handle
-            return handle
+            let client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, settings: settings, context: RDKafkaClientContext(logger: logger))
+            clients[group] = client
+            return client
         }
     }
 }
@@ -150,12 +151,12 @@ extension KafkaAdmin {
         }
         guard !missing.isEmpty else { return outcomes }
         let replication = Int32(max(1, min(3, metadata.brokers.count)))
-        try using { () throws(KafkaError) in try createTopics(missing, replicationFactor: replication, timeout: timeout) }
+        try using { handle throws(KafkaError) in try Self.createTopics(missing, replicationFactor: replication, timeout: timeout, client: handle) }
         for topic in missing { outcomes[topic.name] = .created }
         return outcomes
     }
 
-    private func createTopics(_ topics: [KafkaTopicSpec], replicationFactor: Int32, timeout: Duration) throws(KafkaError) {
+    private static func createTopics(_ topics: [KafkaTopicSpec], replicationFactor: Int32, timeout: Duration, client: OpaquePointer) throws(KafkaError) {
         var errorBuffer = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
@@ -169,13 +170,13 @@ extension KafkaAdmin {
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "topic \(topic.name) config \(key)") }
             }
         }
-        guard let queue = rd_kafka_queue_new(client.pointer) else { throw KafkaError(.other, "rd_kafka_queue_new failed") }
+        guard let queue = rd_kafka_queue_new(client) else { throw KafkaError(.other, "rd_kafka_queue_new failed") }
         defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(client.pointer, RD_KAFKA_ADMIN_OP_CREATETOPICS)
+        let options = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS)
         defer { rd_kafka_AdminOptions_destroy(options) }
         _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.wholeMilliseconds), &errorBuffer, errorBuffer.count)
         newTopics.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_CreateTopics(client.pointer, buffer.baseAddress, buffer.count, options, queue)
+            rd_kafka_CreateTopics(client, buffer.baseAddress, buffer.count, options, queue)
         }
         guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.wholeMilliseconds + 1000)) else {
             throw KafkaError(.timedOut, "CreateTopics got no answer")

@@ -15,27 +15,24 @@ import Synchronization
 public final class KafkaConsumer: Sendable {
     public typealias Handler = @Sendable (KafkaConsumerEvent) -> Void
 
-    private let context: RDKafkaClientContext
-    private let client: SendableHandle
+    private let client: RDKafkaClient
     private let configuration: KafkaConsumerConfiguration
     private let logger: Logger
     private let poller = Mutex<Worker?>(nil)
-    private let closed = Mutex(false)
 
     /// Creates the consumer; nothing is read until ``run(handler:)``.
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
     public init(configuration: KafkaConfiguration, consumer: KafkaConsumerConfiguration, logger: Logger) throws(KafkaError) {
         let settings = configuration.dictionary + consumer.dictionary + configuration.passThrough
         let context = RDKafkaClientContext(logger: logger, replayOnFirstAssignment: consumer.replayOnFirstAssignment)
-        let handle = try RDKafkaConfig.makeClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context) { conf in
+        let client = try RDKafkaClient(type: RD_KAFKA_CONSUMER, settings: settings, context: context) { conf in
             if case .group = consumer.mode {
                 rd_kafka_conf_set_rebalance_cb(conf, KafkaConsumer.rebalanceCallback)
             }
         }
         // Serve every event (rebalances, errors) from the consumer queue we poll.
-        rd_kafka_poll_set_consumer(handle)
-        self.context = context
-        self.client = SendableHandle(handle)
+        _ = try? client.use { rd_kafka_poll_set_consumer($0) }
+        self.client = client
         self.configuration = consumer
         self.logger = logger
     }
@@ -43,7 +40,7 @@ public final class KafkaConsumer: Sendable {
     /// Starts reading: `handler` is called on the consumer's thread, one event at a time.
     /// Call once.
     public func run(handler: @escaping Handler) {
-        context.handler.withLock { $0 = handler }
+        client.context.handler.withLock { $0 = handler }
         let thread = Worker.once(name: "kafka-consumer") { [self] thread in
             switch configuration.mode {
             case .assignAllFromEarliest(let topics):
@@ -54,10 +51,10 @@ public final class KafkaConsumer: Sendable {
                 assignAll(topics: topics, from: [:], handler: handler, until: thread)
             case .group(_, let topics):
                 let list = RDKafkaTopicPartitionList(topics.map { KafkaTopicPartition(topic: $0, partition: RD_KAFKA_PARTITION_UA) })
-                let err = list.withPointer { rd_kafka_subscribe(client.pointer, $0) }
-                if err != RD_KAFKA_RESP_ERR_NO_ERROR { handler(.error(.rdKafka(err, context: "subscribe"))) }
+                let err = try? client.use { handle in list.withPointer { rd_kafka_subscribe(handle, $0) } }
+                if let err, err != RD_KAFKA_RESP_ERR_NO_ERROR { handler(.error(.rdKafka(err, context: "subscribe"))) }
             }
-            while !thread.isStopping { pollOnce(handler: handler) }
+            while !thread.isStopping, (try? client.use({ pollOnce(client: $0, handler: handler) })) != nil {}
         }
         poller.withLock { $0 = thread }
     }
@@ -66,19 +63,13 @@ public final class KafkaConsumer: Sendable {
     /// destroys the client. Blocking; idempotent. The handler may still receive
     /// ``KafkaConsumerEvent/revoked(_:)`` on the calling thread while the group is left.
     public func close() {
-        let wasClosed = closed.withLock { closed in
-            defer { closed = true }
-            return closed
-        }
-        guard !wasClosed else { return }
         poller.withLock { $0 }?.stop()
-        rd_kafka_consumer_close(client.pointer)
-        rd_kafka_destroy(client.pointer)
-        context.handler.withLock { $0 = nil }
+        client.close { rd_kafka_consumer_close($0) }
+        client.context.handler.withLock { $0 = nil }
     }
 
-    private func pollOnce(handler: Handler) {
-        guard let message = rd_kafka_consumer_poll(client.pointer, 100) else { return }
+    private func pollOnce(client: OpaquePointer, handler: Handler) {
+        guard let message = rd_kafka_consumer_poll(client, 100) else { return }
         defer { rd_kafka_message_destroy(message) }
         let err = message.pointee.err
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
@@ -105,7 +96,7 @@ public final class KafkaConsumer: Sendable {
     private func assignAll(topics: [String], from offsets: [KafkaTopicPartition: Int64], handler: Handler, until thread: Worker) {
         while !thread.isStopping {
             do throws(KafkaError) {
-                let metadata = try KafkaClusterMetadata.fetch(client: client.pointer, timeout: .seconds(2))
+                guard let metadata = try client.use({ handle throws(KafkaError) in try KafkaClusterMetadata.fetch(client: handle, timeout: .seconds(2)) }) else { return }
                 var partitions: [KafkaTopicPartition] = []
                 for topic in topics {
                     guard let found = metadata.topics.first(where: { $0.name == topic }), found.partitionCount > 0 else {
@@ -119,7 +110,7 @@ public final class KafkaConsumer: Sendable {
                         RDKafkaTopicPartitionList.setOffsets(of: pointer, to: offset, where: [partition])
                     }
                 }
-                let err = list.withPointer { rd_kafka_assign(client.pointer, $0) }
+                guard let err = try client.use({ handle in list.withPointer { rd_kafka_assign(handle, $0) } }) else { return }
                 if err == RD_KAFKA_RESP_ERR_NO_ERROR {
                     handler(.assigned(partitions))
                     return

@@ -1,6 +1,8 @@
+import ServerSupport
+
 extension KafkaProducer {
-    /// Every send the producer has taken and not yet completed, with the topic handles
-    /// and the closed flag, as one value behind one lock.
+    /// Every send the producer has taken and not yet completed, its polling worker and
+    /// the closed flag, as one value behind one lock.
     ///
     /// Each event returns what to do and hands out a completion at most once (it leaves
     /// `pending` when handed out), so no path can complete a send twice: not a refused
@@ -10,46 +12,36 @@ extension KafkaProducer {
         /// What `send` should do next.
         enum SendAction {
             /// Hand the record to librdkafka with `id` as its opaque.
-            case produce(id: UInt, topic: SendableHandle)
+            case produce(id: UInt)
             /// Complete with this error now; nothing was registered.
             case fail(KafkaError)
         }
 
         private var nextID: UInt = 1
         private var pending: [UInt: Completion] = [:]
-        private var topics: [String: SendableHandle] = [:]
         private var closed = false
+        /// The thread serving delivery reports.
+        var poller: Worker?
         /// Whether librdkafka last said that every broker is down.
         private(set) var brokersDown = false
 
         var inFlight: Int { pending.count }
 
-        /// A send: registered (before librdkafka can report on it) and given its topic
-        /// handle, or failed at once when the producer is closed or the name is invalid.
-        /// `makeTopic` creates a handle (`rd_kafka_topic_new`, which does no I/O).
-        mutating func send(topic: String, completion: @escaping Completion, makeTopic: (String) -> SendableHandle?) -> SendAction {
+        /// A send: registered (before librdkafka can report on it), or failed at once when
+        /// the producer is closed or Kafka would refuse the topic's name.
+        mutating func send(topic: String, completion: @escaping Completion) -> SendAction {
             guard !closed else { return .fail(KafkaError(.shutdown, "the producer is closed")) }
             if let problem = Self.topicNameProblem(topic) {
                 return .fail(KafkaError(.invalidTopic, "topic name \(problem)"))
             }
-            let handle: SendableHandle
-            if let cached = topics[topic] {
-                handle = cached
-            } else {
-                guard let created = makeTopic(topic) else {
-                    return .fail(KafkaError(.invalidTopic, "librdkafka refused the topic name"))
-                }
-                topics[topic] = created
-                handle = created
-            }
             let id = nextID
             nextID &+= 1
             pending[id] = completion
-            return .produce(id: id, topic: handle)
+            return .produce(id: id)
         }
 
-        /// `rd_kafka_produce` refused the record: its completion, if `close()` has not
-        /// taken it already.
+        /// librdkafka refused the record (or its topic): its completion, if `close()` has
+        /// not taken it already.
         mutating func produceFailed(id: UInt) -> Completion? {
             pending.removeValue(forKey: id)
         }
@@ -91,15 +83,12 @@ extension KafkaProducer {
             closed = true
         }
 
-        /// After the last report was served: the sends still pending (to fail) and the
-        /// topic handles (to destroy). Leaves the machine empty.
-        mutating func drain() -> (abandoned: [Completion], topics: [SendableHandle]) {
+        /// After the last report was served: the sends still pending, to fail. Leaves the
+        /// machine empty.
+        mutating func drain() -> [Completion] {
             closed = true
-            defer {
-                pending = [:]
-                topics = [:]
-            }
-            return (Array(pending.values), Array(topics.values))
+            defer { pending = [:] }
+            return Array(pending.values)
         }
 
         /// Why Kafka would refuse `name` as a topic (1–249 characters of

@@ -20,31 +20,28 @@ public final class KafkaProducer: Sendable {
     /// thread when the send fails at once (queue full, unknown configuration, closed).
     public typealias Completion = @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
 
-    private let context: RDKafkaClientContext
-    private let client: SendableHandle
+    private let client: RDKafkaClient
     private let mainQueue: SendableHandle
     private let state = Mutex(StateMachine())
     private let logger: Logger
     private let bootstrapServers: String
-    private let poller = Mutex<Worker?>(nil)
-    /// Keeps `rd_kafka_produce` and `close` from overlapping.
-    private let guardian = UseGuard()
 
     /// Creates the producer and starts its polling thread.
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
     public init(configuration: KafkaConfiguration, producer: KafkaProducerConfiguration = .init(), logger: Logger) throws(KafkaError) {
         let settings = configuration.dictionary + producer.dictionary + configuration.passThrough
-        let context = RDKafkaClientContext(logger: logger)
-        let handle = try RDKafkaConfig.makeClient(type: RD_KAFKA_PRODUCER, settings: settings, context: context) { conf in
+        let client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, settings: settings, context: RDKafkaClientContext(logger: logger)) { conf in
             rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
         }
-        self.context = context
-        self.client = SendableHandle(handle)
-        self.mainQueue = SendableHandle(rd_kafka_queue_get_main(handle))
+        guard let made = try? client.use({ rd_kafka_queue_get_main($0) }), let mainQueue = made else {
+            throw KafkaError(.other, "librdkafka gave the producer no main queue")
+        }
+        self.client = client
+        self.mainQueue = SendableHandle(mainQueue)
         self.logger = logger
         self.bootstrapServers = configuration.bootstrapServers
         let thread = Worker(name: "kafka-producer") { [self] _ in pollOnce(timeoutMilliseconds: 100) }
-        poller.withLock { $0 = thread }
+        state.withLock { $0.poller = thread }
     }
 
     /// Number of records handed to librdkafka and not yet reported.
@@ -60,40 +57,33 @@ public final class KafkaProducer: Sendable {
     ///   - partition: a fixed partition, or `nil` to let the murmur2 partitioner place
     ///     the key (a record without key goes to a random partition).
     public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32? = nil, completion: @escaping Completion) {
-        let action = state.withLock { state in
-            state.send(topic: topic, completion: completion) { name in
-                rd_kafka_topic_new(client.pointer, name, nil).map(SendableHandle.init)
-            }
-        }
-        let registered: (id: UInt, topic: SendableHandle)
-        switch action {
+        let id: UInt
+        switch state.withLock({ $0.send(topic: topic, completion: completion) }) {
         case .fail(let error):
             completion(.failure(error))
             return
-        case .produce(let id, let handle):
-            registered = (id, handle)
+        case .produce(let registered):
+            id = registered
         }
-        let opaque = UnsafeMutableRawPointer(bitPattern: registered.id)
-        let produced: Int32? = try? guardian.use { () throws(KafkaError) -> Int32 in
-            value.withUnsafeBytes { valueBytes in
+        let outcome = try? client.use { handle throws(KafkaError) -> KafkaError? in
+            guard let topicHandle = client.topic(topic) else {
+                return KafkaError(.invalidTopic, "librdkafka refused the topic name")
+            }
+            let result = value.withUnsafeBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
                     rd_kafka_produce(
-                        registered.topic.pointer, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
+                        topicHandle, partition ?? RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY,
                         UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
-                        keyBytes?.baseAddress, keyBytes?.count ?? 0, opaque
+                        keyBytes?.baseAddress, keyBytes?.count ?? 0, UnsafeMutableRawPointer(bitPattern: id)
                     )
                 }
             }
+            return result == 0 ? nil : KafkaError.rdKafka(rd_kafka_last_error(), context: "produce to \(topic)")
         }
-        guard let result = produced else {
-            // Closed between registration and produce: close() fails the registered send.
-            return
-        }
-        if result != 0 {
-            let error = KafkaError.rdKafka(rd_kafka_last_error(), context: "produce to \(topic)")
-            if let completion = state.withLock({ $0.produceFailed(id: registered.id) }) {
-                completion(.failure(error))
-            }
+        // nil: closed between registration and produce; close() fails the registered send.
+        guard let outcome, let error = outcome else { return }
+        if let completion = state.withLock({ $0.produceFailed(id: id) }) {
+            completion(.failure(error))
         }
     }
 
@@ -112,7 +102,7 @@ public final class KafkaProducer: Sendable {
     /// passed. Blocking: call it from a thread you own, never the cooperative pool.
     /// - Throws: ``KafkaError/Code/timedOut`` when records are still in flight.
     public func flush(timeout: Duration) throws(KafkaError) {
-        let err = try guardian.use { () throws(KafkaError) in rd_kafka_flush(client.pointer, Int32(clamping: timeout.wholeMilliseconds)) }
+        let err = try client.use { handle throws(KafkaError) in rd_kafka_flush(handle, Int32(clamping: timeout.wholeMilliseconds)) }
         guard let err else { throw KafkaError(.shutdown, "the producer is closed") }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "flush") }
     }
@@ -122,20 +112,17 @@ public final class KafkaProducer: Sendable {
     /// Blocking: call it from a thread you own.
     public func close(flushTimeout: Duration = .seconds(5)) {
         state.withLock { $0.markClosed() }
-        guardian.close {
+        client.close { handle in
             if flushTimeout > .zero {
-                _ = rd_kafka_flush(client.pointer, Int32(clamping: flushTimeout.wholeMilliseconds))
+                _ = rd_kafka_flush(handle, Int32(clamping: flushTimeout.wholeMilliseconds))
             }
-            poller.withLock { $0 }?.stop()
+            state.withLock { $0.poller }?.stop()
             // Reports that arrived after the thread stopped still resolve their sends.
             while pollOnce(timeoutMilliseconds: 0) {}
-            let (abandoned, topics) = state.withLock { $0.drain() }
-            for completion in abandoned {
+            for completion in state.withLock({ $0.drain() }) {
                 completion(.failure(KafkaError(.shutdown, "the producer closed before the broker acknowledged")))
             }
-            for topic in topics { rd_kafka_topic_destroy(topic.pointer) }
             rd_kafka_queue_destroy(mainQueue.pointer)
-            rd_kafka_destroy(client.pointer)
         }
     }
 
