@@ -14,11 +14,6 @@ final class FaultControl: Sendable {
             var id: Int32
             var up: Bool
             var rttMs: Int64
-
-            enum CodingKeys: String, CodingKey {
-                case id, up
-                case rttMs = "rtt_ms"
-            }
         }
 
         struct LeaderMove: Encodable, Sendable, Equatable {

@@ -1,12 +1,10 @@
+import FastJSON
 import Foundation
 
-/// The one JSON encoder and decoder of the app: sorted keys, so output is stable.
+/// The app's JSON: the package's one encoder (sorted keys, so output is stable) and a
+/// decoder.
 enum JSONCoding {
-    static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    static var encoder: JSONEncoder { JSONWriter.encoder }
 
     static let decoder = JSONDecoder()
 

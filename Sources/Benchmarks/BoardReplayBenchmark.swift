@@ -54,13 +54,13 @@ public enum BoardReplayBenchmark {
             guard let user = NewUser.decode(value), let email = user.email else { continue }
             for (teamIndex, team) in workshop.teams.enumerated() where workshop.matches(user, team: team) {
                 let reason = (index + teamIndex) % 20 == 0 ? "WRONG" : team.reason
-                let action = JSONText.object([("customer", .string(email)), ("type", .string(team.type)), ("reason", .string(reason)), ("team", .string(team.name))])
+                let action = JSONWriter.object([("customer", .string(email)), ("type", .string(team.type)), ("reason", .string(reason)), ("team", .string(team.name))])
                 append(topics.actions, Int32(index + teamIndex) % partitions, key: nil, action, at: time + 50)
                 flagged[teamIndex] += 1
             }
             if index % 100 == 99 {
                 for (teamIndex, team) in workshop.teams.enumerated() {
-                    let stats = JSONText.object([("team", .string(team.name)), ("processed", .integer(Int64(index + 1))), ("flagged", .integer(Int64(flagged[teamIndex])))])
+                    let stats = JSONWriter.object([("team", .string(team.name)), ("processed", .integer(Int64(index + 1))), ("flagged", .integer(Int64(flagged[teamIndex])))])
                     append(topics.teamStats, Int32(teamIndex) % partitions, key: team.name, stats, at: time + 80)
                 }
             }

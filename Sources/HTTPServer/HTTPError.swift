@@ -20,14 +20,15 @@ public struct HTTPError: Error, Sendable, Equatable {
     /// The JSON response for this error. Written by hand: errors are answered on the
     /// service thread, often under load, and JSONEncoder costs microseconds each.
     public var response: HTTPResponse {
-        var body: [UInt8] = []
-        body.reserveCapacity(48 + code.utf8.count + message.utf8.count)
-        body.append(contentsOf: #"{"error":{"code":"#.utf8)
-        JSONText.appendString(code, to: &body)
-        body.append(contentsOf: #","message":"#.utf8)
-        JSONText.appendString(message, to: &body)
-        body.append(contentsOf: "}}".utf8)
-        return HTTPResponse(status: status, headers: headers, body: body)
+        var json = JSONWriter(capacity: 48 + code.utf8.count + message.utf8.count)
+        json.beginObject()
+        json.key("error")
+        json.beginObject()
+        json.field("code", code)
+        json.field("message", message)
+        json.endObject()
+        json.endObject()
+        return HTTPResponse(status: status, headers: headers, body: json.bytes)
     }
 
     public static func == (lhs: HTTPError, rhs: HTTPError) -> Bool {

@@ -1,3 +1,4 @@
+import FastJSON
 import Foundation
 
 /// A complete HTTP response: status, content type, extra headers and body, written to
@@ -19,7 +20,7 @@ public struct HTTPResponse: Sendable, Equatable {
     /// A JSON response from an `Encodable` value, keys sorted so output is stable.
     public static func json(_ value: some Encodable, status: Int = 200) -> HTTPResponse {
         do {
-            return HTTPResponse(status: status, body: Array(try jsonEncoder.encode(value)))
+            return HTTPResponse(status: status, body: Array(try JSONWriter.encoder.encode(value)))
         } catch {
             return HTTPError(status: 500, code: "encoding_failed", message: "the response could not be encoded").response
         }
@@ -31,9 +32,3 @@ public struct HTTPResponse: Sendable, Equatable {
     }
 }
 
-/// Shared by every JSON response; JSONEncoder is thread-safe for encoding.
-let jsonEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}()

@@ -19,11 +19,6 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         public var memberPartitions: [[Int32]]?
         public var lag: Int64?
         public var achievements: [Badge]
-
-        enum CodingKeys: String, CodingKey {
-            case rank, team, points, steps, valid, mistakes, streak, missed, precision, recall, connected, members, lag, achievements
-            case memberPartitions = "member_partitions"
-        }
     }
 
     public struct Badge: Sendable, Codable, Equatable {
@@ -48,16 +43,6 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
     public var restoredFromSnapshotAt: Int64?
     /// When the instructor last reset the session view (ms), if ever.
     public var sessionStartedAt: Int64?
-
-    enum CodingKeys: String, CodingKey {
-        case restoredFromSnapshotAt = "restored_from_snapshot_at"
-        case sessionStartedAt = "session_started_at"
-        case teams
-        case knownUsers = "known_users"
-        case unknownTeamActions = "unknown_team_actions"
-        case groupInspection = "group_inspection"
-        case groupsDescribed = "groups_described"
-    }
 }
 
 extension LeaderboardState {

@@ -58,7 +58,7 @@ public struct UserGenerator: Sendable {
             ("user_agent", .string(userAgent)),
             ("user_name", .string(handle)),
         ]
-        return JSONText.object(fields)
+        return JSONWriter.object(fields)
     }
 
     private mutating func pick(_ values: [String]) -> String {

@@ -162,7 +162,7 @@ final class TeamSimulator: Sendable {
     }
 
     private func send(customer: String, team: Workshop.Team, reason: String) {
-        let value = JSONText.object([("customer", .string(customer)), ("reason", .string(reason)), ("team", .string(team.name)), ("type", .string(team.type))])
+        let value = JSONWriter.object([("customer", .string(customer)), ("reason", .string(reason)), ("team", .string(team.name)), ("type", .string(team.type))])
         producer.send(topic: workshop.topics.actions, key: nil, value: value) { _ in }
     }
 
@@ -170,7 +170,7 @@ final class TeamSimulator: Sendable {
     /// every flag. Teams that never key their stats leave the key out here too; careless
     /// ones key by their team name, the mistake the board's key check is there to catch.
     private func publishWatchlist(company: String, count: Int64, team: Workshop.Team, profile: Profile) {
-        let value = JSONText.object([("company", .string(company)), ("flag_count", .integer(count)), ("team", .string(team.name))])
+        let value = JSONWriter.object([("company", .string(company)), ("flag_count", .integer(count)), ("team", .string(team.name))])
         let key: String? = profile.keysStats ? company : (profile.name == "careless" ? team.name : nil)
         producer.send(topic: workshop.topics.watchlist, key: key.map { Array($0.utf8) }, value: value) { _ in }
     }
@@ -179,7 +179,7 @@ final class TeamSimulator: Sendable {
         guard workshop.finalStep != .watchlist else { return }
         let counters = state.withLock { $0.teams }
         for ((team, profile), counter) in zip(teams, counters) where counter.processed > 0 {
-            let value = JSONText.object([("flagged", .integer(counter.flagged)), ("processed", .integer(counter.processed)), ("team", .string(team.name))])
+            let value = JSONWriter.object([("flagged", .integer(counter.flagged)), ("processed", .integer(counter.processed)), ("team", .string(team.name))])
             producer.send(topic: workshop.topics.teamStats, key: profile.keysStats ? Array(team.name.utf8) : nil, value: value) { _ in }
         }
     }

@@ -41,9 +41,4 @@ public struct OrderingViolation: Sendable, Equatable, Codable {
         self.previous = previous
         self.timestamp = timestamp
     }
-
-    enum CodingKeys: String, CodingKey {
-        case kind, expected, got, record, previous, timestamp
-        case userID = "user_id"
-    }
 }

@@ -179,11 +179,6 @@ public struct PartitionReport: Sendable, Codable, Equatable {
         public var share: Double
         /// Where murmur2 puts this key (nil for records without key).
         public var murmur2Partition: Int32?
-
-        enum CodingKeys: String, CodingKey {
-            case key, messages, share
-            case murmur2Partition = "murmur2_partition"
-        }
     }
 
     public struct Row: Sendable, Codable, Equatable {
@@ -201,15 +196,6 @@ public struct PartitionReport: Sendable, Codable, Equatable {
         public var ratePerSecond: Double
         public var hot: Bool
         public var topKeys: [KeyShare]
-
-        enum CodingKeys: String, CodingKey {
-            case partition, messages, bytes, share, hot
-            case logMessages = "log_messages"
-            case highWatermark = "high_watermark"
-            case distinctKeys = "distinct_keys"
-            case ratePerSecond = "rate_per_second"
-            case topKeys = "top_keys"
-        }
     }
 
     public var partitions: [Row]
@@ -217,11 +203,4 @@ public struct PartitionReport: Sendable, Codable, Equatable {
     public var balanceScore: Double
     public var hotPartitions: [Int32]
     public var suggestions: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case partitions, suggestions
-        case totalMessages = "total_messages"
-        case balanceScore = "balance_score"
-        case hotPartitions = "hot_partitions"
-    }
 }

@@ -69,18 +69,14 @@ public struct PostRecord: Sendable, Equatable {
 
     /// The record value, JSON with sorted keys.
     public func encoded() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.utf8.count + userID.utf8.count + 64)
-        out.append(contentsOf: #"{"content":"#.utf8)
-        JSONText.appendString(content, to: &out)
-        out.append(contentsOf: #","seq":"#.utf8)
-        out.append(contentsOf: String(sequence).utf8)
-        out.append(contentsOf: #","ts":"#.utf8)
-        out.append(contentsOf: String(timestamp).utf8)
-        out.append(contentsOf: #","user_id":"#.utf8)
-        JSONText.appendString(userID, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        var json = JSONWriter(capacity: content.utf8.count + userID.utf8.count + 64)
+        json.beginObject()
+        json.field("content", content)
+        json.field("seq", sequence)
+        json.field("ts", timestamp)
+        json.field("user_id", userID)
+        json.endObject()
+        return json.bytes
     }
 
     /// Decodes a record value.

@@ -54,12 +54,6 @@ public struct TimelineState: Sendable {
         public var knownHoles = 0
 
         public var violations: Int { gaps + outOfOrder + duplicates }
-
-        enum CodingKeys: String, CodingKey {
-            case checked, gaps, duplicates
-            case outOfOrder = "out_of_order"
-            case knownHoles = "known_holes"
-        }
     }
 
     /// The most missing sequence numbers one gap remembers.

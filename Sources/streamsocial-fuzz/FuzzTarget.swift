@@ -41,7 +41,7 @@ enum FuzzTarget: String, CaseIterable {
             // Strings the reader returns survive the writer and the reader again.
             for case .string(let text) in object.values {
                 var encoded: [UInt8] = Array(#"{"k":"#.utf8)
-                JSONText.appendString(text, to: &encoded)
+                JSONWriter.appendString(text, to: &encoded)
                 encoded.append(UInt8(ascii: "}"))
                 guard case .string(let again)? = FlatJSON.parseObject(encoded)?["k"], again == text else {
                     fatalError("string did not round-trip: \(text.debugDescription)")

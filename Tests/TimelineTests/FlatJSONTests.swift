@@ -23,13 +23,13 @@ struct FlatJSONTests {
         #expect(parse(#"{"k":"plain ünïcode ✨"}"#)?["k"] == .string("plain ünïcode ✨"))
     }
 
-    @Test("JSONText.object writes fields in order, escaped, and reads back the same")
+    @Test("JSONWriter.object writes fields in order, escaped, and reads back the same")
     func writeObject() {
         let fields: [(String, FlatJSON.Value)] = [("z", .string("say \"hi\"\n")), ("a", .integer(-7)), ("b", .bool(true)), ("n", .null)]
-        let bytes = JSONText.object(fields)
+        let bytes = JSONWriter.object(fields)
         #expect(String(decoding: bytes, as: UTF8.self) == #"{"z":"say \"hi\"\n","a":-7,"b":true,"n":null}"#)
         #expect(FlatJSON.parseObject(bytes) == ["z": .string("say \"hi\"\n"), "a": .integer(-7), "b": .bool(true), "n": .null])
-        #expect(JSONText.object([]) == Array("{}".utf8))
+        #expect(JSONWriter.object([]) == Array("{}".utf8))
     }
 
     @Test("invalid JSON is nil", arguments: [

@@ -24,11 +24,7 @@ struct TeamDetail: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case row = "standing"
-        case rule, type, reason, mistakes, watchlist, members
-        case groupState = "group_state"
-        case teamStats = "team_stats"
-        case lastTeamStats = "last_team_stats"
-        case validActions = "valid_actions"
+        case rule, type, reason, mistakes, watchlist, members, groupState, teamStats, lastTeamStats, validActions
     }
 
     init(row: LeaderboardReport.Row, rule: String, type: String, reason: String, state: TeamState) {
@@ -56,8 +52,4 @@ struct KeyedValues: Encodable, Sendable {
 /// The body of `POST /api/admin/reset`.
 struct SessionReset: Encodable, Sendable {
     var sessionStartedAt: Int64
-
-    enum CodingKeys: String, CodingKey {
-        case sessionStartedAt = "session_started_at"
-    }
 }

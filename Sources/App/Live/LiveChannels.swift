@@ -57,7 +57,7 @@ final class LiveChannels: Sendable {
     func pushMessages() {
         let batch = state.withLock { $0.takeMessages() }
         guard !batch.isEmpty else { return }
-        let update = JSONCoding.string(WebSocketMessage(type: "messages", channel: Name.messages.rawValue, data: batch))
+        let update = WebSocketMessage.messagesFrame(batch)
         hub.broadcast(update, channel: Name.messages.rawValue, snapshotAfter: snapshot(.messages))
     }
 

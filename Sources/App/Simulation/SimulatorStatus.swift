@@ -16,9 +16,7 @@ public struct SimulatorStatus: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case teams, maximum
-        case resizingTo = "resizing_to"
-        case lastError = "last_error"
+        case teams, maximum, resizingTo, lastError
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -12,28 +12,22 @@ struct SendMessageResponse: Encodable, Sendable {
     var timestamp: Int64
 
     enum CodingKeys: String, CodingKey {
-        case partition, offset, timestamp
-        case userID = "user_id"
+        case partition, offset, timestamp, userID
         case sequence = "seq"
     }
 
     /// The same JSON as `Encodable` gives (sorted keys), written by hand: this answers
     /// every post, on the service thread.
     var json: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(96 + userID.utf8.count)
-        out.append(contentsOf: #"{"offset":"#.utf8)
-        out.append(contentsOf: String(offset).utf8)
-        out.append(contentsOf: #","partition":"#.utf8)
-        out.append(contentsOf: String(partition).utf8)
-        out.append(contentsOf: #","seq":"#.utf8)
-        out.append(contentsOf: String(sequence).utf8)
-        out.append(contentsOf: #","timestamp":"#.utf8)
-        out.append(contentsOf: String(timestamp).utf8)
-        out.append(contentsOf: #","user_id":"#.utf8)
-        JSONText.appendString(userID, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+        var json = JSONWriter(capacity: 96 + userID.utf8.count)
+        json.beginObject()
+        json.field("offset", offset)
+        json.field("partition", partition)
+        json.field("seq", sequence)
+        json.field("timestamp", timestamp)
+        json.field("user_id", userID)
+        json.endObject()
+        return json.bytes
     }
 }
 
@@ -103,11 +97,9 @@ struct TimelineResponse: Encodable, Sendable {
     var posts: [Post]
 
     enum CodingKeys: String, CodingKey {
-        case partitions, ordering, posts
-        case userID = "user_id"
-        case postCount = "post_count"
+        case partitions, ordering, posts, userID, postCount
         case lastSequence = "last_seq"
-        case keyPartition = "key_partition"
+        case keyPartition
     }
 
     init(userID: String, user: TimelineState.User, limit: Int, partitionCount: Int) {
@@ -133,9 +125,7 @@ struct UsersResponse: Encodable, Sendable {
         var violations: Int
 
         enum CodingKeys: String, CodingKey {
-            case partitions, violations
-            case userID = "user_id"
-            case postCount = "post_count"
+            case partitions, violations, userID, postCount
             case lastSequence = "last_seq"
         }
 

@@ -1,0 +1,75 @@
+@testable import App
+import FastJSON
+import Foundation
+import HTTPServer
+import Testing
+import Timeline
+
+/// Every shape written by hand with ``JSONWriter`` must be the very text the package's
+/// encoder writes for the same value, for the strings that are hardest to escape.
+@Suite("JSONWriter's shapes match JSONEncoder byte for byte")
+struct JSONWriterShapeTests {
+    static let strings: [String] = [
+        "ada",
+        "say \"hi\" \\ back/slash",
+        String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self),
+        "é 😀 \u{7f} \u{2028} ✨",
+        "",
+    ]
+
+    static func encoded(_ value: some Encodable) throws -> String {
+        String(decoding: try JSONWriter.encoder.encode(value), as: UTF8.self)
+    }
+
+    /// PostRecord's fields as `Encodable` would write them.
+    struct PostMirror: Encodable {
+        var content: String
+        var seq: Int64
+        var ts: Int64
+        var user_id: String  // swiftlint:disable:this identifier_name
+    }
+
+    struct ErrorMirror: Encodable {
+        struct Body: Encodable { var code: String; var message: String }
+        var error: Body
+    }
+
+    @Test("a post's acknowledgement", arguments: strings)
+    func acknowledgement(text: String) throws {
+        let response = SendMessageResponse(userID: text, sequence: 9_007_199_254_740_991, partition: 5, offset: -1, timestamp: 1_700_000_000_123)
+        #expect(String(decoding: response.json, as: UTF8.self) == (try Self.encoded(response)))
+    }
+
+    @Test("a post record's value", arguments: strings)
+    func postRecord(text: String) throws {
+        let record = PostRecord(userID: text, content: text + "!", sequence: 42, timestamp: 0)
+        let mirror = PostMirror(content: text + "!", seq: 42, ts: 0, user_id: text)
+        #expect(String(decoding: record.encoded(), as: UTF8.self) == (try Self.encoded(mirror)))
+    }
+
+    @Test("an error body", arguments: strings)
+    func errorBody(text: String) throws {
+        let error = HTTPError(status: 400, code: "invalid_field", message: text)
+        #expect(String(decoding: error.response.body, as: UTF8.self) == (try Self.encoded(ErrorMirror(error: .init(code: "invalid_field", message: text)))))
+    }
+
+    @Test("a live messages frame: none, one and several posts")
+    func messagesFrame() throws {
+        let posts = Self.strings.enumerated().map { index, text in
+            RecentPosts.Message(userID: text, content: text, sequence: Int64(index + 1), timestamp: Int64.max, partition: Int32(index), offset: Int64(index) * 1000)
+        }
+        for batch in [[], Array(posts.prefix(1)), posts] {
+            let message = WebSocketMessage(type: "messages", channel: "messages", data: batch)
+            #expect(WebSocketMessage.messagesFrame(batch) == (try Self.encoded(message)))
+        }
+    }
+
+    @Test("a flat object, keys given sorted")
+    func flatObject() throws {
+        for text in Self.strings {
+            let bytes = JSONWriter.object([("a", .integer(Int64.min)), ("b", .bool(false)), ("c", .string(text))])
+            struct Mirror: Encodable { var a: Int64; var b: Bool; var c: String }
+            #expect(String(decoding: bytes, as: UTF8.self) == (try Self.encoded(Mirror(a: Int64.min, b: false, c: text))))
+        }
+    }
+}
