@@ -25,9 +25,9 @@ public final class HTTPServer: Sendable {
     let core = ServerCore()
     private let configuration: HTTPServerConfiguration
     private let logger: Logger
-    private let boundPort = Mutex<Int?>(nil)
+    /// The bound port (kept after stop), and whether the service thread runs.
+    private let state = Mutex<(port: Int?, running: Bool)>((nil, false))
     private let finished = DispatchSemaphore(value: 0)
-    private let running = Mutex(false)
 
     /// Creates a server that is not listening yet; its ``hub`` can be handed to the
     /// routes before ``start(router:webSocket:)``.
@@ -40,7 +40,7 @@ public final class HTTPServer: Sendable {
     public var hub: WebSocketHub { WebSocketHub(core: core) }
 
     /// The port the server listens on, once started.
-    public var port: Int? { boundPort.withLock { $0 } }
+    public var port: Int? { state.withLock { $0.port } }
 
     /// Binds and starts the service thread; returns once the server accepts connections.
     /// Call once.
@@ -60,8 +60,7 @@ public final class HTTPServer: Sendable {
         ready.wait()
         switch outcome.withLock({ $0 }) {
         case .success(let port):
-            running.withLock { $0 = true }
-            boundPort.withLock { $0 = port }
+            state.withLock { $0 = (port, true) }
             return port
         case .failure(let error):
             finished.wait()
@@ -74,9 +73,9 @@ public final class HTTPServer: Sendable {
 
     /// Closes every connection and stops the service thread. Blocking; idempotent.
     public func stop() {
-        let wasRunning = running.withLock { running in
-            defer { running = false }
-            return running
+        let wasRunning = state.withLock { state in
+            defer { state.running = false }
+            return state.running
         }
         guard wasRunning else { return }
         core.post(.stop)

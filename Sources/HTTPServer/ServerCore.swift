@@ -20,14 +20,22 @@ final class ServerCore: Sendable {
         /// so no thread wakes a context being destroyed.
         var context: SendableContext?
         var serviceThread: pthread_t?
+        var stats = Stats()
     }
 
     private let inbox = Mutex(Inbox())
-    let stats = Mutex(Stats())
 
     struct Stats {
         var webSocketClients = 0
         var droppedFrames = 0
+    }
+
+    /// What the service thread last counted.
+    var stats: Stats { inbox.withLock { $0.stats } }
+
+    /// Service thread: updates the counts others read.
+    func count(_ update: (inout Stats) -> Void) {
+        inbox.withLock { update(&$0.stats) }
     }
 
     /// Queues `command` and wakes the service thread when the queue was empty. From the

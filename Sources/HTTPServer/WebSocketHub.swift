@@ -56,10 +56,10 @@ public struct WebSocketHub: Sendable {
     }
 
     /// Connected clients right now.
-    public var clientCount: Int { core.stats.withLock { $0.webSocketClients } }
+    public var clientCount: Int { core.stats.webSocketClients }
 
     /// Frames dropped so far because a client's backlog was full.
-    public var droppedFrames: Int { core.stats.withLock { $0.droppedFrames } }
+    public var droppedFrames: Int { core.stats.droppedFrames }
 }
 
 /// What the application hears from WebSocket clients. Called on the service thread:

@@ -40,7 +40,7 @@ public final class KafkaConsumer: Sendable {
     /// Starts reading: `handler` is called on the consumer's thread, one event at a time.
     /// Call once.
     public func run(handler: @escaping Handler) {
-        client.context.handler.withLock { $0 = handler }
+        client.context.handler = handler
         let thread = Worker.once(name: "kafka-consumer") { [self] thread in
             switch configuration.mode {
             case .assignAllFromEarliest(let topics):
@@ -65,7 +65,7 @@ public final class KafkaConsumer: Sendable {
     public func close() {
         poller.withLock { $0 }?.stop()
         client.close { rd_kafka_consumer_close($0) }
-        client.context.handler.withLock { $0 = nil }
+        client.context.handler = nil
     }
 
     private func pollOnce(client: OpaquePointer, handler: Handler) {
@@ -146,14 +146,11 @@ public final class KafkaConsumer: Sendable {
         let cooperative = String(cString: rd_kafka_rebalance_protocol(client)) == "COOPERATIVE"
         let changed = RDKafkaTopicPartitionList.partitions(of: partitions)
         let context = RDKafkaClientContext.of(client)
-        let handler = context?.handler.withLock { $0 }
+        let handler = context?.handler
         switch err {
         case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
             if let context, context.replayOnFirstAssignment {
-                let firstTime = context.assignedBefore.withLock { seen in
-                    defer { seen.formUnion(changed) }
-                    return Set(changed).subtracting(seen)
-                }
+                let firstTime = context.firstAssignments(of: changed)
                 RDKafkaTopicPartitionList.setOffsets(of: partitions, to: Int64(RD_KAFKA_OFFSET_BEGINNING), where: firstTime)
             }
             if cooperative {

@@ -18,31 +18,39 @@ public final class Lifecycle: Sendable {
         var stop: @Sendable () -> Void
     }
 
-    private let parts = Mutex<[Part]>([])
-    private let stopped = Atomic<Bool>(false)
+    private struct State {
+        var parts: [Part] = []
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Registers a part that has started; `stop` stops it and returns once it has.
     public func started(_ name: String, stop: @escaping @Sendable () -> Void) {
-        parts.withLock { $0.append(Part(name: name, signal: nil, stop: stop)) }
+        state.withLock { $0.parts.append(Part(name: name, signal: nil, stop: stop)) }
     }
 
     /// Registers a worker that has started.
     @discardableResult
     public func started(_ worker: Worker) -> Worker {
-        parts.withLock { $0.append(Part(name: worker.name, signal: { worker.requestStop() }, stop: { worker.stop() })) }
+        state.withLock { $0.parts.append(Part(name: worker.name, signal: { worker.requestStop() }, stop: { worker.stop() })) }
         return worker
     }
 
     /// The parts' names in start order.
-    public var names: [String] { parts.withLock { $0.map(\.name) } }
+    public var names: [String] { state.withLock { $0.parts.map(\.name) } }
 
     /// Stops every part, newest first, once; later calls return at once.
     /// - Parameter each: told each part's name and how long its stop took.
     public func stop(each: (String, Duration) -> Void = { _, _ in }) {
-        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        let all = parts.withLock { $0 }
+        let all = state.withLock { state -> [Part]? in
+            guard !state.stopped else { return nil }
+            state.stopped = true
+            return state.parts
+        }
+        guard let all else { return }
         for part in all { part.signal?() }
         let clock = ContinuousClock()
         for part in all.reversed() {

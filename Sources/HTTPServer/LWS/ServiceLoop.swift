@@ -318,7 +318,7 @@ final class ServiceLoop {
         let id = makeID()
         session.pointee.clientID = id
         clients[id] = Client(wsi: wsi, backlog: WebSocketBacklog(limit: configuration.webSocketBacklog))
-        core.stats.withLock { $0.webSocketClients = clients.count }
+        core.count { [count = clients.count] in $0.webSocketClients = count }
         sendSnapshots(to: id)
         events.onConnect(WebSocketClientID(raw: id))
         drainCommands()
@@ -356,7 +356,7 @@ final class ServiceLoop {
         let id = session.pointee.clientID
         session.pointee.clientID = 0
         guard clients.removeValue(forKey: id) != nil else { return }
-        core.stats.withLock { $0.webSocketClients = clients.count }
+        core.count { [count = clients.count] in $0.webSocketClients = count }
         events.onDisconnect(WebSocketClientID(raw: id))
     }
 
@@ -372,7 +372,7 @@ final class ServiceLoop {
         guard var client = clients[id] else { return }
         clients[id] = nil  // unique backlog while it changes
         if client.backlog.push(frame, key: frame.coalesceKey) {
-            core.stats.withLock { $0.droppedFrames += 1 }
+            core.count { $0.droppedFrames += 1 }
         }
         clients[id] = client
         lws_callback_on_writable(client.wsi)

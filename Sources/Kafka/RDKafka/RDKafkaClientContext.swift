@@ -8,11 +8,29 @@ import Synchronization
 /// `rd_kafka_destroy`, so the pointer is valid whenever librdkafka calls back.
 final class RDKafkaClientContext: Sendable {
     let logger: Logger
-    let handler = Mutex<(@Sendable (KafkaConsumerEvent) -> Void)?>(nil)
     /// See ``KafkaConsumerConfiguration/replayOnFirstAssignment``.
     let replayOnFirstAssignment: Bool
-    /// Partitions assigned at least once (consumer thread only, under the lock anyway).
-    let assignedBefore = Mutex<Set<KafkaTopicPartition>>([])
+    private let state = Mutex(State())
+
+    private struct State {
+        var handler: (@Sendable (KafkaConsumerEvent) -> Void)?
+        /// Partitions assigned at least once.
+        var assignedBefore: Set<KafkaTopicPartition> = []
+    }
+
+    /// A consumer's event handler; nil before it runs and after it closed.
+    var handler: (@Sendable (KafkaConsumerEvent) -> Void)? {
+        get { state.withLock { $0.handler } }
+        set { state.withLock { $0.handler = newValue } }
+    }
+
+    /// Of `partitions` just assigned, those never assigned before.
+    func firstAssignments(of partitions: [KafkaTopicPartition]) -> Set<KafkaTopicPartition> {
+        state.withLock { state in
+            defer { state.assignedBefore.formUnion(partitions) }
+            return Set(partitions).subtracting(state.assignedBefore)
+        }
+    }
 
     init(logger: Logger, replayOnFirstAssignment: Bool = false) {
         self.logger = logger
