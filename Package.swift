@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // C libraries from Debian, reached through module maps and a shim header.
@@ -42,6 +43,18 @@ let package = Package(
             dependencies: [
                 "CRdKafka",
                 "ServerSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The Kafka gateway in front of the embedded cluster: plain Swift over SwiftNIO.
+        .target(
+            name: "KafkaGateway",
+            dependencies: [
+                "Kafka",
+                "ServerSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
@@ -159,6 +172,14 @@ let package = Package(
         .testTarget(
             name: "KafkaTests",
             dependencies: ["Kafka", "HTTPTestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaGatewayTests",
+            dependencies: [
+                "KafkaGateway", "Kafka", "HTTPTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(
