@@ -98,6 +98,7 @@ let package = Package(
             name: "App",
             dependencies: [
                 "Kafka",
+                "KafkaGateway",
                 "FastJSON",
                 "Timeline",
                 "Leaderboard",

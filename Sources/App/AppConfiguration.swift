@@ -13,6 +13,14 @@ public struct AppConfiguration: Sendable {
     public var kafkaProperties: [String: String] = [:]
     /// Brokers of the embedded cluster. Default: 3.
     public var embeddedBrokers: Int = 3
+    /// Where the Kafka gateway in front of the embedded cluster listens for the class's
+    /// clients, one port per broker from `kafkaListenPort` on (the next free range when
+    /// taken; 0: any free ports). Default: `0.0.0.0:9092`, reachable over the LAN.
+    public var kafkaListenHost: String = "0.0.0.0"
+    public var kafkaListenPort: Int = 9092
+    /// The host the gateway tells clients to connect to. Default (nil): the listen host,
+    /// or for `0.0.0.0` this machine's first non-loopback IPv4 address (else `localhost`).
+    public var kafkaAdvertisedHost: String?
     /// The dashboard's folder. Default: `Public`.
     public var publicDirectory: String = "Public"
     /// Served under `/vendor/` (Chart.js from Debian's libjs-chart.js).

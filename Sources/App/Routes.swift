@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Kafka
+import KafkaGateway
 import Leaderboard
 import Logging
 import Synchronization
@@ -14,6 +15,8 @@ struct StatusContext: Sendable {
     var mode: StreamSocialApp.KafkaMode
     var bootstrapServers: String
     var startedAt: ContinuousClock.Instant
+    /// In embedded mode, what the class connects through.
+    var gateway: KafkaGateway?
 }
 
 /// The HTTP API: every route in one table (``router()``), each product's handlers beside
@@ -129,7 +132,11 @@ struct Routes: Sendable {
             kafka.reachable = true
         }
         if let metadata = check.metadata {
-            kafka.brokers = metadata.brokers.map { StatusReport.Broker(id: $0.id, host: $0.host, port: $0.port) }
+            kafka.brokers = metadata.brokers.map { broker in
+                // Embedded: each broker as the class reaches it, through the gateway.
+                let address = status.gateway?.advertisedAddress(ofUpstreamPort: Int(broker.port))
+                return StatusReport.Broker(id: broker.id, host: address?.host ?? broker.host, port: address.map { Int32($0.port) } ?? broker.port)
+            }
             kafka.topics = metadata.topics.filter { !$0.name.hasPrefix("__") }.map { StatusReport.Topic(name: $0.name, partitions: $0.partitionCount) }
         }
         let snapshot = timelines.messagesSnapshot()
@@ -138,6 +145,7 @@ struct Routes: Sendable {
             version: StreamSocialVersion.current,
             uptimeSeconds: uptime.inSeconds,
             kafka: kafka,
+            gateway: status.gateway.map(StatusReport.Gateway.init),
             websocketClients: hub.clientCount,
             websocketDroppedFrames: hub.droppedFrames,
             feed: .init(consumed: snapshot.consumed, malformed: snapshot.malformed),

@@ -1,3 +1,4 @@
+import KafkaGateway
 import Timeline
 
 /// The body of `GET /api/status`.
@@ -32,9 +33,30 @@ struct StatusReport: Encodable, Sendable {
         var partitions: Int
     }
 
+    /// The Kafka gateway in front of the embedded cluster (absent on a real cluster).
+    struct Gateway: Encodable, Sendable {
+        /// What students put in `bootstrap.servers`.
+        var address: String
+        var listenHost: String
+        /// One per broker, in broker order.
+        var ports: [Int]
+        /// Who can reach it, in words.
+        var reach: String
+        var connections: Int
+
+        init(_ gateway: KafkaGateway) {
+            address = gateway.bootstrapAddress
+            listenHost = gateway.configuration.listenHost
+            ports = gateway.ports
+            reach = KafkaGateway.reach(listening: gateway.configuration.listenHost)
+            connections = gateway.registry.connections.count
+        }
+    }
+
     var version: String
     var uptimeSeconds: Double
     var kafka: Kafka
+    var gateway: Gateway?
     var websocketClients: Int
     /// Frames dropped because a client's backlog was full.
     var websocketDroppedFrames: Int
@@ -62,7 +84,7 @@ struct StatusReport: Encodable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, kafka, feed, timelines
+        case version, kafka, gateway, feed, timelines
         case uptimeSeconds = "uptime_seconds"
         case websocketClients = "websocket_clients"
         case websocketDroppedFrames = "websocket_dropped_frames"

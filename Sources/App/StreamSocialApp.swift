@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import HTTPServer
 import Kafka
+import KafkaGateway
 import Leaderboard
 import Synchronization
 public import Logging
@@ -39,11 +40,11 @@ public final class StreamSocialApp: Sendable {
         // had started, newest first, as stop() does.
         let lifecycle = Lifecycle()
         let clients: Clients
-        do throws(KafkaError) {
+        do throws(AppError) {
             clients = try Clients(configuration, lifecycle: lifecycle, logger: logger)
         } catch {
             lifecycle.stop()
-            throw .kafka(error)
+            throw error
         }
         do throws(AppError) {
             return try StreamSocialApp(configuration: configuration, logger: logger, lifecycle: lifecycle, clients: clients)
@@ -57,37 +58,80 @@ public final class StreamSocialApp: Sendable {
     /// as it is created.
     private struct Clients {
         var embedded: EmbeddedKafka?
+        /// How the server's own clients reach the cluster (the embedded brokers directly).
         var bootstrap: String
+        /// What students (and the simulated class) are told: the gateway in embedded mode.
+        var publicBootstrap: String
+        var gateway: KafkaGateway?
         var producer: KafkaProducer
         var admin: KafkaAdmin
         var consumer: KafkaConsumer
 
-        init(_ configuration: AppConfiguration, lifecycle: Lifecycle, logger: Logger) throws(KafkaError) {
+        init(_ configuration: AppConfiguration, lifecycle: Lifecycle, logger: Logger) throws(AppError) {
             if let servers = configuration.bootstrapServers {
                 bootstrap = servers
+                publicBootstrap = servers
             } else {
-                let cluster = try EmbeddedKafka(
-                    brokers: configuration.embeddedBrokers, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop), logger: logger
-                )
+                let cluster: EmbeddedKafka
+                do throws(KafkaError) {
+                    cluster = try EmbeddedKafka(
+                        brokers: configuration.embeddedBrokers, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop), logger: logger
+                    )
+                } catch {
+                    throw .kafka(error)
+                }
                 lifecycle.started("embedded-kafka") { cluster.stop() }
                 embedded = cluster
                 bootstrap = cluster.bootstrapServers
+                let gateway = try Self.startGateway(configuration, cluster: cluster, logger: logger)
+                lifecycle.started("kafka-gateway") { gateway.stop() }
+                self.gateway = gateway
+                publicBootstrap = gateway.bootstrapAddress
             }
+            do throws(KafkaError) {
+                (producer, admin, consumer) = try Self.createClients(configuration, bootstrap: bootstrap, lifecycle: lifecycle, logger: logger)
+            } catch {
+                throw .kafka(error)
+            }
+        }
+
+        /// The gateway a class connects through, in front of the embedded brokers.
+        private static func startGateway(_ configuration: AppConfiguration, cluster: EmbeddedKafka, logger: Logger) throws(AppError) -> KafkaGateway {
+            var settings = KafkaGateway.Configuration()
+            settings.listenHost = configuration.kafkaListenHost
+            settings.listenPort = configuration.kafkaListenPort
+            settings.advertisedHost = configuration.kafkaAdvertisedHost ?? KafkaGateway.defaultAdvertisedHost(listening: configuration.kafkaListenHost)
+            let gateway = KafkaGateway(configuration: settings, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: logger)
+            let ports: [Int]
+            do throws(GatewayError) {
+                ports = try gateway.start()
+            } catch {
+                throw .gateway(error)
+            }
+            logger.info("Kafka gateway: students set bootstrap.servers to \(gateway.bootstrapAddress)", metadata: [
+                "kafka.listen": .string("\(settings.listenHost):\(ports.map(String.init).joined(separator: ","))"),
+                "kafka.reach": .string(KafkaGateway.reach(listening: settings.listenHost)),
+            ])
+            return gateway
+        }
+
+        /// The server's own clients, on the brokers directly.
+        private static func createClients(
+            _ configuration: AppConfiguration, bootstrap: String, lifecycle: Lifecycle, logger: Logger
+        ) throws(KafkaError) -> (KafkaProducer, KafkaAdmin, KafkaConsumer) {
             let kafka = configuration.kafka(bootstrapServers: bootstrap)
             var producerConfiguration = KafkaProducerConfiguration()
             producerConfiguration.messageTimeout = configuration.sendTimeout
             let producer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
             lifecycle.started("kafka-producer") { producer.close(flushTimeout: .seconds(5)) }
-            self.producer = producer
             let admin = try KafkaAdmin(configuration: kafka, logger: logger)
             lifecycle.started("kafka-admin") { admin.close() }
-            self.admin = admin
             let consumerConfiguration = KafkaConsumerConfiguration(
                 mode: .assignAllCommitting(groupID: TimelineService.groupID(instance: configuration.instanceID), topics: [Topics.userTimeline.name])
             )
             let consumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             lifecycle.started("timeline-consumer") { consumer.close() }
-            self.consumer = consumer
+            return (producer, admin, consumer)
         }
     }
 
@@ -95,11 +139,12 @@ public final class StreamSocialApp: Sendable {
     /// server, registering each with `lifecycle` (which holds the Kafka clients already).
     private init(configuration: AppConfiguration, logger: Logger, lifecycle: Lifecycle, clients: Clients) throws(AppError) {
         let (embedded, bootstrap, producer, admin, consumer) = (clients.embedded, clients.bootstrap, clients.producer, clients.admin, clients.consumer)
+        let publicBootstrap = clients.publicBootstrap
         self.configuration = configuration
         self.logger = logger
         self.lifecycle = lifecycle
         self.kafkaMode = embedded == nil ? .external : .embedded
-        self.bootstrapServers = bootstrap
+        self.bootstrapServers = publicBootstrap
         let leaderboard = LeaderboardService(workshop: configuration.workshop, logger: logger)
         let generator = GeneratorControl(rate: configuration.generatorRate, seed: configuration.generatorSeed)
         let timelines = TimelineService(
@@ -125,14 +170,15 @@ public final class StreamSocialApp: Sendable {
 
         let server = HTTPServer(configuration: http, logger: logger)
         let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
-        let simulation = SimulationContext(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: bootstrap), producer: producer, logger: logger)
+        // The simulated teams connect as students do: through the gateway.
+        let simulation = SimulationContext(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: publicBootstrap), producer: producer, logger: logger)
         let simulator = configuration.makeSimulator?(simulation) ?? NoClassSimulator()
         let kafkaHealth = KafkaHealth()
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
             adminToken: configuration.adminToken, hub: server.hub,
-            status: StatusContext(mode: kafkaMode, bootstrapServers: bootstrap, startedAt: .now), logger: logger
+            status: StatusContext(mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway), logger: logger
         )
         // The HTTP server starts last, so it stops first: no request reaches a part that
         // has stopped.

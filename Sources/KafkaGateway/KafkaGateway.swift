@@ -50,7 +50,7 @@ public final class KafkaGateway: Sendable {
     }
 
     public let configuration: Configuration
-    private let upstreams: [Upstream]
+    let upstreams: [Upstream]
     private let shared: GatewayShared
     private let group: MultiThreadedEventLoopGroup
     private let state = Mutex<(listeners: [any Channel], ports: [Int], stopped: Bool)>(([], [], false))
@@ -159,4 +159,38 @@ final class GatewayShared: Sendable {
 
     func rewriter() -> BrokerRewriter { brokers.withLock { $0 } }
     func setRewriter(_ rewriter: BrokerRewriter) { brokers.withLock { $0 = rewriter } }
+}
+
+extension KafkaGateway {
+    /// The host to advertise when none is given: the listen host itself, or for a
+    /// wildcard (`0.0.0.0`, `::`) this machine's first non-loopback IPv4 address, so a
+    /// laptop on the same network can reach it; `localhost` when there is none.
+    public static func defaultAdvertisedHost(listening host: String) -> String {
+        guard isWildcard(host) else { return host }
+        let devices = (try? System.enumerateDevices()) ?? []
+        for device in devices {
+            guard let address = device.address, case .v4 = address, let ip = address.ipAddress, !ip.hasPrefix("127.") else { continue }
+            return ip
+        }
+        return "localhost"
+    }
+
+    /// Who can reach a gateway listening on `host`, in words for the log.
+    public static func reach(listening host: String) -> String {
+        if isWildcard(host) { return "every network this machine is on" }
+        if host.hasPrefix("127.") || host == "localhost" || host == "::1" { return "this machine only" }
+        return "the network of \(host)"
+    }
+
+    static func isWildcard(_ host: String) -> Bool {
+        host == "0.0.0.0" || host == "::" || host.isEmpty
+    }
+
+    /// Where clients reach the broker behind upstream `port`, as the gateway advertises it.
+    public func advertisedAddress(ofUpstreamPort port: Int) -> (host: String, port: Int)? {
+        guard let index = upstreams.firstIndex(where: { $0.port == port }) else { return nil }
+        let ports = ports
+        guard index < ports.count else { return nil }
+        return (configuration.advertisedHost, ports[index])
+    }
 }

@@ -40,6 +40,15 @@ struct Serve: ParsableCommand {
     @Option(help: "Brokers of the embedded cluster (ignored with --bootstrap-servers).")
     var embeddedBrokers: Int = 3
 
+    @Option(help: ArgumentHelp(
+        "Where the Kafka gateway listens for the class's clients (embedded cluster only): one port per broker from PORT on, the next free ones if taken. 127.0.0.1:9092 keeps it to this machine; port 0 takes any free ports.",
+        valueName: "host:port"
+    ))
+    var kafkaListen: String = "0.0.0.0:9092"
+
+    @Option(help: ArgumentHelp("The host the Kafka gateway tells clients to connect to. Default: this machine's first non-loopback IPv4 address.", valueName: "host"))
+    var kafkaAdvertisedHost: String?
+
     @Option(help: "Milliseconds Kafka may take to acknowledge a post before the client gets an error (message.timeout.ms).")
     var sendTimeoutMs: Int = 5000
 
@@ -92,6 +101,24 @@ struct Serve: ParsableCommand {
             }
         }
         _ = try parsedKafkaConfig()
+        _ = try parsedKafkaListen()
+        if let kafkaAdvertisedHost {
+            let allowed = kafkaAdvertisedHost.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || ".-:".unicodeScalars.contains($0)) }
+            guard (1...253).contains(kafkaAdvertisedHost.count), allowed else {
+                throw ValidationError("--kafka-advertised-host must be a host name or an IP address")
+            }
+        }
+    }
+
+    /// `--kafka-listen` as host and port (`[::]:9092` for IPv6).
+    func parsedKafkaListen() throws -> (host: String, port: Int) {
+        guard let colon = kafkaListen.lastIndex(of: ":"), let port = Int(kafkaListen[kafkaListen.index(after: colon)...]), (0...65535).contains(port) else {
+            throw ValidationError("--kafka-listen must be host:port, e.g. 0.0.0.0:9092")
+        }
+        var host = String(kafkaListen[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError("--kafka-listen must name a host, e.g. 0.0.0.0:9092") }
+        return (host, port)
     }
 
     func parsedKafkaConfig() throws -> [String: String] {
@@ -125,6 +152,8 @@ struct Serve: ParsableCommand {
         configuration.kafkaProperties = try parsedKafkaConfig()
         configuration.publicDirectory = publicDir
         configuration.embeddedBrokers = embeddedBrokers
+        (configuration.kafkaListenHost, configuration.kafkaListenPort) = try parsedKafkaListen()
+        configuration.kafkaAdvertisedHost = kafkaAdvertisedHost
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
         configuration.generatorRate = generatorRate
         configuration.generatorSeed = seed

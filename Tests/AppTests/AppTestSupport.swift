@@ -30,6 +30,9 @@ final class RunningApp {
         configuration.adminToken = adminToken
         configuration.host = "127.0.0.1"
         configuration.port = 0
+        // The gateway on this machine only, on any free ports (tests run side by side).
+        configuration.kafkaListenHost = "127.0.0.1"
+        configuration.kafkaListenPort = 0
         configuration.publicDirectory = repositoryPublicDirectory
         configuration.bootstrapServers = bootstrapServers
         configuration.sendTimeout = sendTimeout

@@ -56,8 +56,10 @@ def server(tmp_path_factory):
     log_path = tmp_path_factory.mktemp("server") / "server.log"
     log = open(log_path, "w")
     process = subprocess.Popen(
+        # Kafka clients go through the gateway on 127.0.0.2, the stand-in for the
+        # instructor's LAN address: bootstrap_servers in /api/status names it.
         [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
-         "--admin-token", ADMIN_TOKEN],
+         "--admin-token", ADMIN_TOKEN, "--kafka-listen", "127.0.0.2:0", "--kafka-advertised-host", "127.0.0.2"],
         stdout=log, stderr=subprocess.STDOUT, env={k: v for k, v in os.environ.items() if k != "KAFKA_BOOTSTRAP_SERVERS"},
     )
     instance = Server(port, process, log_path)

@@ -20,7 +20,7 @@ def start(tmp_path: Path, name: str, *args: str) -> Server:
     log_path = tmp_path / f"{name}.log"
     process = subprocess.Popen(
         [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
-         "--generator-rate", "0", *args],
+         "--generator-rate", "0", "--kafka-listen", "127.0.0.1:0", *args],
         stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=ENV,
     )
     server = Server(port, process, log_path)
