@@ -72,6 +72,17 @@ final class GatewayConnection {
             return
         }
         shared.registry.request(connection: id, header: header, bytes: frame.readableBytes + 4)
+        do throws(RequestValidator.Refusal) {
+            try RequestValidator.validate(header, body: body)
+        } catch {
+            switch error {
+            case .unsupported(let key, let version):
+                close(because: .refusedRequest("API \(key) v\(version) is not served by the embedded cluster"))
+            case .malformed(let key, let version):
+                close(because: .refusedRequest("API \(key) v\(version) request does not fit its layout"))
+            }
+            return
+        }
         if Self.expectsResponse(header, body: body) {
             guard inFlight.count < shared.configuration.maxInFlight else {
                 close(because: .overloaded("more than \(shared.configuration.maxInFlight) requests in flight"))

@@ -4,6 +4,9 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
     case frameSize(Int64)
     /// Bytes that are not the Kafka message they claim to be.
     case unparsable(String)
+    /// A request the embedded cluster does not serve, or whose bytes do not fit its
+    /// layout.
+    case refusedRequest(String)
     /// A response names a broker the gateway does not front.
     case unknownBroker(String)
     /// A response that answers no request in flight.
@@ -19,7 +22,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .frameSize(let size): "frame size \(size) is outside 0…\(KafkaFrameDecoder.defaultMaximum)"
         case .unparsable(let what): "unreadable \(what)"
-        case .unknownBroker(let what), .unexpectedResponse(let what), .overloaded(let what),
+        case .unknownBroker(let what), .refusedRequest(let what), .unexpectedResponse(let what), .overloaded(let what),
              .brokerUnreachable(let what), .cannotListen(let what): what
         }
     }
