@@ -155,7 +155,10 @@ let package = Package(
         // committed corpus; scripts/fuzz.sh builds it with libFuzzer (-DFUZZING).
         .executableTarget(
             name: "streamsocial-fuzz",
-            dependencies: ["FastJSON", "Timeline", "Leaderboard", "HTTPServer", "Kafka"],
+            dependencies: [
+                "FastJSON", "Timeline", "Leaderboard", "HTTPServer", "Kafka", "KafkaGateway",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
 

@@ -18,7 +18,7 @@ source scripts/lib.sh
 
 seconds=60
 merge=0
-targets=(json post-record leaderboard board-changelog http-head static-path group-assignment)
+targets=(json post-record leaderboard board-changelog http-head static-path group-assignment kafka-frame)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;

@@ -2,6 +2,8 @@ import FastJSON
 import Foundation
 import HTTPServer
 import Kafka
+import KafkaGateway
+import NIOCore
 import Leaderboard
 import Timeline
 
@@ -18,6 +20,7 @@ enum FuzzTarget: String, CaseIterable {
     case httpHead = "http-head"
     case staticPath = "static-path"
     case groupAssignment = "group-assignment"
+    case kafkaFrame = "kafka-frame"
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -28,6 +31,7 @@ enum FuzzTarget: String, CaseIterable {
         case .httpHead: Self.httpHead(bytes)
         case .staticPath: Self.staticPath(bytes)
         case .groupAssignment: _ = KafkaGroupDescription.decodeConsumerAssignment(bytes)
+        case .kafkaFrame: Self.kafkaFrame(bytes)
         }
     }
 
@@ -113,6 +117,27 @@ enum FuzzTarget: String, CaseIterable {
               reloaded.offsets == restored.offsets.sorted(by: { ($0.topic, $0.partition) < ($1.topic, $1.partition) })
         else {
             fatalError("a loaded round written again does not load back the same")
+        }
+    }
+
+    static let rewriter = BrokerRewriter(advertisedHost: "192.0.2.1", gatewayPorts: [1: 9092, 2: 9093, 9092: 9092, 9093: 9093])
+    static let identity = BrokerRewriter(advertisedHost: "192.0.2.1", gatewayPorts: [9092: 9092, 9093: 9093])
+
+    /// The Kafka gateway's parsers: the bytes as a request (header, then the layout check
+    /// the embedded cluster relies on) and as a response to the API and version of its
+    /// first four bytes. A rewritten response must read back and rewrite to itself.
+    static func kafkaFrame(_ bytes: [UInt8]) {
+        var request = ByteBuffer(bytes: bytes)
+        if let header = KafkaRequestHeader.read(from: &request) {
+            _ = try? RequestValidator.validate(header, body: request)
+        }
+        guard bytes.count >= 4 else { return }
+        let apiKey = [Int16(3), 10, 18][Int(bytes[0]) % 3]
+        let version = Int16(bytes[1] % 10)
+        let response = ByteBuffer(bytes: bytes.dropFirst(2))
+        guard let rewritten = try? rewriter.rewrite(response, apiKey: apiKey, version: version) else { return }
+        guard let again = try? identity.rewrite(rewritten, apiKey: apiKey, version: version), again == rewritten else {
+            fatalError("a rewritten response does not read back as itself")
         }
     }
 
