@@ -30,8 +30,10 @@ done
 
 apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}"
 echo "==> building the fuzzer (.build-fuzz)"
+# A failed build must stop here: an older fuzzer left in .build-fuzz would fuzz old code.
 swift build --product streamsocial-fuzz --scratch-path .build-fuzz \
   -Xswiftc -sanitize=fuzzer,address -Xswiftc -DFUZZING 2>&1 | grep -vE "warning: Cannot export local symbol" || true
+[ "${PIPESTATUS[0]}" -eq 0 ] || { echo "the fuzzer did not build" >&2; exit 1; }
 bin="$(swift build --scratch-path .build-fuzz --show-bin-path)/streamsocial-fuzz"
 [ -x "$bin" ] || { echo "the fuzzer did not build" >&2; exit 1; }
 

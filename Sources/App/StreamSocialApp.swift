@@ -223,7 +223,10 @@ public final class StreamSocialApp: Sendable {
         })
         lifecycle.started(leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer))
         lifecycle.started("leaderboard-consumer") { leaderboard.stop() }
-        lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { _ in leaderboard.observeGroups(admin: admin) })
+        let groupDescriber: (any GroupDescriber)? = clients.gateway
+        lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { _ in
+            leaderboard.observeGroups(admin: admin, describer: groupDescriber)
+        })
         lifecycle.started(Worker(name: "leaderboard-publisher", every: .milliseconds(250)) { _ in
             leaderboard.releaseHeld(force: false)
             channels.publishLeaderboard()

@@ -15,6 +15,8 @@ final class GatewayConnection {
         var correlationID: Int32
         var apiKey: Int16
         var apiVersion: Int16
+        /// A consumer-group request, to pair with its answer.
+        var group: GroupRequest?
     }
 
     let id: UInt64
@@ -24,6 +26,8 @@ final class GatewayConnection {
     private var upstream: (any Channel)?
     private var inFlight = CircularBuffer<InFlight>()
     private var closed = false
+    /// The client's address without its port, as a coordinator shows a member's host.
+    private lazy var clientHost: String = client.remoteAddress?.ipAddress.map { "/\($0)" } ?? ""
 
     init(id: UInt64, client: any Channel, upstream: SocketAddress, shared: GatewayShared) {
         self.id = id
@@ -88,7 +92,8 @@ final class GatewayConnection {
                 close(because: .overloaded("more than \(shared.configuration.maxInFlight) requests in flight"))
                 return
             }
-            inFlight.append(InFlight(correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion))
+            let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: body)
+            inFlight.append(InFlight(correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group))
         }
         upstream.write(Self.framed(frame, allocator: upstream.allocator), promise: nil)
     }
@@ -118,6 +123,10 @@ final class GatewayConnection {
             return
         }
         inFlight.removeFirst()
+        if let group = request.group {
+            let answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: frame)
+            shared.groups.apply(group, answer, clientID: shared.registry.clientID(of: id) ?? "", host: clientHost)
+        }
         var response = frame
         if BrokerRewriter.rewrites(request.apiKey) {
             do throws(GatewayError) {

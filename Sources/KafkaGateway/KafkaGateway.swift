@@ -1,3 +1,4 @@
+public import Kafka
 public import Logging
 import NIOCore
 import NIOPosix
@@ -57,6 +58,12 @@ public final class KafkaGateway: Sendable {
 
     /// Connections through the gateway, for the instructor's views.
     public var registry: ConnectionRegistry { shared.registry }
+
+    /// The consumer groups seen through the gateway, described as a coordinator would
+    /// (members whose session timed out dropped first).
+    public func groupListing() -> KafkaGroupListing {
+        shared.groups.listing()
+    }
 
     public init(configuration: Configuration, upstreams: [Upstream], logger: Logger) {
         self.configuration = configuration
@@ -150,6 +157,7 @@ final class GatewayShared: Sendable {
     let configuration: KafkaGateway.Configuration
     let logger: Logger
     let registry = ConnectionRegistry(clock: { currentMilliseconds() })
+    let groups = GroupObserver(clock: { currentMilliseconds() })
     private let brokers = Mutex(BrokerRewriter(advertisedHost: "", gatewayPorts: [:]))
 
     init(configuration: KafkaGateway.Configuration, logger: Logger) {

@@ -130,6 +130,16 @@ enum FuzzTarget: String, CaseIterable {
         var request = ByteBuffer(bytes: bytes)
         if let header = KafkaRequestHeader.read(from: &request) {
             _ = try? RequestValidator.validate(header, body: request)
+            // A group request and, read from the same bytes, an answer: the table the
+            // board reads must take any pair.
+            if let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: request) {
+                var table = GroupTable()
+                let answer = GroupResponse.read(apiKey: header.apiKey, version: header.apiVersion, frame: ByteBuffer(bytes: bytes.dropFirst(4)))
+                table.apply(group, answer, clientID: header.clientID ?? "", host: "/192.0.2.9", now: 1_000)
+                table.apply(group, answer, clientID: "again", host: "/192.0.2.9", now: 2_000)
+                table.expire(now: 10_000_000)
+                guard table.listing.groups.isEmpty else { fatalError("members outlived their session") }
+            }
         }
         guard bytes.count >= 4 else { return }
         let apiKey = [Int16(3), 10, 18][Int(bytes[0]) % 3]

@@ -64,6 +64,20 @@ struct LeaderboardAppTests {
         })
         // Teams without a simulation stay at zero.
         #expect(rows().first { $0["team"] as? String == "team-9" }?["points"] as? Int == 0)
+        // Through the gateway the embedded cluster's groups are seen: team-2 runs two
+        // instances, team-3 three; each shows its members with their partitions, and
+        // Scaled (the tutorial's step 4) is earned on the default run.
+        #expect(await eventuallyAsync(timeout: .seconds(30)) {
+            let board = rows()
+            func row(_ team: String) -> [String: Any]? { board.first { $0["team"] as? String == team } }
+            func badges(_ team: String) -> Set<String> { Set((row(team)?["achievements"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }) }
+            return row("team-1")?["members"] as? Int == 1 && row("team-2")?["members"] as? Int == 2 && row("team-3")?["members"] as? Int == 3
+                && (row("team-3")?["member_partitions"] as? [[Int]])?.flatMap { $0 }.sorted() == [0, 1, 2, 3, 4]
+                && badges("team-2").contains("scaled") && badges("team-3").contains("scaled") && !badges("team-1").contains("scaled")
+        })
+        let board = try #require(try client.get("/api/leaderboard").json)
+        #expect((board["group_inspection"] as? String)?.hasPrefix("groups observed by the gateway") == true)
+        #expect(board["groups_described"] as? Bool == true)
     }
 
     @Test("a class doing the watchlist variant: simulated teams publish it keyed by company, unkeyed and wrongly keyed ones are told apart")

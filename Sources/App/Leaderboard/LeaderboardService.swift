@@ -1,4 +1,5 @@
 import Kafka
+import KafkaGateway
 import Leaderboard
 import Logging
 import ServerSupport
@@ -142,8 +143,9 @@ final class LeaderboardService: Sendable {
         var listing: KafkaGroupListing?
         let inspection: GroupInspection
         do throws(KafkaError) {
-            listing = try (describer ?? admin).describeGroups(timeout: .seconds(1))
-            inspection = .described
+            let source = describer ?? admin
+            listing = try source.describeGroups(timeout: .seconds(1))
+            inspection = source.observesTraffic ? .observed : .described
         } catch {
             inspection = error.code == .unsupported ? .unsupported(error.message) : .failed(error.message)
         }
@@ -172,7 +174,7 @@ final class LeaderboardService: Sendable {
     func report() -> LeaderboardReport {
         let (board, inspection, restoredFrom) = state.withLock { $0.reportInput() }
         var report = board.report(now: currentMilliseconds(), groupInspection: inspection.description(newUsers: workshop.topics.newUsers))
-        report.groupsDescribed = inspection == .described
+        report.groupsDescribed = inspection == .described || inspection == .observed
         report.restoredFromSnapshotAt = restoredFrom
         return report
     }
@@ -210,14 +212,30 @@ final class LeaderboardService: Sendable {
 /// in tests a stand-in for a broker that can describe groups.
 protocol GroupDescriber: Sendable {
     func describeGroups(timeout: Duration) throws(KafkaError) -> KafkaGroupListing
+    /// Whether the groups are seen in the traffic passing (the gateway) rather than asked
+    /// of the coordinator.
+    var observesTraffic: Bool { get }
+}
+
+extension GroupDescriber {
+    var observesTraffic: Bool { false }
 }
 
 extension KafkaAdmin: GroupDescriber {}
+
+/// On the embedded cluster, which cannot describe its groups, the gateway in front of it
+/// sees every group's joins, syncs and heartbeats pass.
+extension KafkaGateway: GroupDescriber {
+    func describeGroups(timeout: Duration) throws(KafkaError) -> KafkaGroupListing { groupListing() }
+    var observesTraffic: Bool { true }
+}
 
 /// What the board could learn about the teams' consumer groups at its last look.
 enum GroupInspection: Sendable, Equatable {
     case notYet
     case described
+    /// Seen in the traffic through the Kafka gateway (the embedded cluster).
+    case observed
     /// The brokers cannot list or describe groups (the embedded cluster cannot).
     case unsupported(String)
     /// The last attempt failed (timed out, broker away); the next one may work.
@@ -228,6 +246,7 @@ enum GroupInspection: Sendable, Equatable {
         switch self {
         case .notYet: return "not looked at yet"
         case .described: return "described every second by the group coordinator (state, members, partitions)"
+        case .observed: return "groups observed by the gateway: members, their hosts and partitions, as the clients' joins, syncs and heartbeats pass"
         case .unsupported(let reason): return "not supported by this broker (\(reason)): \(fallback)"
         case .failed(let reason): return "the last description failed (\(reason)): \(fallback)"
         }
