@@ -127,6 +127,7 @@ let package = Package(
             dependencies: [
                 "App",
                 "Kafka",
+                "KafkaGateway",
                 "FastJSON",
                 "Timeline",
                 "Leaderboard",

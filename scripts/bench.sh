@@ -6,6 +6,8 @@
 #   4. streamsocial load-test: 20,000 posts at concurrency 50, verified (zero errors, lost, violations)
 #   5. post → WebSocket latency while posts flow at a target rate (--rate, default 5000/s)
 #   6. timeline rebuild: 1M records, 100k users, in memory: records/s and resident memory
+#   7. leaderboard rebuild, in memory
+#   8. what the Kafka gateway adds to a producer: throughput and latency, straight vs through it
 # Prints the figures; record them in docs/BENCHMARKS.md with the machine and the date.
 #
 #   ./scripts/bench.sh [--duration SECONDS] [--connections N] [--rate POSTS_PER_SECOND]
@@ -103,3 +105,14 @@ echo "==> 6. timeline rebuild: 1M records, 100k users (in memory)"
 
 echo "==> 7. leaderboard rebuild: a three-hour class (108k users, their actions and stats; in memory, merged by timestamp)"
 "$bin" benchmark-board --users 108000
+
+echo "==> 8. Kafka gateway: one producer straight to the embedded brokers and through the gateway, alternating, 3 runs each"
+echo "    (throughput: 50,000 records of 200 bytes, 10,000 in flight; latency: 2,000 records one at a time)"
+"$bin" benchmark-gateway --records 50000 --rounds 3 | python3 -c '
+import json, sys
+result = json.load(sys.stdin)
+for way in ("direct", "gateway"):
+    for run in result[way]:
+        print(f"  {way:8} {run[\"records_per_second\"]:>10,.0f} records/s   one at a time: p50 {run[\"p50_ms\"]:.2f} ms  p99 {run[\"p99_ms\"]:.2f} ms  max {run[\"max_ms\"]:.2f} ms")
+print(f"  gateway / direct throughput (medians): {result[\"throughput_ratio\"]:.2f}; p99 added: {result[\"p99_added_ms\"]:+.2f} ms")
+'

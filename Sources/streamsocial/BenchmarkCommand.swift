@@ -44,3 +44,31 @@ struct BenchmarkBoardCommand: ParsableCommand {
         try JSONOutput.write(result)
     }
 }
+
+/// `streamsocial benchmark-gateway`: what the Kafka gateway adds to a producer, for
+/// scripts/bench.sh.
+struct BenchmarkGatewayCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "benchmark-gateway",
+        abstract: "Produce the same records to a fresh embedded cluster straight to its brokers and through the Kafka gateway, alternating; print records/s and send-to-ack latency of each as JSON."
+    )
+
+    @Option(help: "Records per run.")
+    var records: Int = 50_000
+
+    @Option(help: "Bytes per record value.")
+    var valueBytes: Int = 200
+
+    @Option(help: "Runs each way.")
+    var rounds: Int = 3
+
+    func validate() throws {
+        guard records >= 1, (1...1_000_000).contains(valueBytes), (1...20).contains(rounds) else {
+            throw ValidationError("--records must be positive, --value-bytes 1...1000000, --rounds 1...20")
+        }
+    }
+
+    func run() throws {
+        try JSONOutput.write(try GatewayBenchmark.run(records: records, valueBytes: valueBytes, rounds: rounds))
+    }
+}

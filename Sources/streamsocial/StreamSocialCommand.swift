@@ -8,7 +8,7 @@ struct StreamSocialCommand: ParsableCommand {
         commandName: "streamsocial",
         abstract: "A live Kafka workshop dashboard: timeline API, live panels, instructor leaderboard.",
         version: StreamSocialVersion.current,
-        subcommands: [Serve.self, LoadTestCommand.self, BenchmarkReplayCommand.self, BenchmarkBoardCommand.self, PrintWorkshopCommand.self],
+        subcommands: [Serve.self, LoadTestCommand.self, BenchmarkReplayCommand.self, BenchmarkBoardCommand.self, BenchmarkGatewayCommand.self, PrintWorkshopCommand.self],
         defaultSubcommand: Serve.self
     )
 }
