@@ -93,6 +93,9 @@ final class GatewayConnection {
                 return
             }
             let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: body)
+            if case .sync(let name, let generation, _, let assignments)? = group, !assignments.isEmpty {
+                shared.groups.leaderAssigned(group: name, generation: generation, assignments: assignments)
+            }
             inFlight.append(InFlight(correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group))
         }
         upstream.write(Self.framed(frame, allocator: upstream.allocator), promise: nil)
@@ -123,11 +126,16 @@ final class GatewayConnection {
             return
         }
         inFlight.removeFirst()
+        var response = frame
         if let group = request.group {
-            let answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: frame)
+            var answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: frame)
+            if case .sync(let name, let generation, let member, _) = group, case .sync(let error, _)? = answer, error == SyncRepair.invalidRequest {
+                let assigned = shared.groups.assignment(group: name, generation: generation, member: member)
+                response = SyncRepair.response(to: frame, version: request.apiVersion, assignment: assigned)
+                answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: response)
+            }
             shared.groups.apply(group, answer, clientID: shared.registry.clientID(of: id) ?? "", host: clientHost)
         }
-        var response = frame
         if BrokerRewriter.rewrites(request.apiKey) {
             do throws(GatewayError) {
                 response = try shared.rewriter().rewrite(frame, apiKey: request.apiKey, version: request.apiVersion)

@@ -16,6 +16,14 @@ final class GroupObserver: Sendable {
         table.withLock { $0.apply(request, response, clientID: clientID, host: host, now: now) }
     }
 
+    func leaderAssigned(group: String, generation: Int32, assignments: [String: [UInt8]]) {
+        table.withLock { $0.leaderAssigned(group: group, generation: generation, assignments: assignments) }
+    }
+
+    func assignment(group: String, generation: Int32, member: String) -> [UInt8]? {
+        table.withLock { $0.assignment(group: group, generation: generation, member: member) }
+    }
+
     func listing() -> KafkaGroupListing {
         let now = clock()
         let table = table.withLock { table in

@@ -25,6 +25,16 @@ public struct GroupTable: Sendable, Equatable {
         /// A member joined, left, or was told to rejoin, and the new generation has not
         /// synced yet.
         var rebalancing = false
+        /// The leader's assignments of its last SyncGroup, as sent: generation and bytes
+        /// by member.
+        var leaderAssignments: (generation: Int32, bytes: [String: [UInt8]])?
+
+        static func == (lhs: Group, rhs: Group) -> Bool {
+            lhs.protocolType == rhs.protocolType && lhs.generation == rhs.generation && lhs.leader == rhs.leader
+                && lhs.members == rhs.members && lhs.rebalancing == rhs.rebalancing
+                && lhs.leaderAssignments?.generation == rhs.leaderAssignments?.generation
+                && lhs.leaderAssignments?.bytes == rhs.leaderAssignments?.bytes
+        }
     }
 
     private(set) var groups: [String: Group] = [:]
@@ -103,6 +113,20 @@ public struct GroupTable: Sendable, Equatable {
             break
         }
         dropEmpty()
+    }
+
+    /// The leader's SyncGroup request, seen as it passes (before any answer): each
+    /// member's assignment of `generation`, as the coordinator will hand it out.
+    public mutating func leaderAssigned(group name: String, generation: Int32, assignments: [String: [UInt8]]) {
+        guard !assignments.isEmpty, var group = groups[name] else { return }
+        group.leaderAssignments = (generation, assignments)
+        groups[name] = group
+    }
+
+    /// The bytes the leader assigned `member` for `generation`, if seen.
+    public func assignment(group name: String, generation: Int32, member: String) -> [UInt8]? {
+        guard let assigned = groups[name]?.leaderAssignments, assigned.generation == generation else { return nil }
+        return assigned.bytes[member]
     }
 
     /// Drops members whose session timed out (no heartbeat, join, sync or commit for

@@ -1,4 +1,5 @@
 import Kafka
+import NIOCore
 @testable import KafkaGateway
 import Testing
 
@@ -70,5 +71,33 @@ struct GroupTableTests {
         table.apply(.join(group: "team-1", sessionTimeoutMs: 6000, memberID: "", protocolType: "consumer"),
                     .join(error: 79, generation: -1, leader: "", memberID: "m-new", members: []), clientID: "a", host: "/10.0.0.1", now: 0)
         #expect(table.listing.groups.isEmpty)
+    }
+}
+
+@Suite("The follower's SyncGroup the embedded coordinator refuses, answered as Apache Kafka does")
+struct SyncRepairTests {
+    static func refusal(version: Int16) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(Int32(91))
+        if version >= 1 { buffer.writeInteger(Int32(0)) }
+        buffer.writeInteger(Int16(42))
+        buffer.writeInteger(Int32(0))
+        return buffer
+    }
+
+    @Test("with the leader's assignment seen: success and that member's bytes; without: REBALANCE_IN_PROGRESS", arguments: [Int16(0), 1, 3])
+    func repaired(version: Int16) {
+        var table = GroupTable()
+        table.apply(.join(group: "team-1", sessionTimeoutMs: 6000, memberID: "", protocolType: "consumer"),
+                    .join(error: 0, generation: 4, leader: "a", memberID: "a", members: ["a", "b"]), clientID: "x", host: "/1.2.3.4", now: 0)
+        table.leaderAssigned(group: "team-1", generation: 4, assignments: ["a": [1], "b": GroupTableTests.assignment])
+        #expect(table.assignment(group: "team-1", generation: 3, member: "b") == nil)
+        let bytes = table.assignment(group: "team-1", generation: 4, member: "b")
+        #expect(bytes == GroupTableTests.assignment)
+        let fixed = SyncRepair.response(to: Self.refusal(version: version), version: version, assignment: bytes)
+        #expect(GroupResponse.read(apiKey: 14, version: version, frame: fixed) == .sync(error: 0, assignment: GroupTableTests.assignment))
+        #expect(fixed.getInteger(at: 0, as: Int32.self) == 91)
+        let unknown = SyncRepair.response(to: Self.refusal(version: version), version: version, assignment: nil)
+        #expect(GroupResponse.read(apiKey: 14, version: version, frame: unknown) == .sync(error: 27, assignment: []))
     }
 }

@@ -44,3 +44,66 @@ def test_forged_counts_close_the_connection_and_the_server_lives_on(server):
     producer = KafkaProducer(bootstrap_servers=f"{address[0]}:{address[1]}")
     producer.send("new_users", b'{"email":"after@hostile.example"}').get(timeout=10)
     producer.close()
+
+
+INSTANCE = """
+import sys, time
+from kafka import KafkaConsumer
+consumer = KafkaConsumer("new_users", bootstrap_servers=sys.argv[1], group_id=sys.argv[2], client_id=sys.argv[3],
+                         session_timeout_ms=6000, heartbeat_interval_ms=1000, auto_offset_reset="earliest")
+print("up", flush=True)
+while True:
+    consumer.poll(timeout_ms=500)
+"""
+
+
+def board_row(server, team):
+    board = server.request("GET", "/api/leaderboard")[1]
+    return next(row for row in board["teams"] if row["team"] == team), board
+
+
+def test_a_team_scaled_to_two_laptops_is_seen_and_a_dead_one_leaves(server, tmp_path):
+    """Step 4 of the tutorial with kafka-python: two instances of the team's app. The
+    gateway sees the group, so the board shows both with their partitions and awards
+    Scaled; an instance killed without leaving is gone once its session (6 s) expired."""
+    import subprocess
+    import sys
+    import time
+
+    bootstrap = server.status()["kafka"]["bootstrap_servers"]
+    team = "team-7"
+    script = tmp_path / "instance.py"
+    script.write_text(INSTANCE)
+    instances = [subprocess.Popen([sys.executable, str(script), bootstrap, team, f"laptop-{n}"], stdout=subprocess.PIPE)
+                 for n in (1, 2)]
+    try:
+        deadline = time.time() + 40
+        row, board = board_row(server, team)
+        while time.time() < deadline:
+            row, board = board_row(server, team)
+            partitions = sorted(p for member in (row.get("member_partitions") or []) for p in member)
+            if row.get("members") == 2 and partitions == [0, 1, 2, 3, 4]:
+                break
+            time.sleep(0.5)
+        assert row.get("members") == 2, row
+        # Both apps still run: the embedded coordinator answers a follower's SyncGroup
+        # that comes after the leader's with INVALID_REQUEST, which kills a kafka-python
+        # consumer; the gateway answers it as Apache Kafka does (docs/GATEWAY.md).
+        assert [instance.poll() for instance in instances] == [None, None]
+        assert sorted(p for member in row["member_partitions"] for p in member) == [0, 1, 2, 3, 4]
+        assert "scaled" in {badge["id"] for badge in row["achievements"]}
+        assert board["group_inspection"].startswith("groups observed by the gateway")
+
+        instances[1].kill()  # no LeaveGroup: the member must time out
+        killed = time.time()
+        while time.time() < killed + 30:
+            row, _ = board_row(server, team)
+            if row.get("members") == 1:
+                break
+            time.sleep(0.5)
+        assert row.get("members") == 1, row
+        assert time.time() - killed >= 5, "gone before its 6 s session timed out"
+    finally:
+        for instance in instances:
+            instance.kill()
+            instance.wait()
