@@ -37,6 +37,8 @@ struct Routes: Sendable {
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
     let adminToken: String?
     let hub: WebSocketHub
+    /// Who is connected through the Kafka gateway; nil on a real cluster.
+    let connectedClients: ConnectedClients?
     let status: StatusContext
     let logger: Logger
     /// Reports over every user (sorting, filtering) are built here.
@@ -58,6 +60,7 @@ struct Routes: Sendable {
         }
         router.on(.get, "/api/ordering") { _, responder in reportQueue.async { responder.respond(.json(timelines.orderingReport())) } }
         router.on(.get, "/api/metrics", respond: metrics)
+        router.on(.get, "/api/clients", respond: connectedClientsReport)
         router.on(.get, "/api/leaderboard") { _, responder in reportQueue.async { responder.respond(.json(leaderboard.report())) } }
         // The detail carries the team's leaderboard row: the whole board is ranked for it.
         router.on(.get, "/api/teams/{team}") { request, responder in

@@ -169,7 +169,8 @@ public final class StreamSocialApp: Sendable {
         http.webSocketAllowedOrigins = configuration.allowedOrigins
 
         let server = HTTPServer(configuration: http, logger: logger)
-        let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard)
+        let connected = clients.gateway.map { ConnectedClients(gateway: $0, workshop: configuration.workshop) }
+        let channels = LiveChannels(hub: server.hub, service: timelines, lag: lag, leaderboard: leaderboard, clients: connected)
         // The simulated teams connect as students do: through the gateway.
         let simulation = SimulationContext(workshop: configuration.workshop, kafka: configuration.kafka(bootstrapServers: publicBootstrap), producer: producer, logger: logger)
         let simulator = configuration.makeSimulator?(simulation) ?? NoClassSimulator()
@@ -177,7 +178,7 @@ public final class StreamSocialApp: Sendable {
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
-            adminToken: configuration.adminToken, hub: server.hub,
+            adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected,
             status: StatusContext(mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway), logger: logger
         )
         // The HTTP server starts last, so it stops first: no request reaches a part that
@@ -185,6 +186,11 @@ public final class StreamSocialApp: Sendable {
         lifecycle.started(Worker(name: "kafka-health", every: .seconds(1)) { _ in kafkaHealth.refresh(admin: admin) })
         lifecycle.started(Worker(name: "live-messages", every: .milliseconds(20)) { _ in channels.pushMessages() })
         lifecycle.started(Worker(name: "live-panels", every: .milliseconds(250)) { _ in channels.pushPanels() })
+        if let connected {
+            lifecycle.started(Worker(name: "gateway-clients", every: .seconds(1)) { _ in
+                if connected.refresh(now: currentMilliseconds()) { channels.markChanged(.clients) }
+            })
+        }
         consumer.run { [timelines, channels, logger] event in
             switch event {
             case .record(let record):

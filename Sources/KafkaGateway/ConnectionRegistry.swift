@@ -17,7 +17,28 @@ public final class ConnectionRegistry: Sendable {
         public var requests: [Int16: Int]
         public var bytesIn: Int
         public var bytesOut: Int
+        /// Consumer groups its requests named (FindCoordinator, JoinGroup, …).
+        public var groups: Set<String>
     }
+
+    /// A connection the gateway closed lately, and why (nil: the client closed it).
+    public struct Closed: Sendable, Equatable {
+        public var connection: Connection
+        public var closedAt: Int64
+        public var reason: String?
+    }
+
+    /// The connections open now and those closed in the last ``closedKeptFor`` ms.
+    public struct Snapshot: Sendable, Equatable {
+        public var open: [Connection]
+        public var closed: [Closed]
+        public var accepted: Int
+        public var refused: Int
+    }
+
+    /// How long a closed connection stays in the snapshot (ms).
+    public static let closedKeptFor: Int64 = 60_000
+    static let closedKeptAtMost = 200
 
     private struct State {
         var nextID: UInt64 = 1
@@ -26,6 +47,7 @@ public final class ConnectionRegistry: Sendable {
         var refused = 0
         /// Connections closed for a reason other than the peer closing, by reason.
         var lastErrors: [String] = []
+        var closed: [Closed] = []
     }
 
     private let state = Mutex(State())
@@ -46,16 +68,17 @@ public final class ConnectionRegistry: Sendable {
             let id = state.nextID
             state.nextID += 1
             state.accepted += 1
-            state.open[id] = Connection(id: id, clientID: nil, address: peer.map(Self.describe) ?? "?", connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0)
+            state.open[id] = Connection(id: id, clientID: nil, address: peer.map(Self.describe) ?? "?", connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0, groups: [])
             return id
         }
     }
 
-    func request(connection id: UInt64, header: KafkaRequestHeader, bytes: Int) {
+    func request(connection id: UInt64, header: KafkaRequestHeader, bytes: Int, group: String? = nil) {
         state.withLock { state in
             guard var connection = state.open[id] else { return }
             state.open[id] = nil  // unique storage while it changes
             if let clientID = header.clientID { connection.clientID = clientID }
+            if let group, !group.isEmpty, connection.groups.count < 16 { connection.groups.insert(group) }
             connection.requests[header.apiKey, default: 0] += 1
             connection.bytesIn += bytes
             state.open[id] = connection
@@ -73,12 +96,25 @@ public final class ConnectionRegistry: Sendable {
     }
 
     func closed(connection id: UInt64, reason: GatewayError?) {
+        let now = clock()
         state.withLock { state in
-            state.open[id] = nil
+            guard let connection = state.open.removeValue(forKey: id) else { return }
+            state.closed.append(Closed(connection: connection, closedAt: now, reason: reason?.description))
+            state.closed.removeAll { now - $0.closedAt > Self.closedKeptFor }
+            if state.closed.count > Self.closedKeptAtMost { state.closed.removeFirst(state.closed.count - Self.closedKeptAtMost) }
             if let reason {
                 state.lastErrors.append(reason.description)
                 if state.lastErrors.count > 20 { state.lastErrors.removeFirst() }
             }
+        }
+    }
+
+    /// Everything the instructor's view needs, from one look.
+    public func snapshot() -> Snapshot {
+        let now = clock()
+        return state.withLock { state in
+            state.closed.removeAll { now - $0.closedAt > Self.closedKeptFor }
+            return Snapshot(open: state.open.values.sorted { $0.id < $1.id }, closed: state.closed, accepted: state.accepted, refused: state.refused)
         }
     }
 

@@ -75,7 +75,7 @@ final class GatewayConnection {
             close(because: .unparsable("request header"))
             return
         }
-        shared.registry.request(connection: id, header: header, bytes: frame.readableBytes + 4)
+        shared.registry.request(connection: id, header: header, bytes: frame.readableBytes + 4, group: GroupRequest.groupID(apiKey: header.apiKey, version: header.apiVersion, body: body))
         do throws(RequestValidator.Refusal) {
             try RequestValidator.validate(header, body: body)
         } catch {

@@ -10,6 +10,22 @@ public enum GroupRequest: Sendable, Equatable {
     /// An offset commit from a member (v1+ names it).
     case commit(group: String, memberID: String?)
 
+    /// The consumer group a request names: its group id for the group APIs and
+    /// OffsetFetch, the key of a FindCoordinator for a group. Nil for other requests.
+    public static func groupID(apiKey: Int16, version: Int16, body: ByteBuffer) -> String? {
+        var body = body
+        switch apiKey {
+        case APIKey.joinGroup, APIKey.syncGroup, APIKey.heartbeat, APIKey.leaveGroup, APIKey.offsetCommit, APIKey.offsetFetch:
+            return version <= 7 ? body.readKafkaString() : nil
+        case APIKey.findCoordinator where (0...2).contains(version):
+            guard let key = body.readKafkaString() else { return nil }
+            guard version >= 1 else { return key }
+            return body.readInteger(as: Int8.self) == 0 ? key : nil  // 0: a group, 1: a transaction
+        default:
+            return nil
+        }
+    }
+
     /// Reads the group fields of a request body (after its header), or nil when it is not
     /// a group request of a version the gateway parses. Bodies were already checked
     /// against their layout.

@@ -5,6 +5,7 @@ enum APIKey {
     static let produce: Int16 = 0
     static let metadata: Int16 = 3
     static let offsetCommit: Int16 = 8
+    static let offsetFetch: Int16 = 9
     static let findCoordinator: Int16 = 10
     static let joinGroup: Int16 = 11
     static let heartbeat: Int16 = 12
@@ -80,4 +81,18 @@ extension ByteBuffer {
         writeInteger(Int16(bytes.count))
         writeBytes(bytes)
     }
+}
+
+/// Kafka's names of the APIs, for people.
+public enum KafkaAPINames {
+    public static func name(of key: Int16) -> String {
+        names[key] ?? "API \(key)"
+    }
+
+    static let names: [Int16: String] = [
+        0: "Produce", 1: "Fetch", 2: "ListOffsets", 3: "Metadata", 8: "OffsetCommit", 9: "OffsetFetch",
+        10: "FindCoordinator", 11: "JoinGroup", 12: "Heartbeat", 13: "LeaveGroup", 14: "SyncGroup",
+        15: "DescribeGroups", 16: "ListGroups", 18: "ApiVersions", 19: "CreateTopics", 22: "InitProducerId",
+        24: "AddPartitionsToTxn", 25: "AddOffsetsToTxn", 26: "TxnOffsetCommit", 28: "EndTxn",
+    ]
 }

@@ -113,7 +113,7 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
         "return Array.from(document.querySelectorAll('#rows tr[data-team=\"team-14\"] td')).map(td => td.textContent)")
     assert int(cells[2]) >= 20 and int(cells[4]) >= 1, cells
     assert "First Load" in browser.find_element(By.ID, "unlocks").text
-    assert "not supported by this broker" in browser.find_element(By.ID, "inspection").text
+    assert "groups observed by the gateway" in browser.find_element(By.ID, "inspection").text
     # The instructor starts a new session: the open page's unlock feed and scores clear.
     from conftest import ADMIN_TOKEN
     code, body = server.request("POST", "/api/admin/reset", b"", content_type="application/octet-stream",

@@ -21,10 +21,13 @@ struct TeamDetail: Encodable, Sendable {
     /// describes groups.
     var groupState: String?
     var members: [GroupMember]?
+    /// The team's clients connected through the Kafka gateway (embedded cluster only),
+    /// before they produce anything.
+    var clients: [ClientsReport.Client]?
 
     enum CodingKeys: String, CodingKey {
         case row = "standing"
-        case rule, type, reason, mistakes, watchlist, members, groupState, teamStats, lastTeamStats, validActions
+        case rule, type, reason, mistakes, watchlist, members, groupState, teamStats, lastTeamStats, validActions, clients
     }
 
     init(row: LeaderboardReport.Row, rule: String, type: String, reason: String, state: TeamState) {

@@ -19,7 +19,17 @@ extension Routes {
         else {
             throw HTTPError(status: 404, code: "unknown_team", message: "no team \(name) in this workshop")
         }
-        return .json(TeamDetail(row: row, rule: definition.description, type: definition.type, reason: definition.reason, state: state))
+        var detail = TeamDetail(row: row, rule: definition.description, type: definition.type, reason: definition.reason, state: state)
+        detail.clients = connectedClients?.clients(of: name)
+        return .json(detail)
+    }
+
+    /// Who is connected through the Kafka gateway, refreshed every second.
+    func connectedClientsReport(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        guard let connectedClients else {
+            throw HTTPError(status: 404, code: "no_gateway", message: "the server runs against a real Kafka cluster: its clients connect to the brokers, not through the gateway")
+        }
+        return .json(connectedClients.report)
     }
 
     /// `{"teams": N}`: stops the simulated class and starts N teams (0 stops it), in the

@@ -18,20 +18,23 @@ import Timeline
 /// service thread never ranks the board or encodes a report.
 final class LiveChannels: Sendable {
     enum Name: String, CaseIterable, Sendable {
-        case messages, partitions, ordering, throughput, lag, leaderboard, achievements
+        case messages, partitions, ordering, throughput, lag, leaderboard, achievements, clients
     }
 
     private let hub: WebSocketHub
     private let service: TimelineService
     private let lag: LagMonitor
     private let leaderboard: LeaderboardService
+    /// Who is connected to the Kafka gateway (embedded cluster only).
+    private let clients: ConnectedClients?
     private let state = Mutex(State())
 
-    init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService) {
+    init(hub: WebSocketHub, service: TimelineService, lag: LagMonitor, leaderboard: LeaderboardService, clients: ConnectedClients? = nil) {
         self.hub = hub
         self.service = service
         self.lag = lag
         self.leaderboard = leaderboard
+        self.clients = clients
     }
 
     /// Pushes the board when it changed, and each new unlock as an `achievement` event.
@@ -110,6 +113,7 @@ final class LiveChannels: Sendable {
         case .lag: return snapshot(channel, lag.report)
         case .leaderboard: return snapshot(channel, leaderboard.report())
         case .achievements: return snapshot(channel, state.withLock { $0.recentUnlocks }.map { AchievementEvent($0, workshop: leaderboard.workshop) })
+        case .clients: return snapshot(channel, clients?.report ?? ClientsReport(address: "", clients: [], accepted: 0, refused: 0))
         }
     }
 
