@@ -36,7 +36,7 @@ struct SendMessageTests {
         #expect(socket.handshakeStatus == 101)
         // On connect: a snapshot of every channel.
         var snapshots: Set<String> = []
-        let channels: Set<String> = ["messages", "partitions", "ordering", "throughput", "lag", "leaderboard", "achievements"]
+        let channels: Set<String> = ["messages", "partitions", "ordering", "throughput", "lag", "leaderboard", "achievements", "clients"]
         while snapshots.count < channels.count {
             let frame = try #require(try JSONSerialization.jsonObject(with: Data(try socket.receive().utf8)) as? [String: Any])
             #expect(frame["type"] as? String == "snapshot")

@@ -107,3 +107,75 @@ def test_a_team_scaled_to_two_laptops_is_seen_and_a_dead_one_leaves(server, tmp_
         for instance in instances:
             instance.kill()
             instance.wait()
+
+
+NAMESPACED_CLIENT = """
+import sys, time
+from kafka import KafkaConsumer, KafkaProducer
+bootstrap = sys.argv[1]
+producer = KafkaProducer(bootstrap_servers=bootstrap)
+producer.send("actions", b'{"from":"another machine"}').get(timeout=15)
+consumer = KafkaConsumer("new_users", bootstrap_servers=bootstrap, group_id="team-13", client_id="other-laptop",
+                         session_timeout_ms=6000, auto_offset_reset="earliest")
+deadline = time.time() + 30
+while not consumer.assignment() and time.time() < deadline:
+    consumer.poll(timeout_ms=500)
+print("assigned", sorted(tp.partition for tp in consumer.assignment()), flush=True)
+time.sleep(float(sys.argv[2]))
+consumer.close()
+"""
+
+
+def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_through_the_gateway(tmp_path):
+    """A network namespace of its own stands in for a student's laptop: it reaches the
+    server only over a virtual link (10.213.x), never 127.0.0.1, where the embedded
+    brokers listen. Through the gateway it produces, joins a group and shows on the
+    board. Skipped where the machine does not allow network namespaces."""
+    import os
+    import subprocess
+    import sys
+
+    import pytest
+
+    from test_process_lifecycle import start
+
+    tag = str(os.getpid() % 100000)
+    namespace, host_link, inner_link = f"ss{tag}", f"sh{tag}", f"sn{tag}"
+    setup = [
+        ["ip", "netns", "add", namespace],
+        ["ip", "link", "add", host_link, "type", "veth", "peer", "name", inner_link],
+        ["ip", "link", "set", inner_link, "netns", namespace],
+        ["ip", "addr", "add", "10.213.0.1/24", "dev", host_link],
+        ["ip", "link", "set", host_link, "up"],
+        ["ip", "netns", "exec", namespace, "ip", "addr", "add", "10.213.0.2/24", "dev", inner_link],
+        ["ip", "netns", "exec", namespace, "ip", "link", "set", inner_link, "up"],
+        ["ip", "netns", "exec", namespace, "ip", "link", "set", "lo", "up"],
+    ]
+    try:
+        for command in setup:
+            if subprocess.run(command, capture_output=True).returncode != 0:
+                pytest.skip(f"network namespaces are not allowed here ({' '.join(command)} failed)")
+        server = start(tmp_path, "lan", "--kafka-listen", "10.213.0.1:0", "--kafka-advertised-host", "10.213.0.1")
+        try:
+            bootstrap = server.status()["kafka"]["bootstrap_servers"]
+            assert bootstrap.startswith("10.213.0.1:")
+            script = tmp_path / "laptop.py"
+            script.write_text(NAMESPACED_CLIENT)
+            laptop = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, str(script), bootstrap, "20"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            try:
+                line = laptop.stdout.readline()
+                assert line.startswith("assigned [0, 1, 2, 3, 4]"), (line, laptop.stderr.read() if laptop.poll() is not None else "")
+                board = server.request("GET", "/api/teams/team-13")[1]
+                assert board["members"][0]["host"] == "/10.213.0.2", board
+                clients = server.request("GET", "/api/clients")[1]["clients"]
+                assert any(c["client_id"] == "other-laptop" and c["address"] == "10.213.0.2" and c["team"] == "team-13" for c in clients), clients
+            finally:
+                laptop.kill()
+                laptop.wait()
+        finally:
+            server.process.terminate()
+            server.process.wait(timeout=20)
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], capture_output=True)
+        subprocess.run(["ip", "link", "del", host_link], capture_output=True)
