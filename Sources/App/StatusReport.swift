@@ -43,6 +43,10 @@ struct StatusReport: Encodable, Sendable {
         /// Who can reach it, in words.
         var reach: String
         var connections: Int
+        /// How the board learns the class's consumer groups here.
+        var groups: String
+        /// Groups with members right now.
+        var groupsObserved: Int
 
         init(_ gateway: KafkaGateway) {
             address = gateway.bootstrapAddress
@@ -50,6 +54,8 @@ struct StatusReport: Encodable, Sendable {
             ports = gateway.ports
             reach = KafkaGateway.reach(listening: gateway.configuration.listenHost)
             connections = gateway.registry.connections.count
+            groups = "observed by the gateway"
+            groupsObserved = gateway.groupListing().groups.count
         }
     }
 

@@ -20,7 +20,7 @@ public enum GatewayError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .frameSize(let size): "frame size \(size) is outside 0…\(KafkaFrameDecoder.defaultMaximum)"
+        case .frameSize(let size): "frame size \(size) is out of bounds"
         case .unparsable(let what): "unreadable \(what)"
         case .unknownBroker(let what), .refusedRequest(let what), .unexpectedResponse(let what), .overloaded(let what),
              .brokerUnreachable(let what), .cannotListen(let what): what

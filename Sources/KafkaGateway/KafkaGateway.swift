@@ -25,6 +25,13 @@ public final class KafkaGateway: Sendable {
         /// Requests in flight on one connection (librdkafka allows 1,000,000 by default,
         /// but sends at most a few dozen; Java clients 5).
         public var maxInFlight = 1024
+        /// The largest request a client may send. Kafka allows 100 MiB; a producer's
+        /// requests are about 1 MiB (`message.max.bytes`), so 16 MiB leaves room and keeps
+        /// what one connection can make the gateway hold small.
+        public var maxRequestBytes = 16 * 1024 * 1024
+        /// Bytes held in requests not yet complete, over all connections.
+        public var partialFrameBudget = 256 * 1024 * 1024
+        /// The largest response a broker may send (Kafka's own limit).
         public var maxFrameBytes = KafkaFrameDecoder.defaultMaximum
         public var eventLoopThreads = 1
 
@@ -131,7 +138,9 @@ public final class KafkaGateway: Sendable {
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maximum: shared.configuration.maxFrameBytes)))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(
+                        KafkaFrameDecoder(maximum: shared.configuration.maxRequestBytes, budget: shared.partialFrames)
+                    ))
                     try channel.pipeline.syncOperations.addHandler(ClientHandler(shared: shared, upstream: upstream))
                 }
             }
@@ -158,11 +167,13 @@ final class GatewayShared: Sendable {
     let logger: Logger
     let registry = ConnectionRegistry(clock: { currentMilliseconds() })
     let groups = GroupObserver(clock: { currentMilliseconds() })
+    let partialFrames: FrameBudget
     private let brokers = Mutex(BrokerRewriter(advertisedHost: "", gatewayPorts: [:]))
 
     init(configuration: KafkaGateway.Configuration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
+        partialFrames = FrameBudget(bytes: configuration.partialFrameBudget)
     }
 
     func rewriter() -> BrokerRewriter { brokers.withLock { $0 } }

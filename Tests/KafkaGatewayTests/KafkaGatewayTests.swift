@@ -127,6 +127,25 @@ struct GatewayHostileTests {
         #expect(reasons.contains { $0.contains("request header") })
     }
 
+    @Test("frames trickled in hold a shared budget: over it a connection is closed; a closed one gives its share back; a request over 16 MiB is refused at its size")
+    func partialFrameBudget() throws {
+        let fixture = try GatewayFixture { $0.partialFrameBudget = 1024 * 1024 }
+        let port = try #require(fixture.gateway.ports.first)
+        let header = Self.frame(size: 800 * 1024) + [0, 18, 0, 0]  // 800 KiB announced, 4 bytes sent
+        let first = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        try first.write(header)
+        #expect(eventually { fixture.gateway.registry.connections.count == 1 })
+        Thread.sleep(forTimeInterval: 0.2)  // the first frame's share is taken
+        #expect(try Self.closes(port: port, after: header))  // no room for a second
+        #expect((try? first.readToEnd()) == nil)  // the first is still open (the read timed out)
+        first.close()
+        #expect(eventually { fixture.gateway.registry.connections.isEmpty })
+        let third = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        try third.write(header)
+        #expect((try? third.readToEnd()) == nil)  // room again: kept open
+        #expect(try Self.closes(port: port, after: Self.frame(size: 16 * 1024 * 1024 + 1)))
+    }
+
     @Test("a broker that is down: the client's connection to it is closed, the gateway stays up")
     func brokerDown() throws {
         let fixture = try GatewayFixture()
