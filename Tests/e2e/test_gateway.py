@@ -109,31 +109,45 @@ def test_a_team_scaled_to_two_laptops_is_seen_and_a_dead_one_leaves(server, tmp_
             instance.wait()
 
 
-NAMESPACED_CLIENT = """
-import sys, time
+NAMESPACED_TEAM_APP = """
+import json, sys, time
 from kafka import KafkaConsumer, KafkaProducer
-bootstrap = sys.argv[1]
-producer = KafkaProducer(bootstrap_servers=bootstrap)
-producer.send("actions", b'{"from":"another machine"}').get(timeout=15)
-consumer = KafkaConsumer("new_users", bootstrap_servers=bootstrap, group_id="team-13", client_id="other-laptop",
-                         session_timeout_ms=6000, auto_offset_reset="earliest")
-deadline = time.time() + 30
-while not consumer.assignment() and time.time() < deadline:
-    consumer.poll(timeout_ms=500)
-print("assigned", sorted(tp.partition for tp in consumer.assignment()), flush=True)
-time.sleep(float(sys.argv[2]))
+bootstrap, instance, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+team = "team-15"  # its rule: pack is free
+producer = KafkaProducer(bootstrap_servers=bootstrap, value_serializer=lambda v: bytes(json.dumps(v), "utf-8"))
+consumer = KafkaConsumer("new_users", bootstrap_servers=bootstrap, group_id=team, client_id=instance,
+                         session_timeout_ms=6000, auto_offset_reset="earliest", value_deserializer=json.loads)
+processed = flagged = 0
+published = 0.0
+deadline = time.time() + seconds
+while time.time() < deadline:
+    for records in consumer.poll(timeout_ms=500).values():
+        for record in records:
+            processed += 1
+            if record.value.get("pack") == "free":
+                producer.send("actions", {"customer": record.value["email"], "type": "CONTACT_CUSTOMER",
+                                          "reason": "UPGRADE_FREE", "team": team})
+                flagged += 1
+    if consumer.assignment() and time.time() - published > 2:
+        producer.send("team_stats", key=team.encode(), value={"team": team, "processed": processed, "flagged": flagged})
+        published = time.time()
+        print("assigned", sorted(tp.partition for tp in consumer.assignment()), flush=True)
 consumer.close()
+producer.flush()
 """
 
 
-def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_through_the_gateway(tmp_path):
-    """A network namespace of its own stands in for a student's laptop: it reaches the
-    server only over a virtual link (10.213.x), never 127.0.0.1, where the embedded
-    brokers listen. Through the gateway it produces, joins a group and shows on the
-    board. Skipped where the machine does not allow network namespaces."""
+def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_the_tutorial_through_the_gateway(tmp_path):
+    """A network namespace of its own stands in for a student's laptop on the class
+    network: it reaches the server only over a virtual link (10.213.x), never 127.0.0.1,
+    where the embedded brokers listen. Through the gateway the team's app (kafka-python
+    2.0.2, written as the tutorial shows) plays steps 1 to 5 with two instances in step 4,
+    and the board shows Connected, First Load, Scaled and Stats for it. Skipped where the
+    machine does not allow network namespaces."""
     import os
     import subprocess
     import sys
+    import time
 
     import pytest
 
@@ -155,24 +169,42 @@ def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_through_the_gat
         for command in setup:
             if subprocess.run(command, capture_output=True).returncode != 0:
                 pytest.skip(f"network namespaces are not allowed here ({' '.join(command)} failed)")
-        server = start(tmp_path, "lan", "--kafka-listen", "10.213.0.1:0", "--kafka-advertised-host", "10.213.0.1")
+        server = start(tmp_path, "lan", "--kafka-listen", "10.213.0.1:0", "--kafka-advertised-host", "10.213.0.1",
+                       "--generator-rate", "20")
         try:
             bootstrap = server.status()["kafka"]["bootstrap_servers"]
             assert bootstrap.startswith("10.213.0.1:")
-            script = tmp_path / "laptop.py"
-            script.write_text(NAMESPACED_CLIENT)
-            laptop = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, str(script), bootstrap, "20"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            script = tmp_path / "team_app.py"
+            script.write_text(NAMESPACED_TEAM_APP)
+            # Steps 1-3 with one instance; step 4 starts the second.
+            first = subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, str(script), bootstrap, "laptop-1", "45"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            laptops = [first]
             try:
-                line = laptop.stdout.readline()
-                assert line.startswith("assigned [0, 1, 2, 3, 4]"), (line, laptop.stderr.read() if laptop.poll() is not None else "")
-                board = server.request("GET", "/api/teams/team-13")[1]
-                assert board["members"][0]["host"] == "/10.213.0.2", board
-                clients = server.request("GET", "/api/clients")[1]["clients"]
-                assert any(c["client_id"] == "other-laptop" and c["address"] == "10.213.0.2" and c["team"] == "team-13" for c in clients), clients
+                line = first.stdout.readline()
+                assert line.startswith("assigned [0, 1, 2, 3, 4]"), (line, first.stderr.read() if first.poll() is not None else "")
+                laptops.append(subprocess.Popen(["ip", "netns", "exec", namespace, sys.executable, str(script), bootstrap, "laptop-2", "40"],
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+                deadline = time.time() + 35
+                row = {}
+                while time.time() < deadline:
+                    board = server.request("GET", "/api/leaderboard")[1]
+                    row = next(r for r in board["teams"] if r["team"] == "team-15")
+                    ids = {badge["id"] for badge in row["achievements"]}
+                    if {"connected", "first_load", "scaled", "stats"} <= ids and row.get("members") == 2:
+                        break
+                    time.sleep(0.5)
+                ids = {badge["id"] for badge in row["achievements"]}
+                assert {"connected", "first_load", "scaled", "stats"} <= ids, row
+                assert [laptop.poll() for laptop in laptops] == [None, None]
+                detail = server.request("GET", "/api/teams/team-15")[1]
+                assert {member["host"] for member in detail["members"]} == {"/10.213.0.2"}, detail
+                assert {client["address"] for client in detail["clients"]} == {"10.213.0.2"}, detail
+                assert {client["client_id"] for client in detail["clients"]} >= {"laptop-1", "laptop-2"}, detail
             finally:
-                laptop.kill()
-                laptop.wait()
+                for laptop in laptops:
+                    laptop.kill()
+                    laptop.wait()
         finally:
             server.process.terminate()
             server.process.wait(timeout=20)
