@@ -108,11 +108,13 @@ echo "==> 7. leaderboard rebuild: a three-hour class (108k users, their actions 
 
 echo "==> 8. Kafka gateway: one producer straight to the embedded brokers and through the gateway, alternating, 3 runs each"
 echo "    (throughput: 50,000 records of 200 bytes, 10,000 in flight; latency: 2,000 records one at a time)"
-"$bin" benchmark-gateway --records 50000 --rounds 3 | python3 -c '
+"$bin" benchmark-gateway --records 50000 --rounds 3 > "$work/gateway.json"
+python3 - "$work/gateway.json" <<'PY'
 import json, sys
-result = json.load(sys.stdin)
+result = json.load(open(sys.argv[1]))
 for way in ("direct", "gateway"):
     for run in result[way]:
-        print(f"  {way:8} {run[\"records_per_second\"]:>10,.0f} records/s   one at a time: p50 {run[\"p50_ms\"]:.2f} ms  p99 {run[\"p99_ms\"]:.2f} ms  max {run[\"max_ms\"]:.2f} ms")
-print(f"  gateway / direct throughput (medians): {result[\"throughput_ratio\"]:.2f}; p99 added: {result[\"p99_added_ms\"]:+.2f} ms")
-'
+        print("  %-8s %10.0f records/s   one at a time: p50 %.2f ms  p99 %.2f ms  max %.2f ms"
+              % (way, run["records_per_second"], run["p50_ms"], run["p99_ms"], run["max_ms"]))
+print("  gateway / direct throughput (medians): %.2f; p99 added: %+.2f ms" % (result["throughput_ratio"], result["p99_added_ms"]))
+PY

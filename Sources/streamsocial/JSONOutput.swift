@@ -6,6 +6,8 @@ enum JSONOutput {
     static func write(_ value: some Encodable, pretty: Bool = false) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys]
-        FileHandle.standardOutput.write(try encoder.encode(value) + Data("\n".utf8))
+        // `write(contentsOf:)` throws where `write(_:)` traps: a reader that went away
+        // (a closed pipe) ends the command with an error, not a crash.
+        try FileHandle.standardOutput.write(contentsOf: try encoder.encode(value) + Data("\n".utf8))
     }
 }
