@@ -57,18 +57,22 @@ public final class ConnectionRegistry: Sendable {
         self.clock = clock
     }
 
-    /// A new connection, or nil when `limit` are open already.
-    func admit(peer: SocketAddress?, limit: Int) -> UInt64? {
+    /// A new connection, or nil when `limit` are open already, or `perAddress` from the
+    /// same address.
+    func admit(peer: SocketAddress?, limit: Int, perAddress: Int = .max) -> UInt64? {
         let now = clock()
+        let address = peer.map(Self.describe) ?? "?"
+        let host = peer?.ipAddress ?? address
         return state.withLock { state -> UInt64? in
-            guard state.open.count < limit else {
+            let fromHost = state.open.values.lazy.filter { $0.address.hasPrefix(host + ":") || $0.address == host }.count
+            guard state.open.count < limit, fromHost < perAddress else {
                 state.refused += 1
                 return nil
             }
             let id = state.nextID
             state.nextID += 1
             state.accepted += 1
-            state.open[id] = Connection(id: id, clientID: nil, address: peer.map(Self.describe) ?? "?", connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0, groups: [])
+            state.open[id] = Connection(id: id, clientID: nil, address: address, connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0, groups: [])
             return id
         }
     }

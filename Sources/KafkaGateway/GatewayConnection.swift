@@ -17,6 +17,9 @@ final class GatewayConnection {
         var apiVersion: Int16
         /// A consumer-group request, to pair with its answer.
         var group: GroupRequest?
+        /// Answered by the embedded cluster but not to be passed on: a Produce with
+        /// `acks=0`, which Apache Kafka never answers and clients do not expect.
+        var discard = false
     }
 
     let id: UInt64
@@ -87,17 +90,18 @@ final class GatewayConnection {
             }
             return
         }
-        if Self.expectsResponse(header, body: body) {
-            guard inFlight.count < shared.configuration.maxInFlight else {
-                close(because: .overloaded("more than \(shared.configuration.maxInFlight) requests in flight"))
-                return
-            }
-            let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: body)
-            if case .sync(let name, let generation, _, let assignments)? = group, !assignments.isEmpty {
-                shared.groups.leaderAssigned(group: name, generation: generation, assignments: assignments)
-            }
-            inFlight.append(InFlight(correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group))
+        guard inFlight.count < shared.configuration.maxInFlight else {
+            close(because: .overloaded("more than \(shared.configuration.maxInFlight) requests in flight"))
+            return
         }
+        let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: body)
+        if case .sync(let name, let generation, let member, let assignments)? = group, !assignments.isEmpty {
+            shared.groups.leaderAssigned(group: name, generation: generation, leader: member, assignments: assignments)
+        }
+        inFlight.append(InFlight(
+            correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group,
+            discard: !Self.expectsResponse(header, body: body)
+        ))
         upstream.write(Self.framed(frame, allocator: upstream.allocator), promise: nil)
     }
 
@@ -105,7 +109,8 @@ final class GatewayConnection {
         upstream?.flush()
     }
 
-    /// Produce with `acks=0` gets no response: nothing to wait for.
+    /// Produce with `acks=0` gets no response from Apache Kafka (the embedded cluster
+    /// answers it anyway: the gateway drops that answer).
     static func expectsResponse(_ header: KafkaRequestHeader, body: ByteBuffer) -> Bool {
         guard header.apiKey == APIKey.produce else { return true }
         var body = body
@@ -126,6 +131,7 @@ final class GatewayConnection {
             return
         }
         inFlight.removeFirst()
+        guard !request.discard else { return }
         var response = frame
         if let group = request.group {
             var answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: frame)
@@ -193,16 +199,22 @@ final class ClientHandler: ChannelInboundHandler {
 
     private let shared: GatewayShared
     private let upstream: SocketAddress
+    private let progress: FrameProgress
     private var connection: GatewayConnection?
 
-    init(shared: GatewayShared, upstream: SocketAddress) {
+    init(shared: GatewayShared, upstream: SocketAddress, progress: FrameProgress) {
         self.shared = shared
         self.upstream = upstream
+        self.progress = progress
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        guard let id = shared.registry.admit(peer: context.channel.remoteAddress, limit: shared.configuration.maxConnections) else {
-            shared.logger.warning("Kafka gateway refused a connection: too many", metadata: ["limit": .stringConvertible(shared.configuration.maxConnections)])
+        let limits = (total: shared.configuration.maxConnections, perAddress: shared.configuration.maxConnectionsPerAddress)
+        guard let id = shared.registry.admit(peer: context.channel.remoteAddress, limit: limits.total, perAddress: limits.perAddress) else {
+            shared.logger.warning("Kafka gateway refused a connection: too many", metadata: [
+                "net.peer": .string(context.channel.remoteAddress?.description ?? "?"),
+                "limit": .string("\(limits.total) in all, \(limits.perAddress) per address"),
+            ])
             context.close(promise: nil)
             return
         }
@@ -222,6 +234,16 @@ final class ClientHandler: ChannelInboundHandler {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         connection?.updateReading()
+    }
+
+    /// Silent for the partial-frame timeout: a request left half sent holds memory.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent, progress.partial {
+            connection?.close(because: .overloaded("a request left incomplete for \(shared.configuration.partialFrameTimeout)"))
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

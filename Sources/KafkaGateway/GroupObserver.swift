@@ -16,8 +16,8 @@ final class GroupObserver: Sendable {
         table.withLock { $0.apply(request, response, clientID: clientID, host: host, now: now) }
     }
 
-    func leaderAssigned(group: String, generation: Int32, assignments: [String: [UInt8]]) {
-        table.withLock { $0.leaderAssigned(group: group, generation: generation, assignments: assignments) }
+    func leaderAssigned(group: String, generation: Int32, leader: String, assignments: [String: [UInt8]]) {
+        table.withLock { $0.leaderAssigned(group: group, generation: generation, leader: leader, assignments: assignments) }
     }
 
     func assignment(group: String, generation: Int32, member: String) -> [UInt8]? {

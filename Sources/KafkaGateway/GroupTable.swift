@@ -82,8 +82,10 @@ public struct GroupTable: Sendable, Equatable {
         case (.sync(let name, let generation, let memberID, let assignments), let answer):
             guard var group = groups[name] else { return }
             // The leader's request carries everyone's partitions.
-            for (id, bytes) in assignments where group.members[id]?.generation == generation {
-                group.members[id]?.assignment = Self.partitions(bytes)
+            if memberID == group.leader, generation == group.generation {
+                for (id, bytes) in assignments where group.members[id]?.generation == generation {
+                    group.members[id]?.assignment = Self.partitions(bytes)
+                }
             }
             if case .sync(let error, let bytes)? = answer, error == 0, group.members[memberID] != nil {
                 group.members[memberID]?.assignment = Self.partitions(bytes)
@@ -116,12 +118,22 @@ public struct GroupTable: Sendable, Equatable {
     }
 
     /// The leader's SyncGroup request, seen as it passes (before any answer): each
-    /// member's assignment of `generation`, as the coordinator will hand it out.
-    public mutating func leaderAssigned(group name: String, generation: Int32, assignments: [String: [UInt8]]) {
-        guard !assignments.isEmpty, var group = groups[name] else { return }
-        group.leaderAssignments = (generation, assignments)
+    /// member's assignment of `generation`, as the coordinator will hand it out. Kept only
+    /// from the group's leader of that generation, for its members, each at most
+    /// ``maxAssignmentBytes``: a student cannot plant another group's assignments.
+    public mutating func leaderAssigned(group name: String, generation: Int32, leader: String, assignments: [String: [UInt8]]) {
+        guard var group = groups[name], group.leader == leader, group.generation == generation,
+              group.members[leader]?.generation == generation
+        else { return }
+        let kept = assignments.filter { group.members[$0.key] != nil && $0.value.count <= Self.maxAssignmentBytes }
+        guard !kept.isEmpty else { return }
+        group.leaderAssignments = (generation, kept)
         groups[name] = group
     }
+
+    /// The largest member assignment kept (a consumer protocol assignment of 64 KiB names
+    /// some 16,000 partitions).
+    static let maxAssignmentBytes = 64 * 1024
 
     /// The bytes the leader assigned `member` for `generation`, if seen.
     public func assignment(group name: String, generation: Int32, member: String) -> [UInt8]? {
@@ -163,6 +175,7 @@ public struct GroupTable: Sendable, Equatable {
     }
 
     static func partitions(_ bytes: [UInt8]) -> [KafkaTopicPartition]? {
-        bytes.isEmpty ? [] : KafkaGroupDescription.decodeConsumerAssignment(bytes)
+        guard bytes.count <= maxAssignmentBytes else { return nil }
+        return bytes.isEmpty ? [] : KafkaGroupDescription.decodeConsumerAssignment(bytes)
     }
 }

@@ -1,8 +1,16 @@
 public import NIOCore
 import Synchronization
 
-/// Bytes the gateway may hold in frames not yet complete, over all client connections:
-/// a few hundred clients each trickling a large frame in must not exhaust memory.
+/// Whether a connection's decoder holds a frame not yet complete: read by the client's
+/// handler when the connection has been silent for a while. Event-loop confined.
+public final class FrameProgress {
+    public internal(set) var partial = false
+    public init() {}
+}
+
+/// Bytes the gateway holds in frames not yet complete, over all client connections: a
+/// few hundred clients each trickling a large frame in must not exhaust memory. Counts
+/// the bytes received, not the sizes claimed.
 public final class FrameBudget: Sendable {
     private let available: Atomic<Int>
 
@@ -40,25 +48,31 @@ public struct KafkaFrameDecoder: ByteToMessageDecoder {
     let maximum: Int
     /// Shared by the client connections; nil for the brokers' side.
     let budget: FrameBudget?
-    /// What this connection's incomplete frame holds of the budget.
+    let progress: FrameProgress?
+    /// What this connection's buffered bytes hold of the budget.
     private var reserved = 0
 
-    public init(maximum: Int = KafkaFrameDecoder.defaultMaximum, budget: FrameBudget? = nil) {
+    public init(maximum: Int = KafkaFrameDecoder.defaultMaximum, budget: FrameBudget? = nil, progress: FrameProgress? = nil) {
         self.maximum = maximum
         self.budget = budget
+        self.progress = progress
     }
 
     public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return .needMoreData }
         guard size >= 0, Int(size) <= maximum else { throw GatewayError.frameSize(Int64(size)) }
         guard buffer.readableBytes >= 4 + Int(size) else {
-            // A frame still coming in: its size counts against the budget until complete.
-            if let budget, reserved == 0, size > 0 {
-                guard budget.reserve(Int(size)) else { throw GatewayError.overloaded("the gateway holds too many partial frames") }
-                reserved = Int(size)
+            // A frame still coming in: the bytes received so far count against the budget.
+            progress?.partial = true
+            if let budget, buffer.readableBytes > reserved {
+                guard budget.reserve(buffer.readableBytes - reserved) else {
+                    throw GatewayError.overloaded("the gateway holds too many partial frames")
+                }
+                reserved = buffer.readableBytes
             }
             return .needMoreData
         }
+        progress?.partial = false
         releaseReservation()
         buffer.moveReaderIndex(forwardBy: 4)
         guard let frame = buffer.readSlice(length: Int(size)) else { return .needMoreData }

@@ -22,6 +22,11 @@ public final class KafkaGateway: Sendable {
         /// How many consecutive port ranges to try when the first is taken.
         public var portAttempts = 50
         public var maxConnections = 512
+        /// Connections from one address: a laptop cannot take every slot. (A classroom
+        /// behind one NAT address shares this: raise it there.)
+        public var maxConnectionsPerAddress = 128
+        /// A request left incomplete this long closes its connection (its bytes held).
+        public var partialFrameTimeout: Duration = .seconds(30)
         /// Requests in flight on one connection (librdkafka allows 1,000,000 by default,
         /// but sends at most a few dozen; Java clients 5).
         public var maxInFlight = 1024
@@ -138,10 +143,12 @@ public final class KafkaGateway: Sendable {
             .childChannelOption(ChannelOptions.autoRead, value: false)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let progress = FrameProgress()
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: .nanoseconds(Int64(clamping: shared.configuration.partialFrameTimeout.wholeNanoseconds))))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(
-                        KafkaFrameDecoder(maximum: shared.configuration.maxRequestBytes, budget: shared.partialFrames)
+                        KafkaFrameDecoder(maximum: shared.configuration.maxRequestBytes, budget: shared.partialFrames, progress: progress)
                     ))
-                    try channel.pipeline.syncOperations.addHandler(ClientHandler(shared: shared, upstream: upstream))
+                    try channel.pipeline.syncOperations.addHandler(ClientHandler(shared: shared, upstream: upstream, progress: progress))
                 }
             }
             .bind(host: configuration.listenHost, port: port)

@@ -136,6 +136,7 @@ struct Serve: ParsableCommand {
         // Before any thread starts, so every thread inherits the mask and only this one
         // takes SIGINT/SIGTERM (a signal landing on a librdkafka thread got lost).
         TerminationSignals.block()
+        OpenFileLimit.raise()
         let level = Logger.Level(rawValue: logLevel) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -89,8 +89,13 @@ struct SyncRepairTests {
     func repaired(version: Int16) {
         var table = GroupTable()
         table.apply(.join(group: "team-1", sessionTimeoutMs: 6000, memberID: "", protocolType: "consumer"),
+                    .join(error: 0, generation: 4, leader: "a", memberID: "b", members: []), clientID: "y", host: "/1.2.3.5", now: 0)
+        table.apply(.join(group: "team-1", sessionTimeoutMs: 6000, memberID: "", protocolType: "consumer"),
                     .join(error: 0, generation: 4, leader: "a", memberID: "a", members: ["a", "b"]), clientID: "x", host: "/1.2.3.4", now: 0)
-        table.leaderAssigned(group: "team-1", generation: 4, assignments: ["a": [1], "b": GroupTableTests.assignment])
+        // Only the leader's assignments count: a member planting its own is ignored.
+        table.leaderAssigned(group: "team-1", generation: 4, leader: "b", assignments: ["b": [9, 9]])
+        #expect(table.assignment(group: "team-1", generation: 4, member: "b") == nil)
+        table.leaderAssigned(group: "team-1", generation: 4, leader: "a", assignments: ["a": [1], "b": GroupTableTests.assignment])
         #expect(table.assignment(group: "team-1", generation: 3, member: "b") == nil)
         let bytes = table.assignment(group: "team-1", generation: 4, member: "b")
         #expect(bytes == GroupTableTests.assignment)

@@ -81,6 +81,28 @@ struct KafkaGatewayTests {
         #expect(apis.isSuperset(of: [0, 1, 3]))
     }
 
+    @Test("a producer with acks=0 (which Apache Kafka never answers) keeps its connection and its records are stored")
+    func acksZero() throws {
+        let fixture = try GatewayFixture()
+        let configuration = KafkaConfiguration(bootstrapServers: fixture.gateway.bootstrapAddress, clientID: "fire-and-forget",
+                                               properties: ["acks": "0", "enable.idempotence": "false"])
+        let producer = try KafkaProducer(configuration: configuration, logger: quietLogger)
+        defer { producer.close() }
+        let done = Atomic<Int>(0)
+        for index in 0..<20 {
+            producer.send(topic: "t", key: Array("k\(index)".utf8), value: Array("v".utf8)) { _ in done.add(1, ordering: .relaxed) }
+        }
+        #expect(eventually(timeout: .seconds(10)) { done.load(ordering: .relaxed) == 20 })
+        let admin = try KafkaAdmin(configuration: fixture.kafka, logger: quietLogger)
+        defer { admin.close() }
+        #expect(eventually(timeout: .seconds(10)) {
+            let marks = (try? admin.watermarks(topic: "t", partitionCount: 3)) ?? [:]
+            return marks.values.reduce(0) { $0 + $1.high } == 20
+        })
+        #expect(!fixture.gateway.registry.totals.lastErrors.contains { $0.contains("answers no request") })
+        #expect(fixture.gateway.registry.connections.contains { $0.clientID == "fire-and-forget" && ($0.requests[0] ?? 0) > 0 })
+    }
+
     @Test("a taken port: the gateway says so and listens on the next free range")
     func takenPort() throws {
         let blocker = try GatewayFixture()
@@ -127,23 +149,52 @@ struct GatewayHostileTests {
         #expect(reasons.contains { $0.contains("request header") })
     }
 
-    @Test("frames trickled in hold a shared budget: over it a connection is closed; a closed one gives its share back; a request over 16 MiB is refused at its size")
+    @Test("frames trickled in hold a shared budget of the bytes received: over it a connection is closed, a closed one gives its share back; a request over 16 MiB is refused at its size")
     func partialFrameBudget() throws {
         let fixture = try GatewayFixture { $0.partialFrameBudget = 1024 * 1024 }
         let port = try #require(fixture.gateway.ports.first)
-        let header = Self.frame(size: 800 * 1024) + [0, 18, 0, 0]  // 800 KiB announced, 4 bytes sent
+        // A 1 MiB request of which 800 KiB arrive: 800 KiB held.
+        let partial = Self.frame(size: 1024 * 1024) + [0, 18, 0, 0] + [UInt8](repeating: 0, count: 800 * 1024)
         let first = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
-        try first.write(header)
-        #expect(eventually { fixture.gateway.registry.connections.count == 1 })
-        Thread.sleep(forTimeInterval: 0.2)  // the first frame's share is taken
-        #expect(try Self.closes(port: port, after: header))  // no room for a second
+        try first.write(partial)
+        #expect(eventually { fixture.gateway.registry.connections.first?.bytesIn == 0 })
+        Thread.sleep(forTimeInterval: 0.3)  // the first's bytes are read and held
+        #expect(try Self.closes(port: port, after: partial))  // no room for another 800 KiB
         #expect((try? first.readToEnd()) == nil)  // the first is still open (the read timed out)
         first.close()
         #expect(eventually { fixture.gateway.registry.connections.isEmpty })
         let third = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
-        try third.write(header)
+        try third.write(partial)
         #expect((try? third.readToEnd()) == nil)  // room again: kept open
+        // A size field alone holds nothing: sixteen of them do not lock anyone out.
+        let sizes = try (0..<16).map { _ in try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2) }
+        for socket in sizes { try socket.write(Self.frame(size: 16 * 1024 * 1024)) }
         #expect(try Self.closes(port: port, after: Self.frame(size: 16 * 1024 * 1024 + 1)))
+    }
+
+    @Test("a request left half sent is closed after the partial-frame timeout; a silent connection with nothing pending stays")
+    func partialFrameTimeout() throws {
+        let fixture = try GatewayFixture { $0.partialFrameTimeout = .milliseconds(500) }
+        let port = try #require(fixture.gateway.ports.first)
+        let idle = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        let halfSent = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        try halfSent.write(Self.frame(size: 100) + [0, 18])
+        #expect((try? halfSent.readToEnd()) != nil)  // closed
+        #expect((try? idle.readToEnd()) == nil)  // still open after 2 s of silence
+        #expect(fixture.gateway.registry.totals.lastErrors.contains { $0.contains("left incomplete") })
+    }
+
+    @Test("one address cannot take every slot: beyond its share its connections are refused, others still get in")
+    func perAddressLimit() throws {
+        let fixture = try GatewayFixture { $0.maxConnectionsPerAddress = 2 }
+        let port = try #require(fixture.gateway.ports.first)
+        let first = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        let second = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        #expect(eventually { fixture.gateway.registry.connections.count == 2 })
+        let third = try BlockingSocket(host: "127.0.0.2", port: port, timeoutSeconds: 2)
+        #expect((try? third.readToEnd()) != nil)
+        #expect(fixture.gateway.registry.totals.refused == 1)
+        _ = (first, second)
     }
 
     @Test("a broker that is down: the client's connection to it is closed, the gateway stays up")

@@ -72,6 +72,33 @@ struct RequestValidatorTests {
         })
     }
 
+    @Test("a partition named twice, more than 1,000 partitions, or more than 100 Metadata topics are refused: the cluster would copy or create each")
+    func repeatedPartitions() throws {
+        func fetch(_ entries: [(String, Int32)]) -> ByteBuffer {
+            Self.body { buffer in
+                buffer.writeInteger(Int32(-1)); buffer.writeInteger(Int32(500)); buffer.writeInteger(Int32(1))  // replica, wait, min bytes
+                buffer.writeInteger(Int32(entries.count))
+                for (topic, partition) in entries {
+                    buffer.writeKafkaString(topic)
+                    buffer.writeInteger(Int32(1))
+                    buffer.writeInteger(partition)
+                    buffer.writeInteger(Int64(0))
+                    buffer.writeInteger(Int32.max)
+                }
+            }
+        }
+        try RequestValidator.validate(Self.header(1, 2), body: fetch([("t", 0), ("t", 1), ("u", 0)]))
+        #expect(throws: RequestValidator.Refusal.self) { try RequestValidator.validate(Self.header(1, 2), body: fetch([("t", 0), ("t", 0)])) }
+        #expect(throws: RequestValidator.Refusal.self) {
+            try RequestValidator.validate(Self.header(1, 2), body: fetch((0..<1001).map { ("t", Int32($0)) }))
+        }
+        let metadata = Self.body { buffer in
+            buffer.writeInteger(Int32(101))
+            for index in 0..<101 { buffer.writeKafkaString("topic-\(index)") }
+        }
+        #expect(throws: RequestValidator.Refusal.self) { try RequestValidator.validate(Self.header(3, 1), body: metadata) }
+    }
+
     @Test("APIs and versions the cluster does not serve are refused, as it would")
     func unsupported() {
         #expect(throws: RequestValidator.Refusal.unsupported(apiKey: 16, version: 0)) { try RequestValidator.validate(Self.header(16, 0), body: ByteBuffer()) }
