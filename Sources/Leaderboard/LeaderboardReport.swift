@@ -9,6 +9,8 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         public var mistakes: Int
         public var streak: Int
         public var missed: Int
+        /// Duplicates sent around a change of the team's group (not mistakes).
+        public var redeliveries: Int
         /// valid ÷ (valid + false positives and other mistakes on real users), nil before any action.
         public var precision: Double?
         /// valid ÷ (valid + missed), nil before anything was due.
@@ -59,7 +61,7 @@ extension LeaderboardState {
             return LeaderboardReport.Row(
                 rank: index + 1, team: name, points: points(name),
                 steps: state.unlocked.keys.filter { $0.kind == .step }.count,
-                valid: state.valid, mistakes: state.mistakeCount, streak: state.streak, missed: missed,
+                valid: state.valid, mistakes: state.mistakeCount, streak: state.streak, missed: missed, redeliveries: state.redeliveries,
                 precision: state.valid + wrong > 0 ? Double(state.valid) / Double(state.valid + wrong) : nil,
                 recall: state.valid + missed > 0 ? Double(state.valid) / Double(state.valid + missed) : nil,
                 connected: state.connected, members: state.members, memberPartitions: state.groupMembers?.map(\.partitions),

@@ -14,6 +14,9 @@ public struct LeaderboardState: Sendable {
         case mistake(Mistake, team: String?)
         /// Stamped before the instructor reset the session view: not judged.
         case beforeSession
+        /// A duplicate sent around a change of the team's group: at-least-once delivery at
+        /// work, counted apart and not judged.
+        case redelivery(team: String)
     }
 
     /// An unlock, for the `achievements` channel's celebrations.
@@ -136,7 +139,13 @@ public struct LeaderboardState: Sendable {
         let firstTime = remember
             ? teams[teamName, default: TeamState()].sent.insert(customer).inserted
             : teams[teamName].map { !$0.sent.contains(customer) && !$0.flagged.contains(customer) } ?? true
-        guard firstTime else { return mistake(.duplicate, team: teamName, at: time) }
+        guard firstTime else {
+            if isRedelivery(team: teamName, at: time) {
+                teams[teamName, default: TeamState()].redeliveries += 1
+                return .redelivery(team: teamName)
+            }
+            return mistake(.duplicate, team: teamName, at: time)
+        }
         guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time) }
         guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }
         guard type == team.type, reason == team.reason else { return mistake(.wrongTypeOrReason, team: teamName, at: time) }
@@ -209,10 +218,15 @@ public struct LeaderboardState: Sendable {
         committed: Bool, lag: Int64?, at time: Int64
     ) {
         guard var state = teams[teamName] else { return }
+        if let assignment, Self.shape(of: assignment) != Self.shape(of: state.groupMembers ?? []) {
+            state.groupChangedAt = time
+        }
         state.members = members
         state.groupMembers = assignment
         state.groupState = groupState
         if committed || groupState == "Stable" { state.connected = true }
+        let hasPartitions = assignment?.contains { !$0.partitions.isEmpty } ?? committed
+        if state.startedAt == nil, hasPartitions { state.startedAt = time }
         state.lag = lag
         if let lag, lag >= Int64(workshop.thresholds.lagHigh) { state.lagWasHigh = true }
         teams[teamName] = state
@@ -236,11 +250,29 @@ public struct LeaderboardState: Sendable {
 
     // MARK: Reading
 
-    /// Matching users not flagged by `team` within the threshold, as of `now`.
+    /// Whether a duplicate stamped `time` falls within the redelivery window of the last
+    /// change of `team`'s group. Timestamps are the records' own: the difference is taken
+    /// without overflow, whatever a forged record says.
+    func isRedelivery(team: String, at time: Int64) -> Bool {
+        guard let changed = teams[team]?.groupChangedAt else { return false }
+        let (difference, overflow) = time.subtractingReportingOverflow(changed)
+        let window = Int64(min(max(workshop.thresholds.redeliveryWindowSeconds, 0), 3600)) * 1000
+        return !overflow && difference.magnitude <= UInt64(window)
+    }
+
+    /// A group's members and their partitions, in no particular order: two looks at the
+    /// same group compare equal.
+    static func shape(of members: [GroupMember]) -> [String] {
+        members.map { "\($0.clientID)|\($0.host)|\($0.partitions)" }.sorted()
+    }
+
+    /// Matching users not flagged by `team` within the threshold, as of `now`: only
+    /// those that appeared once the team had started (``TeamState/startedAt``), so a team
+    /// is not charged for the users produced before its consumer existed.
     public func missed(team: String, now: Int64) -> Int {
-        guard let list = expected[team], let state = teams[team] else { return 0 }
+        guard let list = expected[team], let state = teams[team], let started = state.startedAt else { return 0 }
         let cutoff = now - Int64(workshop.thresholds.missedAfterSeconds) * 1000
-        return list.reduce(0) { $0 + ($1.at <= cutoff && !state.flagged.contains($1.email) ? 1 : 0) }
+        return list.reduce(0) { $0 + ($1.at >= started && $1.at <= cutoff && !state.flagged.contains($1.email) ? 1 : 0) }
     }
 
     public func points(_ team: String) -> Int {

@@ -21,6 +21,16 @@ public struct TeamState: Sendable, Codable, Equatable {
     public var groupMembers: [GroupMember]?
     public var groupState: String?
     public var connected = false
+    /// When the team's group first had partitions assigned (or, where groups are not
+    /// described, first committed offsets), ms. Users that appeared before are not
+    /// expected of the team: a consumer that starts at `latest` (kafka-python's default)
+    /// never sees them.
+    public var startedAt: Int64?
+    /// When the team's group last changed (a member joined or left, partitions moved), ms.
+    public var groupChangedAt: Int64?
+    /// Duplicate actions sent around a change of the group: redelivered records, counted
+    /// and shown, never mistakes.
+    public var redeliveries = 0
     public var lag: Int64?
     /// Lag Buster: the lag reached the high mark at least once.
     public var lagWasHigh = false

@@ -56,6 +56,7 @@ extension Workshop.Thresholds {
             try container.decodeIfPresent(Int.self, forKey: key) ?? fallback
         }
         missedAfterSeconds = try value(.missedAfterSeconds, missedAfterSeconds)
+        redeliveryWindowSeconds = try value(.redeliveryWindowSeconds, redeliveryWindowSeconds)
         firstSteps = try value(.firstSteps, firstSteps)
         fifty = try value(.fifty, fifty)
         century = try value(.century, century)

@@ -57,6 +57,10 @@ public struct Workshop: Sendable, Codable, Equatable {
     public struct Thresholds: Sendable, Codable, Equatable {
         /// A matching user not flagged after this long counts as missed. Default: 120 s.
         public var missedAfterSeconds = 120
+        /// A duplicate action this close (before or after) to a change of the team's group
+        /// (a member joined or left, partitions moved) is a redelivery, Kafka's
+        /// at-least-once contract around a rebalance, not a mistake. Default: 30 s.
+        public var redeliveryWindowSeconds = 30
         /// Valid actions for First Steps, Fifty, Century.
         public var firstSteps = 10
         public var fifty = 50
@@ -80,6 +84,7 @@ public struct Workshop: Sendable, Codable, Equatable {
         enum CodingKeys: String, CodingKey, CaseIterable {
             case fifty, century, streak
             case missedAfterSeconds = "missed_after_seconds"
+            case redeliveryWindowSeconds = "redelivery_window_seconds"
             case firstSteps = "first_steps"
             case cleanStreak = "clean_streak"
             case scaledMembers = "scaled_members"

@@ -16,7 +16,6 @@ struct ConnectedClientsTests {
     @Test("a team's consumer is listed with its team, connections and requests per second; a refused request shows as its client's last error")
     func clients() async throws {
         let running = try RunningApp()
-        let client = try running.client()
         let bootstrap = running.app.bootstrapServers
         var settings = KafkaConsumerConfiguration(mode: .group(id: "team-3", topics: ["new_users"]))
         settings.sessionTimeout = .seconds(6)
@@ -34,15 +33,21 @@ struct ConnectedClientsTests {
         try refused.write(Self.frame(apiKey: 16, version: 0, clientID: "curious"))
         _ = try? refused.readToEnd()
 
-        func rows() -> [[String: Any]] { ((try? client.get("/api/clients"))?.json?["clients"] as? [[String: Any]]) ?? [] }
-        #expect(await eventuallyAsync(timeout: .seconds(20)) {
-            let team = rows().first { $0["client_id"] as? String == "laptop-of-team-3" }
-            let curious = rows().first { $0["client_id"] as? String == "curious" }
+        // A fresh HTTP connection per look: a kept-alive one the server closed would fail
+        // every later look.
+        func rows() -> [[String: Any]] { ((try? running.client().get("/api/clients"))?.json?["clients"] as? [[String: Any]]) ?? [] }
+        func row(_ clientID: String) -> [String: Any]? { rows().first { $0["client_id"] as? String == clientID } }
+        #expect(await eventuallyAsync(timeout: .seconds(30)) {
+            let team = row("laptop-of-team-3")
             return team?["team"] as? String == "team-3" && (team?["connections"] as? Int ?? 0) >= 1
-                && (team?["requests_per_second"] as? [String: Double])?.keys.contains("Heartbeat") == true
-                && (curious?["last_error"] as? String)?.contains("API 16") == true
-        })
-        let detail = try #require(try client.get("/api/teams/team-3").json)
+        }, "\(rows())")
+        #expect(await eventuallyAsync(timeout: .seconds(30)) {
+            (row("laptop-of-team-3")?["requests_per_second"] as? [String: Double])?.keys.contains("Heartbeat") == true
+        }, "\(rows())")
+        #expect(await eventuallyAsync(timeout: .seconds(10)) {
+            (row("curious")?["last_error"] as? String)?.contains("API 16") == true
+        }, "\(rows())")
+        let detail = try #require(try running.client().get("/api/teams/team-3").json)
         #expect((detail["clients"] as? [[String: Any]])?.first?["client_id"] as? String == "laptop-of-team-3")
         _ = open
     }

@@ -167,7 +167,9 @@ struct BoardTests {
 
     @Test("a session reset: scores and honours start over, older records no longer count, known users are no ghosts and not missed")
     func resetSession() throws {
-        var state = board(freeUsers: 3)
+        var state = LeaderboardState(workshop: .default)
+        state.groupObserved(team: "team-15", members: nil, state: nil, committed: true, lag: nil, at: 500)
+        for index in 0..<3 { state.userSeen(json(user(["email": "u\(index)@x.org", "pack": "free"])), at: 1000) }
         state.action(action("team-15", "u0@x.org"), at: 2000)
         state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 3, "flagged": 1]), at: 2001)
         #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 2001)
@@ -188,7 +190,9 @@ struct BoardTests {
         // Stats First can be won again, in the new session.
         state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 3, "flagged": 1]), at: 5002)
         #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 5002)
-        // Users seen after the reset are expected again; the reset survives a snapshot.
+        // Users seen after the reset are expected again (of a team started since); the
+        // reset survives a snapshot.
+        state.groupObserved(team: "team-15", members: nil, state: nil, committed: true, lag: nil, at: 5500)
         state.userSeen(json(user(["email": "late@x.org", "pack": "free"])), at: 6000)
         #expect(state.missed(team: "team-15", now: 6000 + 121_000) == 1)
         var restored = LeaderboardState(workshop: .default)
@@ -226,10 +230,55 @@ struct BoardTests {
 
     @Test("missed users count after two minutes, for precision and recall")
     func missed() {
-        var state = board(freeUsers: 3)
+        var state = LeaderboardState(workshop: .default)
+        state.groupObserved(team: "team-15", members: nil, state: nil, committed: true, lag: nil, at: 500)
+        for index in 0..<3 { state.userSeen(json(user(["email": "u\(index)@x.org", "pack": "free"])), at: 1000) }
         state.action(action("team-15", "u0@x.org"), at: 5000)
         #expect(state.missed(team: "team-15", now: 1000 + 119_000) == 0)
         #expect(state.missed(team: "team-15", now: 1000 + 120_000) == 2)
+    }
+
+    @Test("a duplicate around a change of the team's group is a redelivery (no mistake, no streak reset); far from one it is a duplicate")
+    func redelivery() {
+        var state = board(freeUsers: 6)
+        let one = [GroupMember(clientID: "a", host: "/h1", partitions: [0, 1, 2, 3, 4])]
+        let two = [GroupMember(clientID: "a", host: "/h1", partitions: [0, 1, 2]), GroupMember(clientID: "b", host: "/h2", partitions: [3, 4])]
+        state.groupObserved(team: "team-15", members: 1, assignment: one, state: "Stable", committed: true, lag: nil, at: 1_000)
+        for index in 0..<3 { state.action(action("team-15", "u\(index)@x.org"), at: 2_000 + Int64(index)) }
+        // The same look again: no change.
+        state.groupObserved(team: "team-15", members: 1, assignment: one, state: "Stable", committed: true, lag: nil, at: 50_000)
+        #expect(state.teams["team-15"]?.groupChangedAt == 1_000)
+        // Step 4: a second instance joins at 60 s; both re-send customers from partitions
+        // whose offsets were not committed yet.
+        state.groupObserved(team: "team-15", members: 2, assignment: two, state: "Stable", committed: true, lag: nil, at: 60_000)
+        #expect(state.action(action("team-15", "u1@x.org"), at: 61_000) == .redelivery(team: "team-15"))
+        #expect(state.action(action("team-15", "u2@x.org"), at: 59_500) == .redelivery(team: "team-15"))  // stamped just before the look
+        #expect(state.teams["team-15"]?.redeliveries == 2)
+        #expect(state.teams["team-15"]?.mistakes.isEmpty == true)
+        #expect(state.teams["team-15"]?.streak == 3)
+        #expect(state.teams["team-15"]?.unlocked[.duplicate] == nil)
+        // Long after the change, a duplicate is a mistake again.
+        #expect(state.action(action("team-15", "u0@x.org"), at: 200_000) == .mistake(.duplicate, team: "team-15"))
+        // A forged timestamp does not overflow the window's arithmetic.
+        #expect(state.action(action("team-15", "u0@x.org"), at: .min) == .mistake(.duplicate, team: "team-15"))
+        #expect(state.report(now: 300_000, groupInspection: "test").teams.first { $0.team == "team-15" }?.redeliveries == 2)
+    }
+
+    @Test("users that appeared before the team's group first had partitions are not missed; a team never started misses nothing")
+    func missedFromStart() {
+        var state = LeaderboardState(workshop: .default)
+        state.userSeen(json(user(["email": "early@x.org", "pack": "free"])), at: 1000)
+        #expect(state.missed(team: "team-15", now: 1_000_000) == 0)  // never started
+        // Members without partitions yet (joining): not started.
+        state.groupObserved(team: "team-15", members: 1, assignment: [GroupMember(clientID: "a", host: "/h", partitions: [])], state: "CompletingRebalance", committed: false, lag: nil, at: 2000)
+        #expect(state.teams["team-15"]?.startedAt == nil)
+        state.groupObserved(team: "team-15", members: 1, assignment: [GroupMember(clientID: "a", host: "/h", partitions: [0, 1])], state: "Stable", committed: false, lag: nil, at: 3000)
+        #expect(state.teams["team-15"]?.startedAt == 3000)
+        state.userSeen(json(user(["email": "late@x.org", "pack": "free"])), at: 4000)
+        #expect(state.missed(team: "team-15", now: 4000 + 120_000) == 1)  // late, not early
+        // The start is the first one: later observations do not move it.
+        state.groupObserved(team: "team-15", members: 2, assignment: [GroupMember(clientID: "a", host: "/h", partitions: [0])], state: "Stable", committed: true, lag: nil, at: 9000)
+        #expect(state.teams["team-15"]?.startedAt == 3000)
     }
 
     @Test("team_stats and watchlist keys: missing, wrong, right")

@@ -197,6 +197,14 @@ def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_the_tutorial_th
                 ids = {badge["id"] for badge in row["achievements"]}
                 assert {"connected", "first_load", "scaled", "stats"} <= ids, row
                 assert [laptop.poll() for laptop in laptops] == [None, None]
+                # The careful team's records re-sent around the second instance's join
+                # are redeliveries, not mistakes (held actions are judged within 3 s).
+                time.sleep(5)
+                board = server.request("GET", "/api/leaderboard")[1]
+                row = next(r for r in board["teams"] if r["team"] == "team-15")
+                print("team-15 after step 4:", {k: row[k] for k in ("valid", "mistakes", "redeliveries", "streak")})
+                assert row["mistakes"] == 0, row
+                assert "duplicate" not in {badge["id"] for badge in row["achievements"]}, row
                 detail = server.request("GET", "/api/teams/team-15")[1]
                 assert {member["host"] for member in detail["members"]} == {"/10.213.0.2"}, detail
                 assert {client["address"] for client in detail["clients"]} == {"10.213.0.2"}, detail
