@@ -103,10 +103,14 @@ final class TeamSimulator: Sendable {
     /// - Throws: ``KafkaError`` when a client cannot be created.
     func start(kafka: KafkaConfiguration) throws(KafkaError) {
         for (index, team) in teams.enumerated() {
-            for _ in 0..<Self.instances(index) {
+            for instance in 1...Self.instances(index) {
                 var settings = KafkaConsumerConfiguration(mode: .group(id: team.team.name, topics: [workshop.topics.newUsers]))
                 settings.sessionTimeout = .seconds(6)
-                let consumer = try KafkaConsumer(configuration: kafka, consumer: settings, logger: logger)
+                // Each instance its own client.id, as on students' laptops: the gateway's
+                // view of who is connected tells them apart.
+                var client = kafka
+                client.clientID = "\(team.team.name)-instance-\(instance)"
+                let consumer = try KafkaConsumer(configuration: client, consumer: settings, logger: logger)
                 consumer.run { [self] event in
                     if case .record(let record) = event { handle(record, team: index) }
                 }
