@@ -6,7 +6,8 @@ import Timeline
 /// The body of `GET /api/teams/{team}`.
 struct TeamDetail: Encodable, Sendable {
     var row: LeaderboardReport.Row
-    /// The rule in words, and the type and reason its actions must carry.
+    /// The rule in words, written from the rule itself (``Condition/explanation``), and
+    /// the type and reason its actions must carry.
     var rule: String
     var type: String
     var reason: String

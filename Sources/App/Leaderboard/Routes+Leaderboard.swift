@@ -19,7 +19,7 @@ extension Routes {
         else {
             throw HTTPError(status: 404, code: "unknown_team", message: "no team \(name) in this workshop")
         }
-        var detail = TeamDetail(row: row, rule: definition.description, type: definition.type, reason: definition.reason, state: state)
+        var detail = TeamDetail(row: row, rule: definition.rule.explanation, type: definition.type, reason: definition.reason, state: state)
         detail.clients = connectedClients?.clients(of: name)
         return .json(detail)
     }
