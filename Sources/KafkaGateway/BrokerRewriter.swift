@@ -80,11 +80,7 @@ public struct BrokerRewriter: Sendable {
             output.writeInteger(try gatewayPort(for: port))
             if version >= 1 {
                 guard let rack = input.readKafkaNullableString() else { throw .unparsable("Metadata rack") }
-                if let rack {
-                    output.writeKafkaString(rack)
-                } else {
-                    output.writeInteger(Int16(-1))
-                }
+                output.writeKafkaNullableString(rack)
             }
         }
         output.writeImmutableBuffer(input)
@@ -109,7 +105,7 @@ public struct BrokerRewriter: Sendable {
         output.writeInteger(error)
         if version >= 1 {
             guard let message = input.readKafkaNullableString() else { throw .unparsable("FindCoordinator message") }
-            if let message { output.writeKafkaString(message) } else { output.writeInteger(Int16(-1)) }
+            output.writeKafkaNullableString(message)
         }
         guard let node = input.readInteger(as: Int32.self), let host = input.readKafkaString(),
               let port = input.readInteger(as: Int32.self)

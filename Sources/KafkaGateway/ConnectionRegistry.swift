@@ -11,6 +11,8 @@ public final class ConnectionRegistry: Sendable {
         public var clientID: String?
         /// The client's address as the gateway sees it.
         public var address: String
+        /// Its host alone (one laptop, many connections).
+        public var host: String
         /// Milliseconds since the epoch.
         public var connectedAt: Int64
         /// Requests by API key.
@@ -64,7 +66,7 @@ public final class ConnectionRegistry: Sendable {
         let address = peer.map(Self.describe) ?? "?"
         let host = peer?.ipAddress ?? address
         return state.withLock { state -> UInt64? in
-            let fromHost = state.open.values.lazy.filter { $0.address.hasPrefix(host + ":") || $0.address == host }.count
+            let fromHost = state.open.values.lazy.filter { $0.host == host }.count
             guard state.open.count < limit, fromHost < perAddress else {
                 state.refused += 1
                 return nil
@@ -72,7 +74,7 @@ public final class ConnectionRegistry: Sendable {
             let id = state.nextID
             state.nextID += 1
             state.accepted += 1
-            state.open[id] = Connection(id: id, clientID: nil, address: address, connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0, groups: [])
+            state.open[id] = Connection(id: id, clientID: nil, address: address, host: host, connectedAt: now, requests: [:], bytesIn: 0, bytesOut: 0, groups: [])
             return id
         }
     }

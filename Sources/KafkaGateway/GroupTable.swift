@@ -25,16 +25,14 @@ public struct GroupTable: Sendable, Equatable {
         /// A member joined, left, or was told to rejoin, and the new generation has not
         /// synced yet.
         var rebalancing = false
-        /// The leader's assignments of its last SyncGroup, as sent: generation and bytes
-        /// by member.
-        var leaderAssignments: (generation: Int32, bytes: [String: [UInt8]])?
+        /// The leader's assignments of its last SyncGroup, as sent.
+        var leaderAssignments: LeaderAssignments?
+    }
 
-        static func == (lhs: Group, rhs: Group) -> Bool {
-            lhs.protocolType == rhs.protocolType && lhs.generation == rhs.generation && lhs.leader == rhs.leader
-                && lhs.members == rhs.members && lhs.rebalancing == rhs.rebalancing
-                && lhs.leaderAssignments?.generation == rhs.leaderAssignments?.generation
-                && lhs.leaderAssignments?.bytes == rhs.leaderAssignments?.bytes
-        }
+    struct LeaderAssignments: Sendable, Equatable {
+        var generation: Int32
+        /// Bytes by member.
+        var bytes: [String: [UInt8]]
     }
 
     private(set) var groups: [String: Group] = [:]
@@ -127,7 +125,7 @@ public struct GroupTable: Sendable, Equatable {
         else { return }
         let kept = assignments.filter { group.members[$0.key] != nil && $0.value.count <= Self.maxAssignmentBytes }
         guard !kept.isEmpty else { return }
-        group.leaderAssignments = (generation, kept)
+        group.leaderAssignments = LeaderAssignments(generation: generation, bytes: kept)
         groups[name] = group
     }
 

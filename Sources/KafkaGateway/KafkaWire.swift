@@ -75,6 +75,15 @@ extension ByteBuffer {
         return true
     }
 
+    /// Writes a classic `nullable string`: length −1 for nil.
+    mutating func writeKafkaNullableString(_ text: String?) {
+        guard let text else {
+            writeInteger(Int16(-1))
+            return
+        }
+        writeKafkaString(text)
+    }
+
     /// Writes a classic `string` (of at most 32,767 bytes: a longer one is cut).
     mutating func writeKafkaString(_ text: String) {
         let bytes = text.utf8.prefix(Int(Int16.max))

@@ -34,9 +34,8 @@ final class ConnectedClients: Sendable {
             let seconds = state.previousAt.map { Double(max(1, now - $0)) / 1000 } ?? 1
             var rows: [String: ClientsReport.Client] = [:]
             for connection in snapshot.open {
-                let host = Self.host(of: connection.address)
-                let key = "\(connection.clientID ?? "")@\(host)"
-                var row = rows[key] ?? ClientsReport.Client(clientID: connection.clientID, address: host, connectedAt: connection.connectedAt)
+                let key = "\(connection.clientID ?? "")@\(connection.host)"
+                var row = rows[key] ?? ClientsReport.Client(clientID: connection.clientID, address: connection.host, connectedAt: connection.connectedAt)
                 row.connections += 1
                 row.connectedAt = min(row.connectedAt, connection.connectedAt)
                 row.bytesIn += connection.bytesIn
@@ -52,7 +51,7 @@ final class ConnectedClients: Sendable {
             }
             for closed in snapshot.closed {
                 guard let reason = closed.reason else { continue }
-                let key = "\(closed.connection.clientID ?? "")@\(Self.host(of: closed.connection.address))"
+                let key = "\(closed.connection.clientID ?? "")@\(closed.connection.host)"
                 rows[key]?.lastError = reason
             }
             var clients = rows.values.map { row -> ClientsReport.Client in
@@ -73,12 +72,6 @@ final class ConnectedClients: Sendable {
     /// The clients whose consumer group is `team`.
     func clients(of team: String) -> [ClientsReport.Client] {
         report.clients.filter { $0.team == team }
-    }
-
-    /// `10.0.0.5:51234` → `10.0.0.5` (one laptop, many connections).
-    static func host(of address: String) -> String {
-        guard let colon = address.lastIndex(of: ":") else { return address }
-        return String(address[..<colon])
     }
 }
 
