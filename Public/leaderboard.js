@@ -3,6 +3,41 @@
 import { $, cell, el } from "./dom.js";
 import { connect, showKafkaNote } from "./live.js";
 
+// Short words for each teaching signal on the row; the Lessons panel gives the sentence.
+const signalLabels = {
+  missing_key: "no key",
+  wrong_key: "wrong key",
+  writer_conflict: "two writers",
+  stats_disagree: "stats ≠ actions",
+  redelivery: "redelivered",
+  lag_growing: "lag growing",
+};
+
+function signalChips(team) {
+  const span = el("span");
+  for (const signal of team.signals || []) {
+    const chip = el("span", `chip chip-${signal.kind}`, signalLabels[signal.kind] || signal.kind);
+    if (signal.kind === "redelivery") chip.textContent = `${team.redeliveries} redelivered`;
+    else if (signal.topic) chip.textContent += ` · ${signal.topic}`;
+    chip.title = `${signal.sentence}\n${signal.question}`;
+    span.append(chip);
+  }
+  return span;
+}
+
+function showLessons(teams) {
+  const items = [];
+  for (const team of teams) {
+    for (const signal of team.signals || []) {
+      const item = el("li");
+      item.append(el("strong", "", `${team.team} · ${signalLabels[signal.kind] || signal.kind}`), el("p", "", signal.sentence), el("p", "question", signal.question));
+      items.push(item);
+    }
+  }
+  $("lessons").replaceChildren(...items);
+  $("no-lessons").hidden = items.length > 0;
+}
+
 const percent = (value) => (value === null || value === undefined ? "–" : `${Math.round(value * 100)}%`);
 
 function badges(achievements) {
@@ -27,7 +62,8 @@ function showBoard(board) {
     dot.title = team.connected ? "connected" : "not connected yet";
     name.append(dot, team.team);
     cell(row, name, "team");
-    cell(row, team.points, "points");
+    const points = cell(row, team.points, "points");
+    if (team.penalty) points.title = `${team.penalty} points of penalties for mistakes`;
     cell(row, badges(team.achievements), "badges");
     cell(row, team.valid);
     cell(row, team.mistakes);
@@ -42,9 +78,11 @@ function showBoard(board) {
         .map((partitions, index) => `instance ${index + 1}: ${partitions.length ? partitions.join(", ") : "none"}`).join("\n");
     }
     cell(row, team.lag === null || team.lag === undefined ? "–" : team.lag);
+    cell(row, signalChips(team), "signals");
     return row;
   });
   $("rows").replaceChildren(...rows);
+  showLessons(board.teams);
 }
 
 function addUnlock(event, celebrate) {

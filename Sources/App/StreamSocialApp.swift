@@ -63,6 +63,8 @@ public final class StreamSocialApp: Sendable {
         /// What students (and the simulated class) are told: the gateway in embedded mode.
         var publicBootstrap: String
         var gateway: KafkaGateway?
+        /// Keyless records the gateway refused, for the board (embedded mode only).
+        var refusals: RefusedRecords?
         var producer: KafkaProducer
         var admin: KafkaAdmin
         var consumer: KafkaConsumer
@@ -83,7 +85,9 @@ public final class StreamSocialApp: Sendable {
                 lifecycle.started("embedded-kafka") { cluster.stop() }
                 embedded = cluster
                 bootstrap = cluster.bootstrapServers
-                let gateway = try Self.startGateway(configuration, cluster: cluster, logger: logger)
+                let refusals = RefusedRecords()
+                self.refusals = refusals
+                let gateway = try Self.startGateway(configuration, cluster: cluster, refusals: refusals, logger: logger)
                 lifecycle.started("kafka-gateway") { gateway.stop() }
                 self.gateway = gateway
                 publicBootstrap = gateway.bootstrapAddress
@@ -96,12 +100,20 @@ public final class StreamSocialApp: Sendable {
         }
 
         /// The gateway a class connects through, in front of the embedded brokers.
-        private static func startGateway(_ configuration: AppConfiguration, cluster: EmbeddedKafka, logger: Logger) throws(AppError) -> KafkaGateway {
+        /// A keyless record to a topic a real cluster holds compacted is refused there, as
+        /// Apache Kafka refuses it, and handed to `refusals` for the board.
+        private static func startGateway(
+            _ configuration: AppConfiguration, cluster: EmbeddedKafka, refusals: RefusedRecords, logger: Logger
+        ) throws(AppError) -> KafkaGateway {
             var settings = KafkaGateway.Configuration()
             settings.listenHost = configuration.kafkaListenHost
             settings.listenPort = configuration.kafkaListenPort
             settings.advertisedHost = configuration.kafkaAdvertisedHost ?? KafkaGateway.defaultAdvertisedHost(listening: configuration.kafkaListenHost)
-            let gateway = KafkaGateway(configuration: settings, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: logger)
+            settings.compactedTopics = Set(LeaderboardService.topics(of: configuration.workshop).filter { $0.config["cleanup.policy"]?.contains("compact") == true }.map(\.name))
+            let gateway = KafkaGateway(
+                configuration: settings, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: logger,
+                keylessRefused: { topic, value, timestamp in refusals.add(topic: topic, value: value, timestamp: timestamp) }
+            )
             let ports: [Int]
             do throws(GatewayError) {
                 ports = try gateway.start()
@@ -233,7 +245,11 @@ public final class StreamSocialApp: Sendable {
         lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { _ in
             leaderboard.observeGroups(admin: admin, describer: groupDescriber)
         })
+        let refusals = clients.refusals
         lifecycle.started(Worker(name: "leaderboard-publisher", every: .milliseconds(250)) { _ in
+            if let refused = refusals?.take(), !refused.records.isEmpty {
+                leaderboard.keylessRefused(refused.records, dropped: refused.dropped)
+            }
             leaderboard.releaseHeld(force: false)
             channels.publishLeaderboard()
         })

@@ -20,6 +20,9 @@ final class GatewayConnection {
         /// Answered by the embedded cluster but not to be passed on: a Produce with
         /// `acks=0`, which Apache Kafka never answers and clients do not expect.
         var discard = false
+        /// Produce partitions refused for a record without a key on a compacted topic,
+        /// answered `INVALID_RECORD` whatever the embedded cluster says.
+        var refused: Set<CompactedTopicGuard.Position> = []
     }
 
     let id: UInt64
@@ -98,11 +101,18 @@ final class GatewayConnection {
         if case .sync(let name, let generation, let member, let assignments)? = group, !assignments.isEmpty {
             shared.groups.leaderAssigned(group: name, generation: generation, leader: member, assignments: assignments)
         }
+        var request = frame
+        var refused: Set<CompactedTopicGuard.Position> = []
+        if let refusal = CompactedTopicGuard.refusal(frame: frame, header: header, body: body, compacted: shared.configuration.compactedTopics) {
+            request = refusal.request
+            refused = refusal.positions
+            for record in refusal.records { shared.keylessRefused?(record.topic, record.value, record.timestamp) }
+        }
         inFlight.append(InFlight(
             correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group,
-            discard: !Self.expectsResponse(header, body: body)
+            discard: !Self.expectsResponse(header, body: body), refused: refused
         ))
-        upstream.write(Self.framed(frame, allocator: upstream.allocator), promise: nil)
+        upstream.write(Self.framed(request, allocator: upstream.allocator), promise: nil)
     }
 
     func clientReadComplete() {
@@ -133,6 +143,9 @@ final class GatewayConnection {
         inFlight.removeFirst()
         guard !request.discard else { return }
         var response = frame
+        if !request.refused.isEmpty {
+            response = CompactedTopicGuard.refuse(request.refused, in: frame, version: request.apiVersion)
+        }
         if let group = request.group {
             var answer = GroupResponse.read(apiKey: request.apiKey, version: request.apiVersion, frame: frame)
             if case .sync(let name, let generation, let member, _) = group, case .sync(let error, _)? = answer, error == SyncRepair.invalidRequest {

@@ -39,6 +39,9 @@ public final class KafkaGateway: Sendable {
         /// The largest response a broker may send (Kafka's own limit).
         public var maxFrameBytes = KafkaFrameDecoder.defaultMaximum
         public var eventLoopThreads = 1
+        /// Topics a real cluster would hold compacted: a record without a key sent to one
+        /// is refused with `INVALID_RECORD`, as Apache Kafka does (``CompactedTopicGuard``).
+        public var compactedTopics: Set<String> = []
 
         public init() {}
     }
@@ -77,10 +80,16 @@ public final class KafkaGateway: Sendable {
         shared.groups.listing()
     }
 
-    public init(configuration: Configuration, upstreams: [Upstream], logger: Logger) {
+    /// - Parameter keylessRefused: told each record refused for a missing key (its topic,
+    ///   value and timestamp), on an event loop: the board shows the team its missing key
+    ///   though the record never reaches the topic.
+    public init(
+        configuration: Configuration, upstreams: [Upstream], logger: Logger,
+        keylessRefused: (@Sendable (_ topic: String, _ value: [UInt8], _ timestamp: Int64) -> Void)? = nil
+    ) {
         self.configuration = configuration
         self.upstreams = upstreams
-        self.shared = GatewayShared(configuration: configuration, logger: logger)
+        self.shared = GatewayShared(configuration: configuration, logger: logger, keylessRefused: keylessRefused)
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, configuration.eventLoopThreads))
     }
 
@@ -175,11 +184,13 @@ final class GatewayShared: Sendable {
     let registry = ConnectionRegistry(clock: { currentMilliseconds() })
     let groups = GroupObserver(clock: { currentMilliseconds() })
     let partialFrames: FrameBudget
+    let keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)?
     private let brokers = Mutex(BrokerRewriter(advertisedHost: "", gatewayPorts: [:]))
 
-    init(configuration: KafkaGateway.Configuration, logger: Logger) {
+    init(configuration: KafkaGateway.Configuration, logger: Logger, keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)?) {
         self.configuration = configuration
         self.logger = logger
+        self.keylessRefused = keylessRefused
         partialFrames = FrameBudget(bytes: configuration.partialFrameBudget)
     }
 

@@ -21,12 +21,19 @@ public enum RequestValidator {
     /// More than any client sends: librdkafka fetches each partition it is assigned once.
     public static let maxPartitionsPerRequest = 1000
     public static let maxTopicsPerMetadata = 100
+    /// The size of a record batch's header (magic 2), the smallest records a Produce can carry.
+    public static let minimumRecordsBytes = 61
 
     /// One field of a request.
     indirect enum Field {
         case int8, int16, int32, int64
         case string, nullableString
         case bytes, nullableBytes
+        /// A Produce partition's records: at least one record batch header (61 bytes).
+        /// The embedded cluster aborts the whole process on null or empty records
+        /// (librdkafka 2.0.2's mock asserts in `rd_slice_init_full`), and nothing shorter
+        /// is a batch it could store.
+        case records
         /// An array of elements made of these fields; `nullable`: −1 allowed.
         case array([Field], nullable: Bool = false)
         /// `[topic string, [partition int32, then these fields]]`: each (topic, partition)
@@ -45,6 +52,7 @@ public enum RequestValidator {
             case .int8: 1
             case .int16, .string, .nullableString: 2
             case .int32, .bytes, .nullableBytes, .array, .topicPartitions, .metadataTopics: 4
+            case .records: 4 + minimumRecordsBytes
             case .int64: 8
             case .compactNullableString, .compactString, .taggedFields: 1
             }
@@ -87,6 +95,9 @@ public enum RequestValidator {
             guard let bytes = buffer.readKafkaBytes(), bytes != nil else { return false }
             return true
         case .nullableBytes: return buffer.readKafkaBytes() != nil
+        case .records:
+            guard case .some(.some(let records)) = buffer.readKafkaBytes() else { return false }
+            return records.readableBytes >= minimumRecordsBytes
         case .array(let element, let nullable):
             guard let raw = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return false }
             if raw == -1 {
@@ -148,7 +159,7 @@ public enum RequestValidator {
         let topicPartitions: Field = .topicPartitions([])
         switch (apiKey, v) {
         case (0, 0...7):  // Produce
-            return (v >= 3 ? [.nullableString] : []) + [.int16, .int32, .topicPartitions([.nullableBytes])]
+            return (v >= 3 ? [.nullableString] : []) + [.int16, .int32, .topicPartitions([.records])]
         case (1, 0...11):  // Fetch
             var fields: [Field] = [.int32, .int32, .int32]
             if v >= 3 { fields.append(.int32) }

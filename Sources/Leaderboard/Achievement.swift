@@ -6,6 +6,7 @@ public enum Achievement: String, Sendable, Codable, CaseIterable, Comparable, Co
     case firstSteps = "first_steps", fifty, century, streak = "streak_10", cleanStreak = "clean_streak"
     // Mistakes: shown so teams learn, worth nothing.
     case parseError = "parse_error", missingFields = "missing_fields", duplicate, ghostUser = "ghost_user", falsePositive = "false_positive"
+    case wrongTypeOrReason = "wrong_type_or_reason"
     // Bonus.
     case partitionExplorer = "partition_explorer", lagBuster = "lag_buster", keyMaster = "key_master"
     case firstBlood = "first_blood", statsFirst = "stats_first", champion
@@ -18,7 +19,7 @@ public enum Achievement: String, Sendable, Codable, CaseIterable, Comparable, Co
         switch self {
         case .connected, .firstLoad, .scaled, .stats, .watchlist: .step
         case .firstSteps, .fifty, .century, .streak, .cleanStreak: .progress
-        case .parseError, .missingFields, .duplicate, .ghostUser, .falsePositive: .mistake
+        case .parseError, .missingFields, .duplicate, .ghostUser, .falsePositive, .wrongTypeOrReason: .mistake
         case .partitionExplorer, .lagBuster, .keyMaster, .firstBlood, .statsFirst, .champion: .bonus
         }
     }
@@ -59,6 +60,7 @@ public enum Achievement: String, Sendable, Codable, CaseIterable, Comparable, Co
         .duplicate: .init(emoji: "2️⃣", title: "Duplicate", points: 0),
         .ghostUser: .init(emoji: "👻", title: "Ghost user", points: 0),
         .falsePositive: .init(emoji: "🙈", title: "False positive", points: 0),
+        .wrongTypeOrReason: .init(emoji: "🏷️", title: "Wrong type or reason", points: 0),
         .partitionExplorer: .init(emoji: "🔬", title: "Partition Explorer", points: 30),
         .lagBuster: .init(emoji: "🚀", title: "Lag Buster", points: 30),
         .keyMaster: .init(emoji: "🔑", title: "Key Master", points: 30),

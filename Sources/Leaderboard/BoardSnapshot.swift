@@ -65,13 +65,16 @@ extension BoardSnapshot {
             return "session_started_at is not a past time"
         }
         for (name, team) in teams {
-            let counts = [team.valid, team.streak, team.bestStreak, team.flagged.count, team.sent.count]
-                + team.mistakes.values + [team.stats, team.watchlist].flatMap { [$0.records, $0.correctKey, $0.missingKey, $0.wrongKey, $0.invalid] }
+            let counts = [team.valid, team.streak, team.bestStreak, team.flagged.count, team.sent.count, team.redeliveries, team.actionsAtLastStats ?? 0]
+                + team.mistakes.values
+                + [team.stats, team.watchlist].flatMap { [$0.records, $0.correctKey, $0.missingKey, $0.wrongKey, $0.invalid, $0.refused, $0.decreases] }
             guard counts.allSatisfy(range.contains), team.mistakes.values.reduce(0, { $0 + $1 }) <= Self.maxCount else {
                 return "team \(name): a count out of range"
             }
             guard team.streak <= team.valid, team.bestStreak <= team.valid else { return "team \(name): a streak longer than its valid actions" }
             if let lag = team.lag, lag < 0 { return "team \(name): negative lag" }
+            // The board keeps a minute of samples five seconds apart.
+            guard team.lagSamples.count <= 64, team.lagSamples.allSatisfy({ $0.lag >= 0 }) else { return "team \(name): lag samples out of range" }
         }
         return nil
     }

@@ -21,6 +21,10 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         public var memberPartitions: [[Int32]]?
         public var lag: Int64?
         public var achievements: [Badge]
+        /// Points the workshop's penalties took (0 unless its file sets some).
+        public var penalty = 0
+        /// What the team's records teach it right now (``TeachingSignal``).
+        public var signals: [TeachingSignal] = []
     }
 
     public struct Badge: Sendable, Codable, Equatable {
@@ -58,7 +62,7 @@ extension LeaderboardState {
                 let info = workshop.achievements[achievement] ?? AchievementInfo(emoji: "", title: achievement.rawValue, points: 0)
                 return LeaderboardReport.Badge(id: achievement, emoji: info.emoji, title: info.title, points: info.points, kind: achievement.kind, at: at)
             }
-            return LeaderboardReport.Row(
+            var row = LeaderboardReport.Row(
                 rank: index + 1, team: name, points: points(name),
                 steps: state.unlocked.keys.filter { $0.kind == .step }.count,
                 valid: state.valid, mistakes: state.mistakeCount, streak: state.streak, missed: missed, redeliveries: state.redeliveries,
@@ -67,6 +71,9 @@ extension LeaderboardState {
                 connected: state.connected, members: state.members, memberPartitions: state.groupMembers?.map(\.partitions),
                 lag: state.lag, achievements: badges
             )
+            row.penalty = penalty(name)
+            row.signals = signals(team: name, now: now)
+            return row
         }
         var report = LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)
         report.sessionStartedAt = sessionStartedAt

@@ -167,9 +167,13 @@ public struct LeaderboardState: Sendable {
             key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time,
             validActions: teams[teamName]?.valid
         )
-        Self.keep(value, under: key, in: &latestTeamStats, always: teams[key ?? ""] != nil)
         var state = teams[teamName, default: TeamState()]
-        state.stats.count(check)
+        if Self.decreased(value, from: latestTeamStats[key ?? ""], number: "processed") {
+            state.stats.decreased(at: time)
+        }
+        Self.keep(value, under: key, in: &latestTeamStats, always: teams[key ?? ""] != nil)
+        state.stats.count(check, at: time)
+        state.actionsAtLastStats = state.actionsSent
         if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],
            processed >= 0, flagged >= 0, flagged <= processed {
             state.lastStats = .init(processed: processed, flagged: flagged)
@@ -189,16 +193,41 @@ public struct LeaderboardState: Sendable {
               case .string(let company) = fields["company"], !company.isEmpty
         else { return nil }
         let check = Self.keyCheck(key, expected: company)
-        Self.keep(
-            KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time),
-            under: key, in: &latestWatchlist, always: false
-        )
+        let value = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time)
         var state = teams[teamName, default: TeamState()]
-        state.watchlist.count(check)
+        // Keyed by company: only a correctly keyed view is one company's count.
+        if check == .correct, Self.decreased(value, from: latestWatchlist[key ?? ""], number: "flag_count") {
+            state.watchlist.decreased(at: time)
+        }
+        Self.keep(value, under: key, in: &latestWatchlist, always: false)
+        state.watchlist.count(check, at: time)
         if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
         teams[teamName] = state
         evaluate(teamName, at: time)
         return check
+    }
+
+    /// A record without a key that the Kafka gateway refused for a compacted topic, as a
+    /// real broker does: it never reaches the topic, so the board learns of it here and
+    /// shows the team its missing key. Values that name no team of the workshop are ignored.
+    public mutating func keylessRefused(topic: String, value: [UInt8], at time: Int64) {
+        guard time >= sessionStartedAt ?? .min, topic == workshop.topics.teamStats || topic == workshop.topics.watchlist,
+              let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], var state = teams[teamName]
+        else { return }
+        if topic == workshop.topics.teamStats {
+            state.stats.refused += 1
+            state.stats.attempted(.missing, at: time)
+        } else {
+            state.watchlist.refused += 1
+            state.watchlist.attempted(.missing, at: time)
+        }
+        teams[teamName] = state
+    }
+
+    /// Whether `value` counts lower than the same team's previous record under its key.
+    private static func decreased(_ value: KeyedValue, from previous: KeyedValue?, number: String) -> Bool {
+        guard let previous, previous.team == value.team, let before = previous.numbers[number], let now = value.numbers[number] else { return false }
+        return now < before
     }
 
     /// Keeps `value` as the latest under `key` within ``maxKeyedValues`` and
@@ -228,7 +257,10 @@ public struct LeaderboardState: Sendable {
         let hasPartitions = assignment?.contains { !$0.partitions.isEmpty } ?? committed
         if state.startedAt == nil, hasPartitions { state.startedAt = time }
         state.lag = lag
-        if let lag, lag >= Int64(workshop.thresholds.lagHigh) { state.lagWasHigh = true }
+        if let lag {
+            state.sampleLag(lag, at: time)
+            if lag >= Int64(workshop.thresholds.lagHigh) { state.lagWasHigh = true }
+        }
         teams[teamName] = state
         evaluate(teamName, at: time)
     }
@@ -275,9 +307,18 @@ public struct LeaderboardState: Sendable {
         return list.reduce(0) { $0 + ($1.at >= started && $1.at <= cutoff && !state.flagged.contains($1.email) ? 1 : 0) }
     }
 
+    /// Achievement points less the workshop's penalties, never below zero.
     public func points(_ team: String) -> Int {
-        guard let unlocked = teams[team]?.unlocked else { return 0 }
-        return unlocked.keys.reduce(0) { $0 + (workshop.achievements[$1]?.points ?? 0) }
+        guard let state = teams[team] else { return 0 }
+        let earned = state.unlocked.keys.reduce(0) { $0 + (workshop.achievements[$1]?.points ?? 0) }
+        return max(0, earned - penalty(team))
+    }
+
+    /// Points the workshop's penalties take from `team` (0 unless the file sets some).
+    /// Counts are bounded by the snapshot check and penalties by the workshop's: no overflow.
+    public func penalty(_ team: String) -> Int {
+        guard !workshop.penalties.isEmpty, let state = teams[team] else { return 0 }
+        return state.mistakes.reduce(0) { $0 + $1.value * (workshop.penalties[$1.key] ?? 0) }
     }
 
     /// Teams in rank order: points, then steps, then the earliest last unlock, then team
@@ -321,8 +362,10 @@ public struct LeaderboardState: Sendable {
             (.connected, state.connected),
             (.firstLoad, state.valid >= 1),
             (.scaled, (state.members ?? 0) >= t.scaledMembers),
-            (.stats, state.stats.correctKey >= 1),
-            (.watchlist, state.watchlist.correctKey >= 1),
+            // A step counts once it works: stats or a watchlist from a team with no valid
+            // action (every reason misspelt) show the key, not the step.
+            (.stats, state.valid >= 1 && state.stats.correctKey >= 1),
+            (.watchlist, state.valid >= 1 && state.watchlist.correctKey >= 1),
             (.firstSteps, state.valid >= t.firstSteps),
             (.fifty, state.valid >= t.fifty),
             (.century, state.valid >= t.century),
@@ -330,11 +373,11 @@ public struct LeaderboardState: Sendable {
             (.cleanStreak, state.streak >= t.cleanStreak),
             (.partitionExplorer, (state.members ?? 0) >= t.explorerMembers),
             (.lagBuster, state.lagWasHigh && (state.lag ?? .max) <= Int64(t.lagLow)),
-            (.keyMaster, state.stats.correctKey >= t.keyMaster),
+            (.keyMaster, state.valid >= 1 && state.stats.correctKey >= t.keyMaster),
         ]
         for (achievement, holds) in earned where holds { unlock(achievement, team: team, at: time) }
         if state.connected, !anyTeamHolds(.firstBlood) { unlock(.firstBlood, team: team, at: time) }
-        if state.stats.correctKey >= 1, !anyTeamHolds(.statsFirst) { unlock(.statsFirst, team: team, at: time) }
+        if state.valid >= 1, state.stats.correctKey >= 1, !anyTeamHolds(.statsFirst) { unlock(.statsFirst, team: team, at: time) }
         if !anyTeamHolds(.champion), let unlocked = teams[team]?.unlocked, championRequirements.allSatisfy({ unlocked[$0] != nil }) {
             unlock(.champion, team: team, at: time)
         }
@@ -400,12 +443,25 @@ public struct LeaderboardState: Sendable {
 }
 
 extension TeamState.KeyedRecords {
-    mutating func count(_ check: KeyCheck) {
+    mutating func count(_ check: KeyCheck, at time: Int64) {
         records += 1
+        attempted(check, at: time)
         switch check {
         case .correct: correctKey += 1
         case .missing: missingKey += 1
         case .wrong: wrongKey += 1
         }
+    }
+
+    /// Keeps `check` as the latest attempt unless a later one is known already.
+    mutating func attempted(_ check: KeyCheck, at time: Int64) {
+        guard time >= lastKeyAt ?? .min else { return }
+        lastKey = check
+        lastKeyAt = time
+    }
+
+    mutating func decreased(at time: Int64) {
+        decreases += 1
+        lastDecreaseAt = time
     }
 }

@@ -16,7 +16,8 @@ public enum Mistake: String, Sendable, Codable, CaseIterable, CodingKeyRepresent
         case .duplicate: .duplicate
         case .ghostUser: .ghostUser
         case .falsePositive: .falsePositive
-        case .unknownTeam, .wrongTypeOrReason: nil
+        case .wrongTypeOrReason: .wrongTypeOrReason
+        case .unknownTeam: nil
         }
     }
 }

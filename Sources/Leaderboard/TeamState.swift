@@ -34,6 +34,12 @@ public struct TeamState: Sendable, Codable, Equatable {
     public var lag: Int64?
     /// Lag Buster: the lag reached the high mark at least once.
     public var lagWasHigh = false
+    /// The lag as the board sampled it over the last minute, oldest first, for the
+    /// lag-growing signal (a sample at most every ``lagSampleSpacing`` ms).
+    public var lagSamples: [LagSample] = []
+    /// The team's actions on the board (valid, mistakes, redeliveries) when its latest
+    /// team_stats record was read, beside the `flagged` that record reports.
+    public var actionsAtLastStats: Int?
 
     /// Unlock times (ms since the epoch, from record timestamps).
     public var unlocked: [Achievement: Int64] = [:]
@@ -47,12 +53,28 @@ public struct TeamState: Sendable, Codable, Equatable {
         public var wrongKey = 0
         /// Records whose numbers were not sane (negative, flagged > processed, …).
         public var invalid = 0
+        /// Records without a key that the Kafka gateway refused, as a real broker refuses
+        /// them on a compacted topic (they never reach the topic, so are not in `records`).
+        public var refused = 0
+        /// How the team's latest attempt was keyed (a refused one counts as missing), and
+        /// its timestamp: refusals and records reach the board by different paths, so
+        /// "latest" goes by time, not by arrival.
+        public var lastKey: KeyCheck?
+        public var lastKeyAt: Int64?
+        /// Times the count under one key went down from the same team's previous record
+        /// under that key (`processed` for team_stats, `flag_count` for watchlist): one
+        /// is a restart, several are two writers sharing the key.
+        public var decreases = 0
+        public var lastDecreaseAt: Int64?
 
         enum CodingKeys: String, CodingKey {
-            case records, invalid
+            case records, invalid, refused, decreases
             case correctKey = "correct_key"
             case missingKey = "missing_key"
             case wrongKey = "wrong_key"
+            case lastKey = "last_key"
+            case lastKeyAt = "last_key_at"
+            case lastDecreaseAt = "last_decrease_at"
         }
 
         public init(records: Int = 0, correctKey: Int = 0, missingKey: Int = 0, wrongKey: Int = 0, invalid: Int = 0) {
@@ -74,7 +96,33 @@ public struct TeamState: Sendable, Codable, Equatable {
         }
     }
 
+    /// The lag at one moment, ms.
+    public struct LagSample: Sendable, Codable, Equatable {
+        public var at: Int64
+        public var lag: Int64
+
+        public init(at: Int64, lag: Int64) {
+            self.at = at
+            self.lag = lag
+        }
+    }
+
+    /// Samples kept at least this far apart, ms, over ``lagSampleSpan``.
+    static let lagSampleSpacing: Int64 = 5_000
+    static let lagSampleSpan: Int64 = 60_000
+
     var mistakeCount: Int { mistakes.values.reduce(0, +) }
+
+    /// Every action of the team the board judged: what a student's own `flagged`
+    /// counter counts.
+    var actionsSent: Int { valid + mistakeCount + redeliveries }
+
+    /// Keeps `lag` at `time` among the last minute's samples.
+    mutating func sampleLag(_ lag: Int64, at time: Int64) {
+        if let last = lagSamples.last, time - last.at < Self.lagSampleSpacing, time >= last.at { return }
+        lagSamples.append(LagSample(at: time, lag: lag))
+        lagSamples.removeAll { time - $0.at > Self.lagSampleSpan || $0.at > time }
+    }
 
     /// A valid action for `customer`: counted, streak extended, customer flagged.
     mutating func scoreValid(customer: String) {

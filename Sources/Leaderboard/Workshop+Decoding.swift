@@ -17,6 +17,7 @@ extension Workshop {
         caseInsensitive = Set(caseInsensitiveFields)  // its didSet does not run in an initializer
         let priced = try container.decodeIfPresent([Achievement: AchievementInfo].self, forKey: .achievements) ?? [:]
         achievements = defaults.achievements.merging(priced) { $1 }
+        penalties = try container.decodeIfPresent([Mistake: Int].self, forKey: .penalties) ?? [:]
     }
 
     /// Throws when the object at `decoder` has a key not in `known`.

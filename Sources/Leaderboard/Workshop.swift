@@ -108,9 +108,16 @@ public struct Workshop: Sendable, Codable, Equatable {
     var caseInsensitive: Set<String> = ["email", "industry", "profession", "field"]
     /// Emoji and points per achievement; every ``Achievement`` must be listed.
     public var achievements: [Achievement: AchievementInfo] = Achievement.defaults
+    /// Points taken off per mistake of a kind, for instructors who want carelessness to
+    /// cost (a team's points never go below zero). Empty by default, so boards stay
+    /// comparable with earlier sessions.
+    public var penalties: [Mistake: Int] = [:]
+
+    /// The largest penalty per mistake a workshop file may set.
+    public static let maxPenalty = 1_000
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case teams, topics, thresholds, achievements
+        case teams, topics, thresholds, achievements, penalties
         case finalStep = "final_step"
         case caseInsensitiveFields = "case_insensitive_fields"
     }
@@ -149,6 +156,9 @@ public struct Workshop: Sendable, Codable, Equatable {
         guard Set(names).count == names.count else { throw .invalid("workshop", "team names repeat") }
         let missing = Achievement.allCases.filter { achievements[$0] == nil }
         guard missing.isEmpty else { throw .invalid("workshop", "achievements without points: \(missing.map(\.rawValue).joined(separator: ", "))") }
+        if let (kind, _) = penalties.first(where: { !(0...Self.maxPenalty).contains($0.value) }) {
+            throw .invalid("workshop", "the penalty for \(kind.rawValue) must be 0 to \(Self.maxPenalty) points")
+        }
     }
 }
 

@@ -130,6 +130,7 @@ enum FuzzTarget: String, CaseIterable {
         var request = ByteBuffer(bytes: bytes)
         if let header = KafkaRequestHeader.read(from: &request) {
             _ = try? RequestValidator.validate(header, body: request)
+            compactedGuard(bytes, header: header, body: request)
             // A group request and, read from the same bytes, an answer: the table the
             // board reads must take any pair.
             if let group = GroupRequest.read(apiKey: header.apiKey, version: header.apiVersion, body: request) {
@@ -149,6 +150,25 @@ enum FuzzTarget: String, CaseIterable {
         guard let again = try? identity.rewrite(rewritten, apiKey: apiKey, version: version), again == rewritten else {
             fatalError("a rewritten response does not read back as itself")
         }
+    }
+
+    /// A Produce request with a keyless record for a compacted topic is rewritten: what
+    /// goes up instead must still fit the request's layout and refuse nothing more; the
+    /// same bytes read as its answer are patched without trapping.
+    static func compactedGuard(_ bytes: [UInt8], header: KafkaRequestHeader, body: ByteBuffer) {
+        let frame = ByteBuffer(bytes: bytes)
+        let compacted: Set<String> = ["t", "team_stats", ""]
+        guard (try? RequestValidator.validate(header, body: body)) != nil,
+              let refusal = CompactedTopicGuard.refusal(frame: frame, header: header, body: body, compacted: compacted)
+        else { return }
+        var request = refusal.request
+        guard let again = KafkaRequestHeader.read(from: &request), again == header, (try? RequestValidator.validate(again, body: request)) != nil else {
+            fatalError("the request sent up instead does not fit its layout")
+        }
+        guard CompactedTopicGuard.refusal(frame: refusal.request, header: again, body: request, compacted: compacted) == nil else {
+            fatalError("the request sent up instead still carries a keyless record")
+        }
+        _ = CompactedTopicGuard.refuse(refusal.positions, in: ByteBuffer(bytes: bytes.dropFirst(4)), version: header.apiVersion)
     }
 
     static let router: Router = {

@@ -15,14 +15,19 @@ final class GatewayFixture {
     let cluster: EmbeddedKafka
     let gateway: KafkaGateway
 
-    init(topics: [KafkaTopicSpec] = [.init("t", partitions: 3)], configure: (inout KafkaGateway.Configuration) -> Void = { _ in }) throws {
+    init(
+        topics: [KafkaTopicSpec] = [.init("t", partitions: 3)], configure: (inout KafkaGateway.Configuration) -> Void = { _ in },
+        keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)? = nil
+    ) throws {
         cluster = try EmbeddedKafka(brokers: 3, topics: topics, logger: quietLogger)
         var configuration = KafkaGateway.Configuration()
         configuration.listenHost = "127.0.0.2"
         configuration.listenPort = 0
         configuration.advertisedHost = "127.0.0.2"
         configure(&configuration)
-        gateway = KafkaGateway(configuration: configuration, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: quietLogger)
+        gateway = KafkaGateway(
+            configuration: configuration, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: quietLogger, keylessRefused: keylessRefused
+        )
         do {
             try gateway.start()
         } catch {

@@ -59,8 +59,8 @@ struct RequestValidatorTests {
             buffer.writeKafkaString("actions")
             buffer.writeInteger(Int32(1))
             buffer.writeInteger(Int32(0))
-            buffer.writeInteger(Int32(4))
-            buffer.writeBytes([0, 0, 0, 0])
+            buffer.writeInteger(Int32(61))  // a batch header at least
+            buffer.writeRepeatingByte(0, count: 61)
         })
         try RequestValidator.validate(Self.header(22, 4), body: Self.body { buffer in
             buffer.writeInteger(UInt8(0))  // header tags

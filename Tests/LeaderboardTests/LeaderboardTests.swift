@@ -281,7 +281,7 @@ struct BoardTests {
         #expect(state.teams["team-15"]?.startedAt == 3000)
     }
 
-    @Test("team_stats and watchlist keys: missing, wrong, right")
+    @Test("team_stats and watchlist keys: missing, wrong, right; the steps need a valid action too")
     func keys() {
         var state = board()
         let stats = json(["team": "team-15", "processed": 10, "flagged": 2])
@@ -289,20 +289,31 @@ struct BoardTests {
         #expect(state.teamStats(key: "team-1", value: stats, at: 2) == .wrong)
         #expect(state.teams["team-15"]?.unlocked[.stats] == nil)
         #expect(state.teamStats(key: "team-15", value: stats, at: 3) == .correct)
-        #expect(state.teams["team-15"]?.unlocked[.stats] == 3)
-        #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 3)
-        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 5]), at: 4) == .correct)
+        // Keyed right, but no valid action yet: the step does not work, no 📊.
+        #expect(state.teams["team-15"]?.unlocked[.stats] == nil)
+        #expect(state.action(action("team-15", "u0@x.org"), at: 4) == .valid(team: "team-15"))
+        #expect(state.teams["team-15"]?.unlocked[.stats] == 4)
+        #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 4)
+        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 5]), at: 5) == .correct)
         let records = state.teams["team-15"]?.stats
-        #expect(records == .init(records: 4, correctKey: 2, missingKey: 1, wrongKey: 1, invalid: 1))
+        #expect(records?.records == 4)
+        #expect(records?.correctKey == 2)
+        #expect(records?.missingKey == 1)
+        #expect(records?.wrongKey == 1)
+        #expect(records?.invalid == 1)
+        #expect(records?.lastKey == .correct)
         #expect(state.teams["team-15"]?.lastStats == .init(processed: 10, flagged: 2))
 
         let entry = json(["team": "team-15", "company": "Acme", "flag_count": 3])
-        #expect(state.watchlist(key: "team-15", value: entry, at: 5) == .wrong)
-        #expect(state.watchlist(key: "Acme", value: entry, at: 6) == .correct)
-        #expect(state.teams["team-15"]?.unlocked[.watchlist] == 6)
+        #expect(state.watchlist(key: "team-15", value: entry, at: 6) == .wrong)
+        #expect(state.watchlist(key: "Acme", value: entry, at: 7) == .correct)
+        #expect(state.teams["team-15"]?.unlocked[.watchlist] == 7)
         // Stats First is one team's only.
-        state.teamStats(key: "team-3", value: json(["team": "team-3", "processed": 1, "flagged": 0]), at: 7)
-        #expect(state.teams["team-3"]?.unlocked[.stats] == 7)
+        state.userSeen(json(user(["email": "bank@x.org", "industry": "Banking"])), at: 8)
+        state.action(json(["customer": "bank@x.org", "type": "SALES_LEAD", "reason": "FINANCIAL_SECTOR", "team": "team-3"]), at: 8)
+        state.teamStats(key: "team-3", value: json(["team": "team-3", "processed": 1, "flagged": 0]), at: 9)
+        #expect(state.teams["team-3"]?.valid == 1)
+        #expect(state.teams["team-3"]?.unlocked[.stats] == 9)
         #expect(state.teams["team-3"]?.unlocked[.statsFirst] == nil)
     }
 

@@ -205,6 +205,16 @@ def test_a_laptop_that_cannot_reach_this_machines_loopback_plays_the_tutorial_th
                 print("team-15 after step 4:", {k: row[k] for k in ("valid", "mistakes", "redeliveries", "streak")})
                 assert row["mistakes"] == 0, row
                 assert "duplicate" not in {badge["id"] for badge in row["achievements"]}, row
+                kinds = {signal["kind"] for signal in row["signals"]}
+                assert ("redelivery" in kinds) == (row["redeliveries"] > 0), row
+                # Both instances publish their own counters under the team's key, as the
+                # tutorial's code does: the board says what that does to a compacted topic.
+                deadline = time.time() + 20
+                while "writer_conflict" not in kinds and time.time() < deadline:
+                    time.sleep(0.5)
+                    row = next(r for r in server.request("GET", "/api/leaderboard")[1]["teams"] if r["team"] == "team-15")
+                    kinds = {signal["kind"] for signal in row["signals"]}
+                assert "writer_conflict" in kinds, row
                 detail = server.request("GET", "/api/teams/team-15")[1]
                 assert {member["host"] for member in detail["members"]} == {"/10.213.0.2"}, detail
                 assert {client["address"] for client in detail["clients"]} == {"10.213.0.2"}, detail

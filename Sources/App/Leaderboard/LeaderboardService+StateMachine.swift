@@ -185,6 +185,12 @@ extension LeaderboardService {
             collectUnlocks()
         }
 
+        /// Refusals stamped with their records' own timestamps, like every record the board reads.
+        mutating func keylessRefused(_ records: [(topic: String, value: [UInt8], timestamp: Int64)]) {
+            for record in records { board.keylessRefused(topic: record.topic, value: record.value, at: record.timestamp) }
+            changed = true
+        }
+
         /// Starts a new session view at `wallClock`; held actions from before it are
         /// dropped and the unlock feed starts over.
         mutating func resetSession(at wallClock: Int64) {

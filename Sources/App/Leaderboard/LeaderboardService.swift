@@ -170,6 +170,14 @@ final class LeaderboardService: Sendable {
         state.withLock { $0.groupsObserved(observations, inspection: inspection, wallClock: currentMilliseconds()) }
     }
 
+    /// Records the Kafka gateway refused for a missing key: shown on their teams' rows.
+    func keylessRefused(_ records: [(topic: String, value: [UInt8], timestamp: Int64)], dropped: Int) {
+        state.withLock { $0.keylessRefused(records) }
+        if dropped > 0 {
+            logger.warning("keyless records refused faster than the board takes them: some not shown", metadata: ["dropped": .stringConvertible(dropped)])
+        }
+    }
+
     /// The ranked board, ranked from a copy after the lock is released.
     func report() -> LeaderboardReport {
         let (board, inspection, restoredFrom) = state.withLock { $0.reportInput() }
