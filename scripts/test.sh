@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-# The server's packages, plus a real browser for the dashboard tests.
-apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" chromium chromium-driver
+# The server's packages, plus a real browser for the dashboard tests and a colour emoji
+# font so its screenshots show the badges as a projector with one does.
+apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" chromium chromium-driver fonts-noto-color-emoji
 # kafka-python 2.0.2: an independent murmur2 and a student-style client (3.x cannot
 # talk to the embedded cluster); Selenium drives Chromium; schemathesis checks the live
 # API against docs/openapi.yaml; confluent-kafka is a second, librdkafka-based student client.

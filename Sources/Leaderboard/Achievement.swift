@@ -40,6 +40,26 @@ public enum Achievement: String, Sendable, Codable, CaseIterable, Comparable, Co
         return required
     }
 
+    /// The steps a class doing `finalStep` goes through, in the tutorial's order.
+    public static func steps(finalStep: Workshop.FinalStep) -> [Achievement] {
+        switch finalStep {
+        case .teamStats: [.connected, .firstLoad, .scaled, .stats]
+        case .watchlist: [.connected, .firstLoad, .scaled, .watchlist]
+        case .both: [.connected, .firstLoad, .scaled, .stats, .watchlist]
+        }
+    }
+
+    /// The default emoji and points for a class doing `finalStep`: the watchlist variant's
+    /// pages number the steps 1️⃣ 3️⃣ 4️⃣ 5️⃣, the team_stats variant's show 🔌 📤 ⚖️ 📊.
+    public static func defaults(finalStep: Workshop.FinalStep) -> [Achievement: AchievementInfo] {
+        guard finalStep == .watchlist else { return defaults }
+        var numbered = defaults
+        for (achievement, emoji) in [(Achievement.connected, "1️⃣"), (.firstLoad, "3️⃣"), (.scaled, "4️⃣"), (.watchlist, "5️⃣")] {
+            numbered[achievement]?.emoji = emoji
+        }
+        return numbered
+    }
+
     public static func < (lhs: Achievement, rhs: Achievement) -> Bool {
         (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
@@ -57,7 +77,8 @@ public enum Achievement: String, Sendable, Codable, CaseIterable, Comparable, Co
         .cleanStreak: .init(emoji: "✨", title: "Clean Streak", points: 40),
         .parseError: .init(emoji: "❌", title: "Parse error", points: 0),
         .missingFields: .init(emoji: "❓", title: "Missing fields", points: 0),
-        .duplicate: .init(emoji: "2️⃣", title: "Duplicate", points: 0),
+        // Not 2️⃣: the watchlist variant numbers its steps with keycaps.
+        .duplicate: .init(emoji: "🔁", title: "Duplicate", points: 0),
         .ghostUser: .init(emoji: "👻", title: "Ghost user", points: 0),
         .falsePositive: .init(emoji: "🙈", title: "False positive", points: 0),
         .wrongTypeOrReason: .init(emoji: "🏷️", title: "Wrong type or reason", points: 0),

@@ -74,6 +74,9 @@ extension BoardSnapshot {
             guard team.streak <= team.valid, team.bestStreak <= team.valid else { return "team \(name): a streak longer than its valid actions" }
             if let lag = team.lag, lag < 0 { return "team \(name): negative lag" }
             // The board keeps a minute of samples five seconds apart.
+            guard team.lastMistakes.values.allSatisfy({ $0.record.utf8.count <= TeamState.OffendingRecord.maxBytes * 3 }) else {
+                return "team \(name): an offending record too long"
+            }
             guard team.lagSamples.count <= 64, team.lagSamples.allSatisfy({ $0.lag >= 0 }) else { return "team \(name): lag samples out of range" }
         }
         return nil

@@ -25,7 +25,36 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
         public var penalty = 0
         /// What the team's records teach it right now (``TeachingSignal``).
         public var signals: [TeachingSignal] = []
+        /// Mistakes by kind (`duplicate`: 3, …), for the board's mistakes column.
+        public var mistakesByKind: [Mistake: Int] = [:]
+        /// The team's latest record (ms), for "idle 4 min".
+        public var lastActivityAt: Int64?
+        /// The team's latest `team_stats`, for the Live stats panel.
+        public var stats: LatestStats?
+        /// Companies the team has on the watchlist (flag_count at the threshold or more in
+        /// its latest record per company), at most ``maxWatchlisted``.
+        public var watchlisted: [String] = []
     }
+
+    /// A team's latest team_stats as the board read it.
+    public struct LatestStats: Sendable, Codable, Equatable {
+        public var processed: Int64?
+        public var flagged: Int64?
+        /// How its latest attempt was keyed: `missing` also when the gateway refused it.
+        public var key: KeyCheck?
+        public var records: Int
+    }
+
+    /// How one achievement looks, for the board's fixed columns and its legend.
+    public struct CatalogEntry: Sendable, Codable, Equatable {
+        public var id: Achievement
+        public var emoji: String
+        public var title: String
+        public var points: Int
+        public var kind: Achievement.Kind
+    }
+
+    public static let maxWatchlisted = 50
 
     public struct Badge: Sendable, Codable, Equatable {
         public var id: Achievement
@@ -49,9 +78,31 @@ public struct LeaderboardReport: Sendable, Codable, Equatable {
     public var restoredFromSnapshotAt: Int64?
     /// When the instructor last reset the session view (ms), if ever.
     public var sessionStartedAt: Int64?
+    /// Which final step the class does: the board's step columns follow it.
+    public var finalStep: Workshop.FinalStep = .teamStats
+    /// The step achievements of this workshop in the tutorial's order: the board's fixed columns.
+    public var stepColumns: [Achievement] = []
+    /// Every achievement with its emoji, title and points, for the legend.
+    public var catalog: [CatalogEntry] = []
+    /// The server's clock when the report was made (ms): "idle 4 min" and the session
+    /// time are measured against it, not against a projector laptop's clock.
+    public var serverTime: Int64 = 0
+    /// Team records (actions, team_stats, watchlist) the board read per second, over the
+    /// last 5 s.
+    public var recordsPerSecond: Double = 0
 }
 
 extension LeaderboardState {
+    /// Companies on the watchlist per team, sorted, at most ``LeaderboardReport/maxWatchlisted`` each.
+    var watchlisted: [String: [String]] {
+        let threshold = Int64(workshop.thresholds.watchlistFlags)
+        var companies: [String: [String]] = [:]
+        for value in latestWatchlist.values where value.keyCheck == .correct && (value.numbers["flag_count"] ?? 0) >= threshold {
+            if let company = value.company { companies[value.team, default: []].append(company) }
+        }
+        return companies.mapValues { Array($0.sorted().prefix(LeaderboardReport.maxWatchlisted)) }
+    }
+
     /// The ranked board at `now` (ms).
     public func report(now: Int64, groupInspection: String) -> LeaderboardReport {
         let rows = ranking().enumerated().map { index, name -> LeaderboardReport.Row in
@@ -73,10 +124,23 @@ extension LeaderboardState {
             )
             row.penalty = penalty(name)
             row.signals = signals(team: name, now: now)
+            row.mistakesByKind = state.mistakes
+            row.lastActivityAt = state.lastActivityAt
+            if state.stats.records > 0 || state.stats.refused > 0 {
+                row.stats = .init(processed: state.lastStats?.processed, flagged: state.lastStats?.flagged, key: state.stats.lastKey, records: state.stats.records)
+            }
+            row.watchlisted = watchlisted[name] ?? []
             return row
         }
         var report = LeaderboardReport(teams: rows, knownUsers: knownUsers, unknownTeamActions: unknownTeamActions, groupInspection: groupInspection)
         report.sessionStartedAt = sessionStartedAt
+        report.finalStep = workshop.finalStep
+        report.stepColumns = Achievement.steps(finalStep: workshop.finalStep)
+        report.catalog = Achievement.allCases.map { id in
+            let info = workshop.achievements[id] ?? AchievementInfo(emoji: "", title: id.rawValue, points: 0)
+            return LeaderboardReport.CatalogEntry(id: id, emoji: info.emoji, title: info.title, points: info.points, kind: id.kind)
+        }
+        report.serverTime = now
         return report
     }
 }

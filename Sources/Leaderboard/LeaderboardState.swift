@@ -119,7 +119,7 @@ public struct LeaderboardState: Sendable {
     public mutating func action(_ value: [UInt8], at time: Int64) -> ActionOutcome {
         guard time >= sessionStartedAt ?? .min else { return .beforeSession }
         guard let fields = FlatJSON.parseObject(value) else {
-            return mistake(.parseError, team: leniently(value), at: time)
+            return mistake(.parseError, team: leniently(value), at: time, record: value)
         }
         func text(_ name: String) -> String? {
             guard case .string(let value) = fields[name], !value.isEmpty else { return nil }
@@ -127,7 +127,7 @@ public struct LeaderboardState: Sendable {
         }
         let teamName = text("team")
         guard let customer = text("customer"), let type = text("type"), let reason = text("reason"), let teamName else {
-            return mistake(.missingFields, team: teamName ?? leniently(value), at: time)
+            return mistake(.missingFields, team: teamName ?? leniently(value), at: time, record: value)
         }
         guard let team = workshop.team(named: teamName) else {
             unknownTeamActions += 1
@@ -142,17 +142,19 @@ public struct LeaderboardState: Sendable {
         guard firstTime else {
             if isRedelivery(team: teamName, at: time) {
                 teams[teamName, default: TeamState()].redeliveries += 1
+                teams[teamName]?.active(at: time)
                 return .redelivery(team: teamName)
             }
-            return mistake(.duplicate, team: teamName, at: time)
+            return mistake(.duplicate, team: teamName, at: time, record: value)
         }
-        guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time) }
-        guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time) }
-        guard type == team.type, reason == team.reason else { return mistake(.wrongTypeOrReason, team: teamName, at: time) }
+        guard let user = users[customer] else { return mistake(.ghostUser, team: teamName, at: time, record: value) }
+        guard workshop.matches(user, team: team) else { return mistake(.falsePositive, team: teamName, at: time, record: value) }
+        guard type == team.type, reason == team.reason else { return mistake(.wrongTypeOrReason, team: teamName, at: time, record: value) }
 
         // In place: a copy of the team's state would copy its `flagged` set on insert,
         // once per valid action (a rebuild of a long class took minutes that way).
         teams[teamName, default: TeamState()].scoreValid(customer: customer)
+        teams[teamName]?.active(at: time)
         evaluate(teamName, at: time)
         return .valid(team: teamName)
     }
@@ -173,6 +175,7 @@ public struct LeaderboardState: Sendable {
         }
         Self.keep(value, under: key, in: &latestTeamStats, always: teams[key ?? ""] != nil)
         state.stats.count(check, at: time)
+        state.active(at: time)
         state.actionsAtLastStats = state.actionsSent
         if case .integer(let processed) = fields["processed"], case .integer(let flagged) = fields["flagged"],
            processed >= 0, flagged >= 0, flagged <= processed {
@@ -201,6 +204,7 @@ public struct LeaderboardState: Sendable {
         }
         Self.keep(value, under: key, in: &latestWatchlist, always: false)
         state.watchlist.count(check, at: time)
+        state.active(at: time)
         if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
         teams[teamName] = state
         evaluate(teamName, at: time)
@@ -343,10 +347,12 @@ public struct LeaderboardState: Sendable {
 
     // MARK: Rules
 
-    private mutating func mistake(_ kind: Mistake, team: String?, at time: Int64) -> ActionOutcome {
+    private mutating func mistake(_ kind: Mistake, team: String?, at time: Int64, record: [UInt8]) -> ActionOutcome {
         if let team, var state = teams[team] {
             state.mistakes[kind, default: 0] += 1
             state.streak = 0
+            state.lastMistakes[kind] = TeamState.OffendingRecord(record, at: time)
+            state.active(at: time)
             teams[team] = state
             if let achievement = kind.achievement { unlock(achievement, team: team, at: time) }
             evaluate(team, at: time)

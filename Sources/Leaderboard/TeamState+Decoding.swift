@@ -5,7 +5,7 @@ extension TeamState {
     enum CodingKeys: String, CodingKey {
         case valid, streak, bestStreak, mistakes, flagged, sent, stats, watchlist, lastStats
         case members, groupMembers, groupState, connected, startedAt, groupChangedAt, redeliveries
-        case lag, lagWasHigh, lagSamples, actionsAtLastStats, unlocked
+        case lag, lagWasHigh, lagSamples, actionsAtLastStats, lastActivityAt, lastMistakes, unlocked
     }
 
     public init(from decoder: any Decoder) throws {
@@ -31,6 +31,8 @@ extension TeamState {
         lagWasHigh = try container.decodeIfPresent(Bool.self, forKey: .lagWasHigh) ?? false
         lagSamples = try container.decodeIfPresent([LagSample].self, forKey: .lagSamples) ?? []
         actionsAtLastStats = try container.decodeIfPresent(Int.self, forKey: .actionsAtLastStats)
+        lastActivityAt = try container.decodeIfPresent(Int64.self, forKey: .lastActivityAt)
+        lastMistakes = try container.decodeIfPresent([Mistake: OffendingRecord].self, forKey: .lastMistakes) ?? [:]
         unlocked = try container.decodeIfPresent([Achievement: Int64].self, forKey: .unlocked) ?? [:]
     }
 }

@@ -41,6 +41,12 @@ public struct TeamState: Sendable, Codable, Equatable {
     /// team_stats record was read, beside the `flagged` that record reports.
     public var actionsAtLastStats: Int?
 
+    /// The latest record of the team the board read (action, team_stats or watchlist), ms:
+    /// the board's "idle 4 min".
+    public var lastActivityAt: Int64?
+    /// The latest record behind each kind of mistake, for the team's details.
+    public var lastMistakes: [Mistake: OffendingRecord] = [:]
+
     /// Unlock times (ms since the epoch, from record timestamps).
     public var unlocked: [Achievement: Int64] = [:]
 
@@ -96,6 +102,23 @@ public struct TeamState: Sendable, Codable, Equatable {
         }
     }
 
+    /// A record that made a mistake, as its bytes read (cut to ``maxBytes`` at a
+    /// character boundary), and its timestamp.
+    public struct OffendingRecord: Sendable, Codable, Equatable {
+        public var at: Int64
+        public var record: String
+
+        public static let maxBytes = 300
+
+        public init(_ bytes: [UInt8], at time: Int64) {
+            at = time
+            var text = String(decoding: bytes.prefix(Self.maxBytes), as: UTF8.self)
+            // A character cut in two decodes as U+FFFD at the end: drop it.
+            if bytes.count > Self.maxBytes, text.last == "\u{FFFD}" { text.removeLast() }
+            record = text
+        }
+    }
+
     /// The lag at one moment, ms.
     public struct LagSample: Sendable, Codable, Equatable {
         public var at: Int64
@@ -116,6 +139,11 @@ public struct TeamState: Sendable, Codable, Equatable {
     /// Every action of the team the board judged: what a student's own `flagged`
     /// counter counts.
     var actionsSent: Int { valid + mistakeCount + redeliveries }
+
+    /// A record of the team read at `time`: its latest activity, whatever order records came in.
+    mutating func active(at time: Int64) {
+        lastActivityAt = max(lastActivityAt ?? time, time)
+    }
 
     /// Keeps `lag` at `time` among the last minute's samples.
     mutating func sampleLag(_ lag: Int64, at time: Int64) {

@@ -16,7 +16,7 @@ extension Workshop {
         caseInsensitiveFields = try container.decodeIfPresent([String].self, forKey: .caseInsensitiveFields) ?? defaults.caseInsensitiveFields
         caseInsensitive = Set(caseInsensitiveFields)  // its didSet does not run in an initializer
         let priced = try container.decodeIfPresent([Achievement: AchievementInfo].self, forKey: .achievements) ?? [:]
-        achievements = defaults.achievements.merging(priced) { $1 }
+        achievements = Achievement.defaults(finalStep: finalStep).merging(priced) { $1 }
         penalties = try container.decodeIfPresent([Mistake: Int].self, forKey: .penalties) ?? [:]
     }
 

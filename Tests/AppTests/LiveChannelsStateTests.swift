@@ -37,4 +37,24 @@ struct LiveChannelsStateTests {
         #expect(state.recentUnlocks.isEmpty)
         #expect(state.enter(session: 1) == false)
     }
+
+    /// The ordering panel's "checked" froze while posts flowed in order: it was pushed only
+    /// when a violation happened.
+    @Test("a post in order still changes the ordering panel: its checked count")
+    func orderedPostChangesOrdering() {
+        var state = LiveChannels.State()
+        state.record(.post(RecentPosts.Message(userID: "ada", content: "hi", sequence: 1, timestamp: 1, partition: 0, offset: 0), violation: nil))
+        #expect(state.takeChanged().contains(.ordering))
+    }
+
+    @Test("the board is pushed when it changed, and at least every second when it did not (the page's heartbeat)")
+    func leaderboardHeartbeat() {
+        var state = LiveChannels.State()
+        let start = ContinuousClock.now
+        // (changed, ms after start): the first push, too soon, changed, 900 ms after it, a second after it.
+        let asks: [(Bool, Int)] = [(false, 0), (false, 500), (true, 600), (false, 1500), (false, 1600)]
+        var pushes: [Bool] = []
+        for (changed, after) in asks { pushes.append(state.leaderboardDue(changed: changed, now: start + .milliseconds(after))) }
+        #expect(pushes == [true, false, true, false, true])
+    }
 }

@@ -95,7 +95,7 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
     from kafka import KafkaProducer
     browser.get(server.base + "/leaderboard.html")
     wait = WebDriverWait(browser, 15)
-    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "live"))
+    wait.until(EC.text_to_be_present_in_element((By.ID, "connection"), "LIVE"))
     wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#rows tr")) == 15)
     bootstrap = server.status()["kafka"]["bootstrap_servers"].split(",")
     producer = KafkaProducer(bootstrap_servers=bootstrap, value_serializer=lambda v: _json.dumps(v).encode())
@@ -110,8 +110,11 @@ def test_leaderboard_page_ranks_a_team_and_celebrates_its_unlock(server, browser
     wait.until(lambda d: "team-14" in d.find_element(By.ID, "unlocks").text)
     # The board re-renders as it changes: read the row's cells in one go.
     cells = browser.execute_script(
-        "return Array.from(document.querySelectorAll('#rows tr[data-team=\"team-14\"] td')).map(td => td.textContent)")
-    assert int(cells[2]) >= 20 and int(cells[4]) >= 1, cells
+        "return Array.from(document.querySelectorAll('#rows tr[data-team=\"team-14\"] td'))"
+        ".map(td => [td.className, td.textContent, td.getAttribute('aria-label')])")
+    assert int(cells[2][1]) >= 20, cells
+    # The First Load column (the second step) shows the step done.
+    assert cells[4][0] == "step earned" and cells[4][2] == "First Load: done", cells
     assert "First Load" in browser.find_element(By.ID, "unlocks").text
     assert "groups observed by the gateway" in browser.find_element(By.ID, "inspection").text
     # The instructor starts a new session: the open page's unlock feed and scores clear.

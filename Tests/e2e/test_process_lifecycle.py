@@ -15,8 +15,9 @@ BINARY = os.environ.get("STREAMSOCIAL_BIN", str(ROOT / ".build/debug/streamsocia
 ENV = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "STREAMSOCIAL_ADMIN_TOKEN")}
 
 
-def start(tmp_path: Path, name: str, *args: str) -> Server:
-    port = free_port()
+def start(tmp_path: Path, name: str, *args: str, port: int | None = None) -> Server:
+    """Starts `streamsocial serve` (on `port`, else a free one) and waits for its status."""
+    port = port or free_port()
     log_path = tmp_path / f"{name}.log"
     process = subprocess.Popen(
         [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),

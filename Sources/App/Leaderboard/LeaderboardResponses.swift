@@ -12,6 +12,8 @@ struct TeamDetail: Encodable, Sendable {
     var type: String
     var reason: String
     var mistakes: [String: Int]
+    /// The latest record behind each kind of mistake (cut to 300 bytes), shown literally.
+    var lastMistakes: [String: TeamState.OffendingRecord]
     var teamStats: TeamState.KeyedRecords
     var lastTeamStats: TeamState.TeamStats?
     /// The board's count of the team's valid actions, beside the `flagged` its last
@@ -28,7 +30,7 @@ struct TeamDetail: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case row = "standing"
-        case rule, type, reason, mistakes, watchlist, members, groupState, teamStats, lastTeamStats, validActions, clients
+        case rule, type, reason, mistakes, lastMistakes, watchlist, members, groupState, teamStats, lastTeamStats, validActions, clients
     }
 
     init(row: LeaderboardReport.Row, rule: String, type: String, reason: String, state: TeamState) {
@@ -37,6 +39,7 @@ struct TeamDetail: Encodable, Sendable {
         self.type = type
         self.reason = reason
         mistakes = Dictionary(uniqueKeysWithValues: state.mistakes.map { ($0.key.rawValue, $0.value) })
+        lastMistakes = Dictionary(uniqueKeysWithValues: state.lastMistakes.map { ($0.key.rawValue, $0.value) })
         teamStats = state.stats
         lastTeamStats = state.lastStats
         validActions = state.valid

@@ -1,5 +1,6 @@
 import Kafka
 import Leaderboard
+import Timeline
 
 extension LeaderboardService {
     /// Everything the board's service changes while it runs, as one value behind one lock.
@@ -51,6 +52,8 @@ extension LeaderboardService {
         /// When the board was restored from a snapshot (the round's time, ms), if it was.
         private(set) var restoredFrom: Int64?
         private(set) var groupInspection = GroupInspection.notYet
+        /// Team records (actions, team_stats, watchlist) applied per wall-clock second.
+        private var teamRecords = RateWindows(length: 10)
         private(set) var producer: KafkaProducer?
         private var consumer: KafkaConsumer?
         private(set) var stopped = false
@@ -134,6 +137,7 @@ extension LeaderboardService {
 
         private mutating func apply(_ record: KafkaRecord, now: ContinuousClock.Instant, wallClock: Int64) {
             schedule.changed()
+            if record.topic != topics.newUsers { teamRecords.record(at: wallClock / 1000) }
             positions[KafkaTopicPartition(topic: record.topic, partition: record.partition)] = record.offset + 1
             let time = record.timestampMilliseconds ?? wallClock
             let key = record.key.map { String(decoding: $0, as: UTF8.self) }
@@ -212,8 +216,8 @@ extension LeaderboardService {
         }
 
         /// The board to rank, copied (ranking runs after the lock is released).
-        func reportInput() -> (board: LeaderboardState, inspection: GroupInspection, restoredFrom: Int64?) {
-            (board, groupInspection, restoredFrom)
+        func reportInput(wallClock: Int64) -> (board: LeaderboardState, inspection: GroupInspection, restoredFrom: Int64?, recordsPerSecond: Double) {
+            (board, groupInspection, restoredFrom, teamRecords.rate(endingBefore: wallClock / 1000, seconds: 5))
         }
 
         // MARK: Snapshots

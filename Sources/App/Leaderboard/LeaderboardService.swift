@@ -180,8 +180,10 @@ final class LeaderboardService: Sendable {
 
     /// The ranked board, ranked from a copy after the lock is released.
     func report() -> LeaderboardReport {
-        let (board, inspection, restoredFrom) = state.withLock { $0.reportInput() }
-        var report = board.report(now: currentMilliseconds(), groupInspection: inspection.description(newUsers: workshop.topics.newUsers))
+        let now = currentMilliseconds()
+        let (board, inspection, restoredFrom, recordsPerSecond) = state.withLock { $0.reportInput(wallClock: now) }
+        var report = board.report(now: now, groupInspection: inspection.description(newUsers: workshop.topics.newUsers))
+        report.recordsPerSecond = recordsPerSecond
         report.groupsDescribed = inspection == .described || inspection == .observed
         report.restoredFromSnapshotAt = restoredFrom
         return report

@@ -14,14 +14,28 @@ extension LiveChannels {
         private(set) var recentUnlocks: [LeaderboardState.Unlock] = []
         /// The leaderboard session the unlock feed shows.
         private(set) var session = 0
+        /// When the board was last pushed.
+        private var leaderboardPushed: ContinuousClock.Instant?
+
+        /// How often the board is pushed even when nothing in it changed: the page marks
+        /// itself stale after 5 s without data, so a quiet class must not look stale.
+        static let leaderboardHeartbeat: Duration = .seconds(1)
+
+        /// Whether to push the board now: it changed, or the heartbeat is due.
+        mutating func leaderboardDue(changed: Bool, now: ContinuousClock.Instant) -> Bool {
+            guard changed || leaderboardPushed.map({ now - $0 >= Self.leaderboardHeartbeat }) ?? true else { return false }
+            leaderboardPushed = now
+            return true
+        }
 
         /// A record the timeline applied: a post waits for the next `messages` frame,
         /// and marks the panels it changes.
         mutating func record(_ applied: TimelineService.Applied) {
             switch applied {
-            case .post(let message, let violation):
+            case .post(let message, _):
                 pendingMessages.append(message)
-                changed.formUnion(violation == nil ? [.partitions, .throughput] : [.partitions, .throughput, .ordering])
+                // Every post is checked for order: the panel's counts change with each.
+                changed.formUnion([.partitions, .throughput, .ordering])
             case .duplicate, .malformed:
                 changed.formUnion([.ordering, .partitions, .throughput, .messages])
             case .reread:

@@ -37,7 +37,8 @@ final class LiveChannels: Sendable {
         self.clients = clients
     }
 
-    /// Pushes the board when it changed, and each new unlock as an `achievement` event.
+    /// Pushes the board when it changed (and at least every second, a heartbeat the page
+    /// uses to tell live from stale), and each new unlock as an `achievement` event.
     /// After a session reset the unlock feed starts over with an empty snapshot.
     func publishLeaderboard() {
         let updates = leaderboard.takeUpdates()
@@ -50,7 +51,7 @@ final class LiveChannels: Sendable {
         for unlock in updates.unlocks {
             hub.broadcast(JSONCoding.string(WebSocketMessage(type: "achievement", channel: Name.achievements.rawValue, data: AchievementEvent(unlock, workshop: leaderboard.workshop))), channel: Name.achievements.rawValue)
         }
-        if updates.changed {
+        if state.withLock({ $0.leaderboardDue(changed: updates.changed, now: .now) }) {
             publishSnapshot(.leaderboard)
         }
     }
