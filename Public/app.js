@@ -3,24 +3,41 @@
 // No inline scripts: the server's Content-Security-Policy forbids them. Chart.js is a
 // classic script loaded before this module (window.Chart).
 import { $, cell, el, showResult } from "./dom.js";
-import { connect, showKafkaNote } from "./live.js";
+import { age, connect, kafkaReason, showKafkaNote } from "./live.js";
 
 const MAX_FEED = 50;
 const CHANNELS = ["messages", "partitions", "ordering", "throughput", "lag"];
 const THROUGHPUT_SECONDS = 120;
 const COLORS = { accent: "#38bdf8", hot: "#f87171", consumed: "#a78bfa", grid: "#1e293b", ticks: "#94a3b8" };
+const STALE_AFTER_MS = 5000;
 const charts = {};
 let total = 0;
+// The highest seq seen per user in the feed: a post arriving below it came out of order.
+const highestSeq = new Map();
+// The ordering panel's latest violations, for the timeline viewer.
+let lastViolations = [];
+const page = { lastData: 0, socket: "connecting", kafka: { reachable: true, error: null } };
 
 // ---- messages -------------------------------------------------------------------
 
 function renderMessage(message, fresh) {
   const item = el("li", fresh ? "fresh" : "");
   const time = new Date(message.timestamp).toLocaleTimeString();
+  // Only posts pushed as they are read arrive in reading order; the snapshot on connect
+  // is a list, not an arrival.
+  const before = highestSeq.get(message.user_id);
+  const late = fresh && before !== undefined && message.seq < before;
+  if (before === undefined || message.seq > before) highestSeq.set(message.user_id, message.seq);
+  if (late) item.classList.add("late");
+  const user = el("button", "user", message.user_id);
+  user.type = "button";
+  user.title = `show ${message.user_id}'s timeline`;
+  user.addEventListener("click", () => showTimeline(message.user_id));
   item.append(
-    el("span", "user", message.user_id),
+    user,
     el("span", "content", message.content),
     el("span", "meta", `#${message.seq} · partition ${message.partition} · offset ${message.offset} · ${time}`));
+  if (late) item.append(el("span", "late-note", `⚠ out of order: arrived after #${before}`));
   const feed = $("feed");
   feed.prepend(item);
   while (feed.children.length > MAX_FEED) feed.lastChild.remove();
@@ -61,8 +78,9 @@ function setupCharts() {
     data: {
       labels: [],
       datasets: [
-        { label: "produced", data: [], borderColor: COLORS.accent, pointRadius: 0, borderWidth: 2, tension: 0.2 },
-        { label: "consumed", data: [], borderColor: COLORS.consumed, pointRadius: 0, borderWidth: 2, tension: 0.2 },
+        // Monotone curves never dip below zero between two counts.
+        { label: "produced", data: [], borderColor: COLORS.accent, pointRadius: 0, borderWidth: 2, cubicInterpolationMode: "monotone" },
+        { label: "consumed", data: [], borderColor: COLORS.consumed, pointRadius: 0, borderWidth: 2, cubicInterpolationMode: "monotone" },
       ],
     },
     options: { ...common, plugins: { legend: { labels: { color: COLORS.ticks } } }, scales: axes() },
@@ -77,7 +95,9 @@ function setupCharts() {
 // ---- panels ---------------------------------------------------------------------
 
 function showPartitions(report) {
-  $("balance").textContent = report.balance_score.toFixed(2);
+  // No messages, no balance to speak of.
+  const messages = report.partitions.reduce((sum, p) => sum + p.messages, 0);
+  $("balance").textContent = messages ? report.balance_score.toFixed(2) : "–";
   if (charts.partitions) {
     const chart = charts.partitions;
     chart.data.labels = report.partitions.map((p) => `P${p.partition}`);
@@ -107,21 +127,35 @@ function showOrdering(report) {
   $("holes").textContent = c.known_holes;
   $("malformed").textContent = report.malformed.count;
   const status = $("ordering-status");
-  status.textContent = report.violations ? `${report.violations} violations · ${report.users_with_violations} users` : "no violations";
+  const plural = (count, word) => `${count} ${word}${count === 1 ? "" : "s"}`;
+  status.textContent = report.violations ? `${plural(report.violations, "violation")} · ${plural(report.users_with_violations, "user")}` : "no violations";
   status.className = report.violations ? "pill pill-off" : "pill pill-on";
-  const position = (p) => (p ? `P${p.partition}@${p.offset}` : "–");
-  const rows = report.recent_violations.slice(0, 8).map((v) => {
-    const row = el("tr");
-    cell(row, v.kind.replaceAll("_", " "), `kind-${v.kind}`);
-    cell(row, v.user_id);
-    cell(row, v.expected);
-    cell(row, v.got);
-    cell(row, position(v.record));
-    cell(row, position(v.previous));
-    return row;
+  lastViolations = report.recent_violations;
+  const items = report.recent_violations.slice(0, 8).map((v) => {
+    const item = el("li", `kind-${v.kind}`);
+    item.append(el("strong", "", v.kind.replaceAll("_", " ")), " ", violationSentence(v));
+    return item;
   });
-  $("violations").replaceChildren(...rows);
-  $("violations-empty").hidden = rows.length > 0;
+  $("violations").replaceChildren(...items);
+  $("violations-empty").hidden = items.length > 0;
+}
+
+// One violation in plain words: what arrived when, and why.
+function violationSentence(v) {
+  const where = (p) => (p ? `partition ${p.partition}` : "another partition");
+  const apart = v.record && v.previous && v.record.partition !== v.previous.partition
+    ? `they went to ${where(v.record)} and ${where(v.previous)}, and partitions are read independently`
+    : "both in one partition: they were produced in this order";
+  switch (v.kind) {
+    case "out_of_order":
+      return `#${v.got} from ${v.user_id} arrived after #${v.expected - 1}: ${apart}.`;
+    case "gap":
+      return `#${v.got} from ${v.user_id} arrived while #${v.expected}${v.got - v.expected > 1 ? `–#${v.got - 1}` : ""} had not: ${apart}.`;
+    case "duplicate":
+      return `#${v.got} from ${v.user_id} arrived twice (now from ${where(v.record)}, offset ${v.record ? v.record.offset : "?"}): a redelivery, stored once.`;
+    default:
+      return `${v.user_id}: expected #${v.expected}, got #${v.got}.`;
+  }
 }
 
 function showThroughput(report) {
@@ -141,7 +175,8 @@ function showLag(report) {
   if (report.group) $("lag-group").textContent = report.group;
   $("total-lag").textContent = report.error && !report.partitions.length ? "–" : report.total_lag;
   $("lag-error").hidden = !report.error;
-  $("lag-error").textContent = report.error ? `Lag unavailable: ${report.error}` : "";
+  $("lag-error").textContent = report.error ? `Lag unavailable: ${kafkaReason(report.error)}.` : "";
+  $("lag-error").title = report.error || "";
   if (!charts.lag) return;
   charts.lag.data.labels = report.partitions.map((p) => `P${p.partition}`);
   charts.lag.data.datasets[0].data = report.partitions.map((p) => p.lag);
@@ -157,21 +192,80 @@ const handlers = {
 };
 
 function handle(message) {
+  page.lastData = Date.now();
   const handler = handlers[message.channel];
   if (handler) handler(message);
+}
+
+// The pill says in words whether what the page shows is current.
+function refreshState() {
+  const pill = $("connection");
+  const silent = page.lastData ? Date.now() - page.lastData : null;
+  let text = "live";
+  let on = true;
+  if (page.socket === "closed") [text, on] = ["server unreachable · retrying", false];
+  else if (!page.kafka.reachable) [text, on] = [`Kafka unreachable: ${kafkaReason(page.kafka.error)}`, false];
+  else if (!page.lastData) [text, on] = ["connecting…", false];
+  else if (silent > STALE_AFTER_MS) [text, on] = [`stale · no data for ${age(silent)}`, false];
+  pill.textContent = text;
+  pill.className = on ? "pill pill-on" : "pill pill-off";
+}
+
+// ---- a user's timeline ----------------------------------------------------------
+
+async function showTimeline(user) {
+  $("timeline-user").value = user;
+  let body;
+  try {
+    const response = await fetch(`/api/timeline/${encodeURIComponent(user)}?limit=50`);
+    body = await response.json();
+    if (!response.ok) {
+      $("timeline").replaceChildren();
+      $("timeline-summary").textContent = "";
+      $("timeline-empty").hidden = false;
+      $("timeline-empty").textContent = body.error ? body.error.message : `HTTP ${response.status}`;
+      return;
+    }
+  } catch (error) {
+    $("timeline-empty").textContent = `Could not reach the server: ${error}`;
+    return;
+  }
+  // Oldest first, as a timeline reads (the API lists the newest first). Where a post
+  // sits on another partition than the one before it, their order is not guaranteed;
+  // where the ordering check saw one arrive out of order, it says so.
+  const posts = [...body.posts].reverse();
+  const arrivedLate = new Map(lastViolations.filter((v) => v.user_id === user && v.kind === "out_of_order").map((v) => [v.got, v.expected - 1]));
+  const items = posts.map((post, index) => {
+    const previous = posts[index - 1];
+    const switched = previous && post.partition !== previous.partition;
+    const item = el("li", switched ? "break" : "");
+    const notes = [`partition ${post.partition} · offset ${post.offset}`];
+    if (switched) notes.push(`order break: partition ${previous.partition} before, read independently`);
+    if (arrivedLate.has(post.seq)) notes.push(`arrived after #${arrivedLate.get(post.seq)}`);
+    item.append(el("span", "seq", `#${post.seq}`), el("span", "content", post.content), el("span", "meta", notes.join(" · ")));
+    return item;
+  });
+  $("timeline").replaceChildren(...items);
+  $("timeline-empty").hidden = items.length > 0;
+  const partitions = body.partitions.length === 1 ? `partition ${body.partitions[0]}` : `partitions ${body.partitions.join(", ")}`;
+  $("timeline-summary").textContent = `${body.post_count} post${body.post_count === 1 ? "" : "s"} · ${partitions} · ordering ${body.ordering.status}`;
 }
 
 async function loadStatus() {
   try {
     const response = await fetch("/api/status");
     const status = await response.json();
-    $("kafka-mode").textContent = `Kafka: ${status.kafka.mode}${status.kafka.reachable ? "" : " (unreachable)"}`;
+    $("kafka-mode").textContent = `Kafka: ${status.kafka.mode}${status.kafka.reachable ? "" : ` (unreachable: ${kafkaReason(status.kafka.error)})`}`;
     $("bootstrap").textContent = status.kafka.bootstrap_servers;
     $("version").textContent = `StreamSocial ${status.version}`;
+    page.kafka = { reachable: status.kafka.reachable, error: status.kafka.error || null };
+    $("kafka-raw").hidden = !status.kafka.error;
+    $("kafka-raw-text").textContent = status.kafka.error || "";
+    refreshState();
     const ready = status.timelines.state === "ready";
     $("readiness").hidden = ready;
     $("readiness").textContent = ready ? "" : `${status.timelines.state.replaceAll("_", " ")}${status.timelines.detail ? `: ${status.timelines.detail}` : ""}`;
-    if (!ready) setTimeout(loadStatus, 1000);
+    setTimeout(loadStatus, ready ? 5000 : 1000);
   } catch {
     $("kafka-mode").textContent = "Kafka: status unavailable";
     setTimeout(loadStatus, 2000);
@@ -205,7 +299,9 @@ async function post(event) {
   try {
     const { response, body } = await send([currentPost($("content").value)]);
     if (response.ok) {
-      report(`Stored by Kafka in partition ${body.partition} at offset ${body.offset} (post #${body.seq} of ${body.user_id}).`, true);
+      const stored = `Stored by Kafka in partition ${body.partition} at offset ${body.offset} (post #${body.seq} of ${body.user_id}).`;
+      report(stored, true);
+      if ($("key-strategy").value !== "user") explainKeyless(body, stored);
       $("content").value = "";
       $("content").focus();
     } else {
@@ -218,8 +314,27 @@ async function post(event) {
   }
 }
 
+// A post without the user's key: where it went against where the key would have put it.
+async function explainKeyless(post, stored) {
+  try {
+    // A new user's timeline exists once the post is read back: a moment after the ack.
+    let timeline = {};
+    for (let attempt = 0; attempt < 10 && (timeline.key_partition === undefined || timeline.key_partition === null); attempt++) {
+      if (attempt) await new Promise((resolve) => setTimeout(resolve, 200));
+      timeline = await (await fetch(`/api/timeline/${encodeURIComponent(post.user_id)}?limit=1`)).json();
+    }
+    if (timeline.key_partition === undefined || timeline.key_partition === null) return;
+    const same = timeline.key_partition === post.partition;
+    report(`${stored} Keyed by user it would have gone to partition ${timeline.key_partition}`
+      + (same ? ": this time it landed there by chance; send more and they spread." : ": posts on different partitions are read independently, so their order is lost."), true);
+  } catch {
+    // The first sentence stays.
+  }
+}
+
 async function burst() {
-  if (!$("post-form").reportValidity()) return;
+  // The burst makes its own messages: only the user must be valid (Send clears the message).
+  if (!$("user-id").reportValidity()) return;
   const base = $("content").value || "burst";
   const posts = Array.from({ length: 50 }, (_, i) => currentPost(`${base} ${i + 1}`));
   $("burst").disabled = true;
@@ -242,6 +357,14 @@ async function burst() {
 setupCharts();
 $("post-form").addEventListener("submit", post);
 $("burst").addEventListener("click", burst);
+$("timeline-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  showTimeline($("timeline-user").value.trim());
+});
 loadStatus();
 showKafkaNote();
-connect(CHANNELS, handle);
+setInterval(refreshState, 1000);
+connect(CHANNELS, handle, (state) => {
+  page.socket = state;
+  refreshState();
+});

@@ -117,6 +117,8 @@ def test_the_board_is_legible_from_the_back_of_the_room(tmp_path, projector):
         projector.get(own.base + "/")
         WebDriverWait(projector, 15).until(lambda d: state_text(d) == "live")
         WebDriverWait(projector, 15).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#feed li")) >= 10)
+        projector.execute_script("[...document.querySelectorAll('#feed .user')].find(b => b.textContent === 'carol').click()")
+        WebDriverWait(projector, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#timeline li")) == 8)
         time.sleep(2)
         projector.save_screenshot(str(SCREENSHOTS / "dashboard-1920x1080.png"))
     finally:
