@@ -211,6 +211,36 @@ function refreshState() {
   pill.className = on ? "pill pill-on" : "pill pill-off";
 }
 
+// ---- compaction: records per key against the one a compacted topic keeps ---------
+
+async function showCompaction() {
+  try {
+    const body = await (await fetch("/api/team-stats")).json();
+    const records = body.records || [];
+    const total = records.reduce((sum, r) => sum + (r.records || 1), 0);
+    const rows = records.map((r) => {
+      const row = el("tr", r.key_check === "correct" ? "" : "hot");
+      cell(row, r.key === null || r.key === undefined || r.key === "" ? "(no key)" : r.key);
+      cell(row, r.records || 1);
+      const order = ["processed", "flagged", "flag_count"];
+      const numbers = Object.entries(r.numbers || {}).sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]))
+        .map(([name, value]) => `${name} ${value}`).join(", ");
+      cell(row, `${r.team}: ${numbers || "–"}${r.key_check === "correct" ? "" : ` (key ${r.key_check})`}`);
+      return row;
+    });
+    $("compaction-rows").replaceChildren(...rows);
+    if (records.length) {
+      const keyless = records.some((r) => !r.key);
+      $("compaction-answer").textContent = `What would a new consumer see, reading team_stats from the beginning? `
+        + `${total} record${total === 1 ? "" : "s"} arrived under ${records.length} key${records.length === 1 ? "" : "s"}; once compacted, the topic keeps ${records.length}: the latest per key, below.`
+        + (keyless ? " Records without a key cannot be compacted (a real Kafka refuses them)." : "")
+        + " The embedded cluster never compacts, so here a new consumer would still read them all.";
+    }
+  } catch {
+    // The pill says the server is unreachable.
+  }
+}
+
 // ---- a user's timeline ----------------------------------------------------------
 
 async function showTimeline(user) {
@@ -363,6 +393,8 @@ $("timeline-form").addEventListener("submit", (event) => {
 });
 loadStatus();
 showKafkaNote();
+showCompaction();
+setInterval(showCompaction, 2000);
 setInterval(refreshState, 1000);
 connect(CHANNELS, handle, (state) => {
   page.socket = state;

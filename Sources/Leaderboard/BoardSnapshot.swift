@@ -64,6 +64,9 @@ extension BoardSnapshot {
         if let sessionStartedAt, !(0...(now + 300_000)).contains(sessionStartedAt) {
             return "session_started_at is not a past time"
         }
+        for value in Array(latestTeamStats.values) + Array(latestWatchlist.values) where !(0...Self.maxCount).contains(value.records ?? 0) {
+            return "keyed value \(value.key ?? ""): a count out of range"
+        }
         for (name, team) in teams {
             let counts = [team.valid, team.streak, team.bestStreak, team.flagged.count, team.sent.count, team.redeliveries, team.actionsAtLastStats ?? 0]
                 + team.mistakes.values

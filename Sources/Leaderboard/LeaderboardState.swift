@@ -71,9 +71,12 @@ public struct LeaderboardState: Sendable {
         /// For team_stats records: the team's valid actions on the board when the record
         /// was read, to compare with the `flagged` it reports.
         public var validActions: Int?
+        /// Records read under this key so far, of which a compacted topic keeps only the
+        /// latest: step 5's lesson. Absent in snapshots written before it was counted.
+        public var records: Int?
 
         enum CodingKeys: String, CodingKey {
-            case key, team, numbers, company, at
+            case key, team, numbers, company, at, records
             case keyCheck = "key_check"
             case validActions = "valid_actions"
         }
@@ -240,6 +243,8 @@ public struct LeaderboardState: Sendable {
         let name = key ?? ""
         guard name.utf8.count <= maxKeyBytes else { return }
         guard view[name] != nil || view.count < maxKeyedValues || always else { return }
+        var value = value
+        value.records = (view[name]?.records ?? 0) + 1
         view[name] = value
     }
 

@@ -81,4 +81,16 @@ struct BoardReportTests {
         #expect(priced.achievements[.connected]?.emoji == "🔗")
         #expect(priced.achievements[.firstLoad]?.emoji == "3️⃣")
     }
+
+    @Test("records per key of a compacted view: how many arrived against the one kept")
+    func recordsPerKey() {
+        var state = board()
+        for processed in 1...4 {
+            state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": processed, "flagged": 0]), at: Int64(processed))
+        }
+        state.teamStats(key: nil, value: json(["team": "team-15", "processed": 9, "flagged": 0]), at: 5)
+        #expect(state.latestTeamStats["team-15"]?.records == 4)
+        #expect(state.latestTeamStats["team-15"]?.numbers["processed"] == 4)
+        #expect(state.latestTeamStats[""]?.records == 1)
+    }
 }

@@ -121,3 +121,24 @@ def test_the_dashboard_says_kafka_is_unreachable_in_words(tmp_path, browser):
     finally:
         own.process.terminate()
         own.process.wait(timeout=20)
+
+
+def test_the_compaction_lesson_counts_records_per_key_against_the_one_kept(server, browser):
+    """Step 5's question, answered live: what would a new consumer see?"""
+    from kafka import KafkaProducer
+    open_dashboard(server, browser)
+    producer = KafkaProducer(bootstrap_servers=server.status()["kafka"]["bootstrap_servers"])
+    for processed in range(1, 6):
+        producer.send("team_stats", key=b"team-8", value=bytes(f'{{"team": "team-8", "processed": {processed * 10}, "flagged": {processed}}}', "utf-8")).get(timeout=10)
+    producer.close()
+
+    def row():
+        return browser.execute_script(
+            "const r = [...document.querySelectorAll('#compaction-rows tr')].find(r => r.cells[0].textContent === 'team-8');"
+            "return r ? [...r.cells].map(c => c.textContent) : null")
+
+    WebDriverWait(browser, 10).until(lambda d: (row() or [None, None])[1] == "5")
+    assert row() == ["team-8", "5", "team-8: processed 50, flagged 5"], row()
+    answer = browser.find_element(By.ID, "compaction-answer").text
+    assert answer.startswith("What would a new consumer see"), answer
+    assert "the latest per key" in answer
