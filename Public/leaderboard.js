@@ -122,6 +122,7 @@ function lessonsCell(team) {
 function showRows(board) {
   const rows = board.teams.map((team, index) => {
     const row = el("tr", index === view.selected ? "selected" : "");
+    if (team.team === myTeam()) row.classList.add("mine");
     row.dataset.team = team.team;
     row.tabIndex = -1;
     cell(row, team.rank, "rank");
@@ -157,6 +158,24 @@ function showRows(board) {
     return row;
   });
   $("rows").replaceChildren(...rows);
+}
+
+// A student on a phone picks their team once (kept in this browser): its row is marked
+// and scrolled to, without scrolling past the whole class.
+const myTeam = () => localStorage.getItem("streamsocial.team") || "";
+
+function showTeamChoice(board) {
+  const select = $("my-team");
+  if (select.options.length === board.teams.length + 1) return;
+  const names = board.teams.map((team) => team.team).sort((a, b) => Number(a.split("-").pop()) - Number(b.split("-").pop()) || a.localeCompare(b));
+  select.replaceChildren(el("option", "", "choose…"), ...names.map((name) => el("option", "", name)));
+  select.options[0].value = "";
+  select.value = myTeam();
+}
+
+function goToMyTeam() {
+  const row = [...$("rows").children].find((r) => r.dataset.team === myTeam());
+  if (row) row.scrollIntoView({ block: "center" });
 }
 
 function showProgress(board) {
@@ -248,6 +267,7 @@ function showBoard(board) {
   if (first) {
     showColumns(board);
     showLegend(board);
+    showTeamChoice(board);
   }
   showHeader(board);
   showProgress(board);
@@ -345,7 +365,7 @@ function move(by) {
 }
 
 function onKey(event) {
-  if (event.target instanceof HTMLInputElement) return;
+  if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
   if (event.key === "Escape") closeOverlays();
   else if (event.key === "?") {
     $("details").hidden = true;
@@ -438,6 +458,11 @@ document.addEventListener("keydown", onKey);
 $("details-close").addEventListener("click", closeOverlays);
 $("help-close").addEventListener("click", closeOverlays);
 $("help-button").addEventListener("click", () => { $("help").hidden = !$("help").hidden; });
+$("my-team").addEventListener("change", (event) => {
+  localStorage.setItem("streamsocial.team", event.target.value);
+  if (view.board) showRows(view.board);
+  goToMyTeam();
+});
 for (const overlay of [$("details"), $("help")]) {
   overlay.addEventListener("click", (event) => { if (event.target === overlay) closeOverlays(); });
 }

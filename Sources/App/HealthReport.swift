@@ -3,3 +3,8 @@ struct HealthReport: Encodable, Sendable {
     var status: String
     var brokers: Int
 }
+
+/// The body of a ready `GET /readyz`.
+struct ReadinessReport: Encodable, Sendable {
+    var status: String
+}

@@ -50,6 +50,7 @@ struct Routes: Sendable {
         var router = Router()
         router.reserve(prefix: "/api/")
         router.on(.get, "/healthz", respond: health)
+        router.on(.get, "/readyz", respond: readiness)
         router.on(.get, "/api/status", respond: statusReport)
         router.on(.post, "/api/send-message", handler: sendMessage)
         router.on(.post, "/api/send-messages", maxBodySize: 1024 * 1024, handler: sendMessages)
@@ -118,6 +119,25 @@ struct Routes: Sendable {
             throw HTTPError(status: 503, code: "kafka_unavailable", message: reason)
         }
         return .json(HealthReport(status: "ok", brokers: check.metadata?.brokers.count ?? 0))
+    }
+
+    /// Readiness, apart from liveness (`/healthz`): 200 only when a POST is taken and the
+    /// board is loaded, so an orchestrator, a script or the README's curl waits on it
+    /// instead of meeting `503 recovering`. Answered at once, from the last checks.
+    func readiness(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
+        if let reason = kafkaHealth.check.unavailableReason() {
+            throw HTTPError(status: 503, code: "kafka_unavailable", message: reason, headers: [("retry-after", "1")])
+        }
+        let waiting: String? = switch timelines.readiness {
+        case .ready: nil
+        case .waitingForKafka(let reason): "the timeline consumer waits for Kafka: \(reason)"
+        case .joiningGroup: "the timeline consumer is joining its group"
+        case .replaying(let remaining): "rebuilding timelines from Kafka: \(remaining) records to go"
+        }
+        if let reason = waiting ?? leaderboard.loadingReason {
+            throw HTTPError(status: 503, code: "not_ready", message: reason, headers: [("retry-after", "1")])
+        }
+        return .json(ReadinessReport(status: "ready"))
     }
 
     /// Answered at once: the cluster as last checked, the feed, the timelines' state.

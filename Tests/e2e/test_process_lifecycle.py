@@ -60,6 +60,8 @@ def test_sigterm_stops_the_server_when_kafka_was_never_there(tmp_path):
     server = start(tmp_path, "unreachable", "--bootstrap-servers", "127.0.0.1:1", "--stop-timeout", "5")
     code, _ = server.request("GET", "/healthz")
     assert code == 503
+    code, body = server.request("GET", "/readyz")
+    assert (code, body["error"]["code"]) == (503, "kafka_unavailable"), body
     assert stop_time(server, 12) < 12
 
 
@@ -82,3 +84,37 @@ def test_sigterm_stops_the_server_after_its_cluster_died(tmp_path):
     assert elapsed < 15
     log = server.log_path.read_text()
     assert re.search(r"stopp(ed|ing)|exiting", log)
+
+
+def test_readyz_says_503_until_posts_are_taken_and_the_board_is_loaded_then_200(tmp_path):
+    """The README's curl right after the log line met 503 recovering: /healthz said alive
+    while posts were refused. /readyz answers 200 only once a POST is taken."""
+    port = free_port()
+    log_path = tmp_path / "ready.log"
+    process = subprocess.Popen(
+        [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
+         "--generator-rate", "0", "--kafka-listen", "127.0.0.1:0"],
+        stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=ENV,
+    )
+    server = Server(port, process, log_path)
+    seen = []
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                code, body = server.request("GET", "/readyz")
+            except OSError:
+                time.sleep(0.05)
+                continue
+            seen.append((code, body["error"]["code"] if code != 200 else body["status"]))
+            if code == 200:
+                break
+            time.sleep(0.05)
+        assert seen and seen[-1] == (200, "ready"), seen
+        assert {status for status, _ in seen[:-1]} <= {503}, seen
+        assert any(code == 503 for code, _ in seen), f"never saw the server not ready: {seen[:3]}"
+        # Ready means a post is taken at once.
+        assert server.post("ready-reader", "first post after ready")[0] == 201
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

@@ -54,6 +54,9 @@ extension LeaderboardService {
         private(set) var groupInspection = GroupInspection.notYet
         /// Team records (actions, team_stats, watchlist) applied per wall-clock second.
         private var teamRecords = RateWindows(length: 10)
+        /// Input partitions not read to their end once yet; nil before reading starts.
+        private var notReadToEnd: Set<KafkaTopicPartition>?
+        private var inputPartitions = 0
         private(set) var producer: KafkaProducer?
         private var consumer: KafkaConsumer?
         private(set) var stopped = false
@@ -87,6 +90,18 @@ extension LeaderboardService {
         mutating func reading(sources: [KafkaTopicPartition], producer: KafkaProducer, now: ContinuousClock.Instant) {
             merge = TimeOrderedMerge(sources: sources, now: now)
             self.producer = producer
+            notReadToEnd = Set(sources)
+            inputPartitions = sources.count
+        }
+
+        /// Why the board is not loaded yet, or nil once its snapshot is restored and every
+        /// input partition was read to its end once (`/readyz`).
+        var loadingReason: String? {
+            guard let notReadToEnd else { return "loading the board's snapshot from leaderboard_state" }
+            guard notReadToEnd.isEmpty else {
+                return "reading the workshop's topics: \(notReadToEnd.count) of \(inputPartitions) partitions not read to their end yet"
+            }
+            return nil
         }
 
         /// The consumer runs. False when the service stopped meanwhile: close it.
@@ -114,6 +129,7 @@ extension LeaderboardService {
 
         /// A partition was read to its end: records waiting for it may go.
         mutating func caughtUp(_ partition: KafkaTopicPartition, now: ContinuousClock.Instant, wallClock: Int64) {
+            notReadToEnd?.remove(partition)
             merge.caughtUp(partition)
             applyReleased(now: now, wallClock: wallClock)
         }

@@ -170,6 +170,12 @@ final class LeaderboardService: Sendable {
         state.withLock { $0.groupsObserved(observations, inspection: inspection, wallClock: currentMilliseconds()) }
     }
 
+    /// Why the board is not loaded yet (its snapshot, then its topics read to their end
+    /// once), or nil: `/readyz` waits for it.
+    var loadingReason: String? {
+        state.withLock { $0.loadingReason }
+    }
+
     /// Records the Kafka gateway refused for a missing key: shown on their teams' rows.
     func keylessRefused(_ records: [(topic: String, value: [UInt8], timestamp: Int64)], dropped: Int) {
         state.withLock { $0.keylessRefused(records) }
