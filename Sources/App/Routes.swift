@@ -17,6 +17,8 @@ struct StatusContext: Sendable {
     var startedAt: ContinuousClock.Instant
     /// In embedded mode, what the class connects through.
     var gateway: KafkaGateway?
+    /// The librdkafka properties the server's clients use, secrets redacted.
+    var kafkaProperties: [String: String] = [:]
 }
 
 /// The HTTP API: every route in one table (``router()``), each product's handlers beside
@@ -147,6 +149,7 @@ struct Routes: Sendable {
             durable: status.mode == .external,
             note: status.mode == .embedded ? "embedded Kafka: in memory, lost on restart" : nil
         )
+        kafka.properties = status.kafkaProperties
         // One read of the check: reachability, brokers and topics from the same look.
         let check = kafkaHealth.check
         if let reason = check.unavailableReason() {

@@ -15,9 +15,11 @@ struct StatusReport: Encodable, Sendable {
         var durable: Bool
         /// What a person should know about this cluster, e.g. that it is in memory.
         var note: String?
+        /// `--kafka-config` properties (and those from the environment), secrets redacted.
+        var properties: [String: String] = [:]
 
         enum CodingKeys: String, CodingKey {
-            case mode, reachable, error, brokers, topics, durable, note
+            case mode, reachable, error, brokers, topics, durable, note, properties
             case bootstrapServers = "bootstrap_servers"
         }
     }

@@ -191,7 +191,10 @@ public final class StreamSocialApp: Sendable {
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
             adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected,
-            status: StatusContext(mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway), logger: logger
+            status: StatusContext(
+                mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway,
+                kafkaProperties: ConfigurationSources.redacted(configuration.kafkaProperties)
+            ), logger: logger
         )
         // The HTTP server starts last, so it stops first: no request reaches a part that
         // has stopped.

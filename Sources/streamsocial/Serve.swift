@@ -16,6 +16,12 @@ struct Serve: ParsableCommand {
             """
     )
 
+    @Option(help: ArgumentHelp(
+        "A JSON file of settings: each flag's long name without dashes as a key, e.g. {\"port\": 8000, \"kafka-config\": {\"security.protocol\": \"SASL_SSL\"}}. A flag given wins over an environment variable (KAFKA_BOOTSTRAP_SERVERS, STREAMSOCIAL_ADMIN_TOKEN, KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD, KAFKA_SSL_CA_LOCATION), which wins over the file.",
+        valueName: "file"
+    ))
+    var config: String?
+
     @Option(help: "Port for HTTP and WebSocket.")
     var port: Int = 8000
 
@@ -82,6 +88,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text (for people) or json (one object per line, for a log collector).")
+    var logFormat: String = "text"
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard embeddedBrokers >= 1 else { throw ValidationError("--embedded-brokers must be at least 1") }
@@ -89,6 +98,7 @@ struct Serve: ParsableCommand {
         guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
         guard (0...100).contains(simulateTeams) else { throw ValidationError("--simulate-teams must be 0...100") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard (1...600).contains(stopTimeout) else { throw ValidationError("--stop-timeout must be 1...600 seconds") }
         if let adminToken, adminToken.trimmingCharacters(in: .whitespaces).isEmpty {
             // An empty token would let `Authorization: Bearer ` with nothing after it in.
@@ -138,7 +148,9 @@ struct Serve: ParsableCommand {
         TerminationSignals.block()
         OpenFileLimit.raise()
         let level = Logger.Level(rawValue: logLevel) ?? .info
+        let json = logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json { return JSONLogHandler(label: label, level: level) }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -148,9 +160,12 @@ struct Serve: ParsableCommand {
         var configuration = AppConfiguration()
         configuration.host = host
         configuration.port = port
-        let environment = ProcessInfo.processInfo.environment["KAFKA_BOOTSTRAP_SERVERS"].flatMap { $0.isEmpty ? nil : $0 }
-        configuration.bootstrapServers = bootstrapServers ?? environment
+        // The environment's settings came in as flags already (StreamSocialCommand.main).
+        configuration.bootstrapServers = bootstrapServers
         configuration.kafkaProperties = try parsedKafkaConfig()
+        if !configuration.kafkaProperties.isEmpty {
+            logger.info("Kafka client properties", metadata: ConfigurationSources.redacted(configuration.kafkaProperties).mapValues { .string($0) })
+        }
         configuration.publicDirectory = publicDir
         configuration.embeddedBrokers = embeddedBrokers
         (configuration.kafkaListenHost, configuration.kafkaListenPort) = try parsedKafkaListen()
@@ -160,9 +175,7 @@ struct Serve: ParsableCommand {
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams
         configuration.makeSimulator = { SimulatedClass($0) }
-        configuration.adminToken = adminToken ?? ProcessInfo.processInfo.environment["STREAMSOCIAL_ADMIN_TOKEN"].flatMap {
-            $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0
-        }
+        configuration.adminToken = adminToken
         if let instanceId { configuration.instanceID = instanceId }
         configuration.allowedOrigins = Set(allowOrigin)
         if let workshop {

@@ -1,5 +1,6 @@
 import App
 import ArgumentParser
+import Foundation
 
 /// `streamsocial`: the command line. `serve` is the default subcommand.
 @main
@@ -11,4 +12,23 @@ struct StreamSocialCommand: ParsableCommand {
         subcommands: [Serve.self, LoadTestCommand.self, BenchmarkReplayCommand.self, BenchmarkBoardCommand.self, BenchmarkGatewayCommand.self, PrintWorkshopCommand.self],
         defaultSubcommand: Serve.self
     )
+
+    /// `serve`'s settings from its `--config` file and the environment go before the
+    /// flags given (``ConfigurationSources``): a flag wins over the environment, which
+    /// wins over the file.
+    static func main() {
+        let given = Array(CommandLine.arguments.dropFirst())
+        let others: Set<String> = ["load-test", "benchmark-replay", "benchmark-board", "benchmark-gateway", "print-workshop", "help", "-h", "--help", "--version"]
+        guard let first = given.first.map({ $0 }) ?? Optional("serve"), !others.contains(first) else {
+            main(given)
+            return
+        }
+        let serveArguments = first == "serve" ? Array(given.dropFirst()) : given
+        do throws(ConfigurationSources.Failure) {
+            main(["serve"] + (try ConfigurationSources.arguments(serveArguments, environment: ProcessInfo.processInfo.environment)))
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            Foundation.exit(64)
+        }
+    }
 }

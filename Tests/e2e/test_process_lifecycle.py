@@ -118,3 +118,52 @@ def test_readyz_says_503_until_posts_are_taken_and_the_board_is_loaded_then_200(
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_settings_come_from_the_config_file_the_environment_and_flags_in_that_order_secrets_redacted(tmp_path):
+    """A flag wins over an environment variable, which wins over the --config file; a
+    password given by the environment shows nowhere, in logs or in /api/status."""
+    import json as _json
+    config = tmp_path / "streamsocial.json"
+    config.write_text(_json.dumps({"bootstrap-servers": "127.0.0.1:3", "stop-timeout": 5,
+                                   "kafka-config": {"client.rack": "room-101"}}))
+    secrets = {"KAFKA_SECURITY_PROTOCOL": "SASL_PLAINTEXT", "KAFKA_SASL_MECHANISM": "PLAIN",
+               "KAFKA_SASL_USERNAME": "team-1", "KAFKA_SASL_PASSWORD": "hunter2-secret"}
+    cases = [
+        ({}, [], "127.0.0.1:3"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:2"}, [], "127.0.0.1:2"),
+        ({"KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:2"}, ["--bootstrap-servers", "127.0.0.1:1"], "127.0.0.1:1"),
+    ]
+    for index, (environment, flags, expected) in enumerate(cases):
+        env = {**ENV, **secrets, **environment}
+        port = free_port()
+        log_path = tmp_path / f"config-{index}.log"
+        process = subprocess.Popen(
+            [BINARY, "serve", "--config", str(config), "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
+             "--log-format", "json", *flags],
+            stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=env,
+        )
+        server = Server(port, process, log_path)
+        try:
+            deadline = time.time() + 30
+            status = None
+            while time.time() < deadline and status is None:
+                try:
+                    status = server.status()
+                except OSError:
+                    time.sleep(0.2)
+            assert status is not None, log_path.read_text()
+            assert status["kafka"]["bootstrap_servers"] == expected, (index, status["kafka"])
+            properties = status["kafka"]["properties"]
+            assert properties["sasl.password"] == "(redacted)" and properties["sasl.username"] == "team-1", properties
+            assert properties["client.rack"] == "room-101", properties
+            assert "hunter2" not in _json.dumps(status)
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+        log = log_path.read_text()
+        assert "hunter2" not in log
+        # --log-format json: every line one JSON object.
+        entries = [_json.loads(line) for line in log.splitlines() if line.strip()]
+        assert entries and all({"ts", "level", "label", "message"} <= set(entry) for entry in entries), log[:500]
+        assert any(entry["message"] == "Kafka client properties" and entry["metadata"]["sasl.password"] == "(redacted)" for entry in entries)
