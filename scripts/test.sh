@@ -11,8 +11,9 @@ source scripts/lib.sh
 apt_install "${STREAMSOCIAL_APT_PACKAGES[@]}" chromium chromium-driver fonts-noto-color-emoji
 # kafka-python 2.0.2: an independent murmur2 and a student-style client (3.x cannot
 # talk to the embedded cluster); Selenium drives Chromium; schemathesis checks the live
-# API against docs/openapi.yaml; confluent-kafka is a second, librdkafka-based student client.
-pip_install kafka-python==2.0.2 confluent-kafka==2.16.1 pytest==9.0.3 selenium==4.25.0 schemathesis==4.32.5
+# API against docs/openapi.yaml; confluent-kafka is a second, librdkafka-based student client;
+# PyYAML reads docker/docker-compose.yml.
+pip_install kafka-python==2.0.2 confluent-kafka==2.16.1 pytest==9.0.3 selenium==4.25.0 schemathesis==4.32.5 pyyaml==6.0.3
 
 start=$(date +%s)
 echo "==> building"

@@ -64,4 +64,10 @@ public struct AppConfiguration: Sendable {
 public enum Topics {
     public static let userTimeline = KafkaTopicSpec("user-timeline", partitions: 6)
     public static let all = [userTimeline]
+
+    /// Every topic the server reads or writes for `workshop`, with the settings it
+    /// expects: what `streamsocial print-topics` shows and docker/create-topics.sh creates.
+    public static func expected(workshop: Workshop) -> [KafkaTopicSpec] {
+        LeaderboardService.topics(of: workshop) + all
+    }
 }

@@ -9,7 +9,7 @@ struct StreamSocialCommand: ParsableCommand {
         commandName: "streamsocial",
         abstract: "A live Kafka workshop dashboard: timeline API, live panels, instructor leaderboard.",
         version: StreamSocialVersion.current,
-        subcommands: [Serve.self, LoadTestCommand.self, BenchmarkReplayCommand.self, BenchmarkBoardCommand.self, BenchmarkGatewayCommand.self, PrintWorkshopCommand.self],
+        subcommands: [Serve.self, LoadTestCommand.self, BenchmarkReplayCommand.self, BenchmarkBoardCommand.self, BenchmarkGatewayCommand.self, PrintWorkshopCommand.self, PrintTopicsCommand.self],
         defaultSubcommand: Serve.self
     )
 
@@ -18,7 +18,7 @@ struct StreamSocialCommand: ParsableCommand {
     /// wins over the file.
     static func main() {
         let given = Array(CommandLine.arguments.dropFirst())
-        let others: Set<String> = ["load-test", "benchmark-replay", "benchmark-board", "benchmark-gateway", "print-workshop", "help", "-h", "--help", "--version"]
+        let others: Set<String> = ["load-test", "benchmark-replay", "benchmark-board", "benchmark-gateway", "print-workshop", "print-topics", "help", "-h", "--help", "--version"]
         guard let first = given.first.map({ $0 }) ?? Optional("serve"), !others.contains(first) else {
             main(given)
             return

@@ -24,14 +24,16 @@ final class LeaderboardService: Sendable {
         self.logger = logger
     }
 
-    /// The workshop's topics with their partition counts (team_stats, watchlist and the
-    /// board's own state compacted).
+    /// The workshop's topics with their partition counts: new_users and actions keep one
+    /// hour, as the tutorial's cluster does; team_stats, watchlist and the board's own
+    /// state are compacted.
     static func topics(of workshop: Workshop) -> [KafkaTopicSpec] {
         let t = workshop.topics
         let compacted = ["cleanup.policy": "compact"]
+        let hour = ["retention.ms": "3600000"]
         return [
-            KafkaTopicSpec(t.newUsers, partitions: t.partitions),
-            KafkaTopicSpec(t.actions, partitions: t.partitions),
+            KafkaTopicSpec(t.newUsers, partitions: t.partitions, config: hour),
+            KafkaTopicSpec(t.actions, partitions: t.partitions, config: hour),
             KafkaTopicSpec(t.teamStats, partitions: t.partitions, config: compacted),
             KafkaTopicSpec(t.watchlist, partitions: t.partitions, config: compacted),
             KafkaTopicSpec(t.leaderboardState, partitions: 1, config: compacted),
