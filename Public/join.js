@@ -1,0 +1,162 @@
+// The join page: the address a student's client must use (the Kafka gateway's on the
+// embedded cluster, the cluster's own otherwise), the team picker, and a program for that
+// team that connects and reads new_users, in three clients. Text only through
+// textContent (dom.js).
+import { $, el } from "./dom.js";
+
+const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {} };
+
+const INSTALL = {
+  "kafka-python": "pip install kafka-python==2.0.2, then python3 team_app.py",
+  "confluent-kafka": "pip install confluent-kafka, then python3 team_app.py",
+  java: "org.apache.kafka:kafka-clients (3.x or 4.x) on the classpath, then java TeamApp.java",
+};
+
+function security() {
+  const protocol = state.properties["security.protocol"];
+  if (!protocol || protocol === "PLAINTEXT") return null;
+  return { protocol, mechanism: state.properties["sasl.mechanism"] || state.properties["sasl.mechanisms"] || "SCRAM-SHA-256" };
+}
+
+function kafkaPython(team, sasl) {
+  const auth = sasl
+    ? `\nAUTH = dict(security_protocol="${sasl.protocol}", sasl_mechanism="${sasl.mechanism}",\n            sasl_plain_username=TEAM_NAME, sasl_plain_password="<your team's password, from the instructor>")\n`
+    : "\nAUTH = {}\n";
+  return `# ${team} · StreamSocial workshop · kafka-python 2.0.2
+import json
+from kafka import KafkaConsumer, KafkaProducer
+
+BOOTSTRAP_SERVERS = "${state.bootstrap}"
+TEAM_NAME = "${team}"${auth}
+consumer = KafkaConsumer("new_users", bootstrap_servers=BOOTSTRAP_SERVERS, group_id=TEAM_NAME,
+                         auto_offset_reset="earliest", value_deserializer=json.loads, **AUTH)
+producer = KafkaProducer(bootstrap_servers=BOOTSTRAP_SERVERS, **AUTH)
+print(f"{TEAM_NAME} connected to {BOOTSTRAP_SERVERS}", flush=True)
+
+for message in consumer:
+    user = message.value
+    print(user.get("email"), user.get("industry"), flush=True)
+    # Step 3: when your rule matches, send an action:
+    # producer.send("actions", bytes(json.dumps({"customer": user["email"], "type": "...",
+    #               "reason": "...", "team": TEAM_NAME}), "utf-8"))
+`;
+}
+
+function confluent(team, sasl) {
+  const auth = sasl
+    ? `,\n        "security.protocol": "${sasl.protocol}", "sasl.mechanism": "${sasl.mechanism}",\n        "sasl.username": TEAM_NAME, "sasl.password": "<your team's password, from the instructor>"`
+    : "";
+  return `# ${team} · StreamSocial workshop · confluent-kafka
+import json
+from confluent_kafka import Consumer, Producer
+
+BOOTSTRAP_SERVERS = "${state.bootstrap}"
+TEAM_NAME = "${team}"
+settings = {"bootstrap.servers": BOOTSTRAP_SERVERS${auth}}
+
+consumer = Consumer({**settings, "group.id": TEAM_NAME, "auto.offset.reset": "earliest"})
+consumer.subscribe(["new_users"])
+producer = Producer(settings)
+print(f"{TEAM_NAME} connected to {BOOTSTRAP_SERVERS}", flush=True)
+
+while True:
+    message = consumer.poll(1.0)
+    if message is None or message.error():
+        continue
+    user = json.loads(message.value())
+    print(user.get("email"), user.get("industry"), flush=True)
+`;
+}
+
+function java(team, sasl) {
+  const auth = sasl
+    ? `\n        settings.put("security.protocol", "${sasl.protocol}");\n        settings.put("sasl.mechanism", "${sasl.mechanism}");\n        settings.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\\"${team}\\" password=\\"<your team's password>\\";");`
+    : "";
+  return `// ${team} · StreamSocial workshop · Apache Kafka's Java client
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+
+public class TeamApp {
+    public static void main(String[] args) {
+        Properties settings = new Properties();
+        settings.put("bootstrap.servers", "${state.bootstrap}");
+        settings.put("group.id", "${team}");
+        settings.put("auto.offset.reset", "earliest");
+        settings.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
+        settings.put("value.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");${auth}
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(settings)) {
+            consumer.subscribe(List.of("new_users"));
+            System.out.println("${team} connected to ${state.bootstrap}");
+            while (true) {
+                for (var record : consumer.poll(Duration.ofSeconds(1))) System.out.println(record.value());
+            }
+        }
+    }
+}
+`;
+}
+
+function render() {
+  const team = state.team || "team-1";
+  const sasl = security();
+  const writers = { "kafka-python": kafkaPython, "confluent-kafka": confluent, java };
+  $("snippet").textContent = writers[state.client](team, sasl);
+  $("install").textContent = INSTALL[state.client];
+  $("security").textContent = sasl
+    ? `This cluster needs ${sasl.protocol} with ${sasl.mechanism}: your user is your team's name; your instructor has its password.`
+    : "No password needed on this cluster.";
+  $("team-rule").textContent = state.team && state.rules[state.team] ? `${state.team} flags users where ${state.rules[state.team]}.` : "";
+  for (const tab of document.querySelectorAll(".tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.client === state.client));
+}
+
+async function load() {
+  const status = await (await fetch("/api/status")).json();
+  state.bootstrap = status.kafka.bootstrap_servers;
+  state.properties = status.kafka.properties || {};
+  $("bootstrap").textContent = state.bootstrap;
+  const board = await (await fetch("/api/leaderboard")).json();
+  const names = board.teams.map((row) => row.team).sort((a, b) => Number(a.split("-").pop()) - Number(b.split("-").pop()) || a.localeCompare(b));
+  const select = $("team");
+  select.replaceChildren(el("option", "", "choose…"), ...names.map((name) => el("option", "", name)));
+  select.options[0].value = "";
+  state.team = new URLSearchParams(location.search).get("team") || localStorage.getItem("streamsocial.team") || "";
+  if (!names.includes(state.team)) state.team = "";
+  select.value = state.team;
+  render();
+  if (state.team) loadRule(state.team);
+}
+
+async function loadRule(team) {
+  try {
+    const detail = await (await fetch(`/api/teams/${encodeURIComponent(team)}`)).json();
+    state.rules[team] = `${detail.rule} (type ${detail.type}, reason ${detail.reason})`;
+    render();
+  } catch {
+    // The snippet does not need it.
+  }
+}
+
+$("team").addEventListener("change", (event) => {
+  state.team = event.target.value;
+  localStorage.setItem("streamsocial.team", state.team);
+  render();
+  if (state.team) loadRule(state.team);
+});
+for (const tab of document.querySelectorAll(".tabs button")) {
+  tab.addEventListener("click", () => {
+    state.client = tab.dataset.client;
+    render();
+  });
+}
+$("copy").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText($("snippet").textContent);
+    $("copy").textContent = "Copied";
+  } catch {
+    $("copy").textContent = "Select the text and copy it";
+  }
+  setTimeout(() => { $("copy").textContent = "Copy"; }, 2000);
+});
+load();
