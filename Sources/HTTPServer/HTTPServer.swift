@@ -78,8 +78,13 @@ public final class HTTPServer: Sendable {
             return state.running
         }
         guard wasRunning else { return }
+        // The first stop closes the WebSockets with 1001 (going away); the second, at
+        // most half a second later, ends the service loop whatever is left.
         core.post(.stop)
-        finished.wait()
+        if finished.wait(timeout: .now() + .milliseconds(500)) == .timedOut {
+            core.post(.stop)
+            finished.wait()
+        }
     }
 
     /// The service thread: create the context, report the port, serve until stopped.
@@ -138,6 +143,8 @@ public final class HTTPServer: Sendable {
         while !loop.stopping {
             loop.serviceIteration &+= 1
             if lws_service(context, 0) < 0 { break }
+            // Going away and every WebSocket closed: done.
+            if loop.goingAway, loop.webSocketCount == 0 { break }
         }
         core.detach()
         lws_context_destroy(context)

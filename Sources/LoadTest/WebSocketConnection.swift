@@ -65,7 +65,11 @@ public final class WebSocketConnection: @unchecked Sendable {
             }
             let payload = try socket.read(exactly: length)
             if opcode == 0x1 { return String(decoding: payload, as: UTF8.self) }
-            if opcode == 0x8 { throw HTTPClientError("websocket closed") }
+            if opcode == 0x8 {
+                // The close code, where the peer gave one (1001: going away).
+                let code = payload.count >= 2 ? Int(payload[0]) << 8 | Int(payload[1]) : 1005
+                throw HTTPClientError("websocket closed with \(code)")
+            }
         }
     }
 }

@@ -249,6 +249,28 @@ struct LiveServerTests {
         #expect(refused == nil || refused?.handshakeStatus != 101)
     }
 
+    /// Stopped, the server used to drop its WebSockets (the page saw 1006 and waited out
+    /// its backoff); it now says goodbye.
+    @Test("stopping closes every WebSocket with 1001, going away")
+    func goingAway() throws {
+        let live = try LiveServer()
+        let sockets = try (0..<3).map { _ in try TestWebSocket(port: live.port) }
+        #expect(eventually { live.server.hub.clientCount == 3 })
+        let stopped = Atomic<Bool>(false)
+        let began = ContinuousClock.now
+        let server = live.server
+        DispatchQueue.global().async {
+            server.stop()
+            stopped.store(true, ordering: .relaxed)
+        }
+        for socket in sockets {
+            let error = #expect(throws: HTTPClientError.self) { _ = try socket.receive() }
+            #expect(error?.description == "websocket closed with 1001")
+        }
+        #expect(eventually { stopped.load(ordering: .relaxed) })
+        #expect(ContinuousClock.now - began < .seconds(2))
+    }
+
     @Test("a client that subscribed to some channels gets only those")
     func channels() throws {
         let clients = Mutex<[WebSocketClientID]>([])

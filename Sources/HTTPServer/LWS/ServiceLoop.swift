@@ -49,6 +49,11 @@ final class ServiceLoop {
 
     var context: OpaquePointer?
     var stopping = false
+    /// Stopping, with WebSockets still open: each is closed with 1001 (going away) as it
+    /// becomes writable; the loop ends once none is left or at the second `.stop`.
+    private(set) var goingAway = false
+    /// WebSockets still open.
+    var webSocketCount: Int { clients.count }
     /// Counts `lws_service` calls: tells a request read from libwebsockets' buffer list
     /// (pipelined) from one read off the socket (see ``isPipelined(wsi:)``).
     var serviceIteration: UInt64 = 0
@@ -342,6 +347,11 @@ final class ServiceLoop {
     }
 
     func webSocketWritable(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) -> Int32 {
+        if goingAway {
+            var reason = Array("server stopping".utf8)
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_GOINGAWAY, &reason, reason.count)
+            return -1
+        }
         let id = session.pointee.clientID
         guard var client = clients[id], let frame = client.backlog.popFirst() else { return 0 }
         let more = !client.backlog.isEmpty
@@ -406,7 +416,15 @@ final class ServiceLoop {
                 clients[client.raw]?.channels = channels
                 sendSnapshots(to: client.raw)
             case .stop:
-                stopping = true
+                // First: say goodbye to every WebSocket (1001), so pages reconnect at once
+                // instead of waiting out a dead connection. Then (second stop, or none
+                // left): end the loop.
+                if goingAway || clients.isEmpty {
+                    stopping = true
+                } else {
+                    goingAway = true
+                    for client in clients.values { lws_callback_on_writable(client.wsi) }
+                }
             }
         }
     }
