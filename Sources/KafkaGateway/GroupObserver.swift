@@ -1,4 +1,4 @@
-public import Kafka
+import Kafka
 import Synchronization
 
 /// The gateway's ``GroupTable`` behind one lock: every event loop reports what passed,
