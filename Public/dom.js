@@ -19,6 +19,12 @@ export function cell(row, content, className) {
   return td;
 }
 
+// Team names in the board's order: team-2 before team-10 (by the number after the last
+// "-", then by name).
+export function byTeamNumber(a, b) {
+  return Number(a.split("-").pop()) - Number(b.split("-").pop()) || a.localeCompare(b);
+}
+
 // Shows text in a result line (.result), marked ok or bad.
 export function showResult(element, text, ok) {
   element.textContent = text;

@@ -2,7 +2,7 @@
 // embedded cluster, the cluster's own otherwise), the team picker, and a program for that
 // team that connects and reads new_users, in three clients. Text only through
 // textContent (dom.js).
-import { $, el } from "./dom.js";
+import { $, byTeamNumber, el } from "./dom.js";
 
 const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {} };
 
@@ -117,7 +117,7 @@ async function load() {
   state.properties = status.kafka.properties || {};
   $("bootstrap").textContent = state.bootstrap;
   const board = await (await fetch("/api/leaderboard")).json();
-  const names = board.teams.map((row) => row.team).sort((a, b) => Number(a.split("-").pop()) - Number(b.split("-").pop()) || a.localeCompare(b));
+  const names = board.teams.map((row) => row.team).sort(byTeamNumber);
   const select = $("team");
   select.replaceChildren(el("option", "", "choose…"), ...names.map((name) => el("option", "", name)));
   select.options[0].value = "";

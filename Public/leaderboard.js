@@ -2,7 +2,7 @@
 // change and at least once a second), celebrations from `achievements`. Says in words
 // when it is stale, the server is unreachable or Kafka is. Keys: j/k, Enter, Esc, ?.
 // No inline scripts (Content-Security-Policy); user content only through textContent.
-import { $, cell, el } from "./dom.js";
+import { $, byTeamNumber, cell, el } from "./dom.js";
 import { age, connect, kafkaReason, showKafkaNote } from "./live.js";
 
 const STALE_AFTER_MS = 5000;
@@ -167,7 +167,7 @@ const myTeam = () => localStorage.getItem("streamsocial.team") || "";
 function showTeamChoice(board) {
   const select = $("my-team");
   if (select.options.length === board.teams.length + 1) return;
-  const names = board.teams.map((team) => team.team).sort((a, b) => Number(a.split("-").pop()) - Number(b.split("-").pop()) || a.localeCompare(b));
+  const names = board.teams.map((team) => team.team).sort(byTeamNumber);
   select.replaceChildren(el("option", "", "choose…"), ...names.map((name) => el("option", "", name)));
   select.options[0].value = "";
   select.value = myTeam();

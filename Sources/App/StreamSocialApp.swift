@@ -112,7 +112,7 @@ public final class StreamSocialApp: Sendable {
             settings.compactedTopics = Set(LeaderboardService.topics(of: configuration.workshop).filter { $0.config["cleanup.policy"]?.contains("compact") == true }.map(\.name))
             let gateway = KafkaGateway(
                 configuration: settings, upstreams: KafkaGateway.Upstream.list(cluster.bootstrapServers), logger: logger,
-                keylessRefused: { topic, value, timestamp in refusals.add(topic: topic, value: value, timestamp: timestamp) }
+                keylessRefused: { refusals.add($0) }
             )
             let ports: [Int]
             do throws(GatewayError) {

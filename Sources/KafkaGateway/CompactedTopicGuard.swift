@@ -9,6 +9,14 @@ public import NIOCore
 /// replaced, before the request goes up, by a batch header the embedded cluster refuses
 /// without storing anything, and their answers rewritten to `INVALID_RECORD`; the rest of
 /// the request is served. Batches it cannot read without decompressing pass unchanged.
+/// A record refused for a missing key on a compacted topic: what the board is told.
+public struct RefusedRecord: Sendable {
+    public var topic: String
+    public var value: [UInt8]
+    /// The producer's timestamp (ms).
+    public var timestamp: Int64
+}
+
 public enum CompactedTopicGuard {
     public static let invalidRecord: Int16 = 87
     /// Errors the embedded cluster gives before looking at records: kept, so the client
@@ -35,7 +43,7 @@ public enum CompactedTopicGuard {
         public var request: ByteBuffer
         public var positions: Set<Position>
         /// The keyless records' topic, value and timestamp (ms, the producer's), for the board.
-        public var records: [(topic: String, value: [UInt8], timestamp: Int64)]
+        public var records: [RefusedRecord]
     }
 
     /// The refusal for a Produce request `frame` (header included) when it carries a
@@ -52,7 +60,7 @@ public enum CompactedTopicGuard {
         var out = ByteBufferAllocator().buffer(capacity: frame.readableBytes)
         out.writeImmutableBuffer(front)
         var positions = Set<Position>()
-        var records: [(topic: String, value: [UInt8], timestamp: Int64)] = []
+        var records: [RefusedRecord] = []
         for topicIndex in 0..<topics {
             guard let name = body.readKafkaString(), let partitions = body.readKafkaArrayCount(minimumElementSize: 8) else { return nil }
             out.writeKafkaString(name)
@@ -62,7 +70,7 @@ public enum CompactedTopicGuard {
                 out.writeInteger(index)
                 if compacted.contains(name), let batches = bytes, let keyless = keylessValues(batches), !keyless.isEmpty {
                     positions.insert(Position(topic: topicIndex, partition: partitionIndex))
-                    for record in keyless where records.count < maxReportedValues { records.append((name, record.value, record.timestamp)) }
+                    for record in keyless where records.count < maxReportedValues { records.append(RefusedRecord(topic: name, value: record.value, timestamp: record.timestamp)) }
                     // A batch header of magic 0 in their place: the embedded cluster answers
                     // UNSUPPORTED_VERSION and stores nothing (empty records would make it
                     // abort, see RequestValidator.Field.records).

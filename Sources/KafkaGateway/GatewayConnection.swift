@@ -106,7 +106,7 @@ final class GatewayConnection {
         if let refusal = CompactedTopicGuard.refusal(frame: frame, header: header, body: body, compacted: shared.configuration.compactedTopics) {
             request = refusal.request
             refused = refusal.positions
-            for record in refusal.records { shared.keylessRefused?(record.topic, record.value, record.timestamp) }
+            for record in refusal.records { shared.keylessRefused?(record) }
         }
         inFlight.append(InFlight(
             correlationID: header.correlationID, apiKey: header.apiKey, apiVersion: header.apiVersion, group: group,

@@ -80,12 +80,12 @@ public final class KafkaGateway: Sendable {
         shared.groups.listing()
     }
 
-    /// - Parameter keylessRefused: told each record refused for a missing key (its topic,
-    ///   value and timestamp), on an event loop: the board shows the team its missing key
-    ///   though the record never reaches the topic.
+    /// - Parameter keylessRefused: told each record refused for a missing key, on an event
+    ///   loop: the board shows the team its missing key though the record never reaches
+    ///   the topic.
     public init(
         configuration: Configuration, upstreams: [Upstream], logger: Logger,
-        keylessRefused: (@Sendable (_ topic: String, _ value: [UInt8], _ timestamp: Int64) -> Void)? = nil
+        keylessRefused: (@Sendable (RefusedRecord) -> Void)? = nil
     ) {
         self.configuration = configuration
         self.upstreams = upstreams
@@ -184,10 +184,10 @@ final class GatewayShared: Sendable {
     let registry = ConnectionRegistry(clock: { currentMilliseconds() })
     let groups = GroupObserver(clock: { currentMilliseconds() })
     let partialFrames: FrameBudget
-    let keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)?
+    let keylessRefused: (@Sendable (RefusedRecord) -> Void)?
     private let brokers = Mutex(BrokerRewriter(advertisedHost: "", gatewayPorts: [:]))
 
-    init(configuration: KafkaGateway.Configuration, logger: Logger, keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)?) {
+    init(configuration: KafkaGateway.Configuration, logger: Logger, keylessRefused: (@Sendable (RefusedRecord) -> Void)?) {
         self.configuration = configuration
         self.logger = logger
         self.keylessRefused = keylessRefused

@@ -18,8 +18,10 @@ struct StreamSocialCommand: ParsableCommand {
     /// wins over the file.
     static func main() {
         let given = Array(CommandLine.arguments.dropFirst())
-        let others: Set<String> = ["load-test", "benchmark-replay", "benchmark-board", "benchmark-gateway", "print-workshop", "print-topics", "help", "-h", "--help", "--version"]
-        guard let first = given.first.map({ $0 }) ?? Optional("serve"), !others.contains(first) else {
+        // The other subcommands (serve has no name of its own here: it is the default).
+        let others = Set(configuration.subcommands.compactMap { $0.configuration.commandName }).union(["help", "-h", "--help", "--version"])
+        let first = given.first ?? "serve"
+        guard !others.contains(first) else {
             main(given)
             return
         }

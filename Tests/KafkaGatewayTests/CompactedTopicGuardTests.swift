@@ -159,8 +159,8 @@ struct CompactedTopicGuardTests {
         let refused = Mutex<[(String, String)]>([])
         let fixture = try GatewayFixture(topics: [.init("t", partitions: 3), .init("stats", partitions: 3, config: ["cleanup.policy": "compact"])]) {
             $0.compactedTopics = ["stats"]
-        } keylessRefused: { topic, value, _ in
-            refused.withLock { $0.append((topic, String(decoding: value, as: UTF8.self))) }
+        } keylessRefused: { record in
+            refused.withLock { $0.append((record.topic, String(decoding: record.value, as: UTF8.self))) }
         }
         let configuration = KafkaConfiguration(bootstrapServers: fixture.gateway.bootstrapAddress, clientID: "student", properties: ["enable.idempotence": "false", "linger.ms": "0"])
         let producer = try KafkaProducer(configuration: configuration, logger: quietLogger)

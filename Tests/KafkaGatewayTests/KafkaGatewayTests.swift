@@ -17,7 +17,7 @@ final class GatewayFixture {
 
     init(
         topics: [KafkaTopicSpec] = [.init("t", partitions: 3)], configure: (inout KafkaGateway.Configuration) -> Void = { _ in },
-        keylessRefused: (@Sendable (String, [UInt8], Int64) -> Void)? = nil
+        keylessRefused: (@Sendable (RefusedRecord) -> Void)? = nil
     ) throws {
         cluster = try EmbeddedKafka(brokers: 3, topics: topics, logger: quietLogger)
         var configuration = KafkaGateway.Configuration()

@@ -1,4 +1,5 @@
 import Kafka
+import KafkaGateway
 import Leaderboard
 import Timeline
 
@@ -206,7 +207,7 @@ extension LeaderboardService {
         }
 
         /// Refusals stamped with their records' own timestamps, like every record the board reads.
-        mutating func keylessRefused(_ records: [(topic: String, value: [UInt8], timestamp: Int64)]) {
+        mutating func keylessRefused(_ records: [RefusedRecord]) {
             for record in records { board.keylessRefused(topic: record.topic, value: record.value, at: record.timestamp) }
             changed = true
         }

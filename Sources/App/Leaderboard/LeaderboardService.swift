@@ -179,7 +179,7 @@ final class LeaderboardService: Sendable {
     }
 
     /// Records the Kafka gateway refused for a missing key: shown on their teams' rows.
-    func keylessRefused(_ records: [(topic: String, value: [UInt8], timestamp: Int64)], dropped: Int) {
+    func keylessRefused(_ records: [RefusedRecord], dropped: Int) {
         state.withLock { $0.keylessRefused(records) }
         if dropped > 0 {
             logger.warning("keyless records refused faster than the board takes them: some not shown", metadata: ["dropped": .stringConvertible(dropped)])

@@ -1,3 +1,4 @@
+import KafkaGateway
 import Synchronization
 
 /// Records the Kafka gateway refused for a missing key, on their way to the board. The
@@ -9,20 +10,20 @@ final class RefusedRecords: Sendable {
     /// counted, the board has enough to show the lesson.
     static let capacity = 10_000
 
-    private let pending = Mutex<(records: [(topic: String, value: [UInt8], timestamp: Int64)], dropped: Int)>(([], 0))
+    private let pending = Mutex<(records: [RefusedRecord], dropped: Int)>(([], 0))
 
-    func add(topic: String, value: [UInt8], timestamp: Int64) {
+    func add(_ record: RefusedRecord) {
         pending.withLock { pending in
             guard pending.records.count < Self.capacity else {
                 pending.dropped += 1
                 return
             }
-            pending.records.append((topic, value, timestamp))
+            pending.records.append(record)
         }
     }
 
     /// The refusals waiting, oldest first, and how many were dropped since the last take.
-    func take() -> (records: [(topic: String, value: [UInt8], timestamp: Int64)], dropped: Int) {
+    func take() -> (records: [RefusedRecord], dropped: Int) {
         pending.withLock { pending in
             defer { pending = ([], 0) }
             return pending
