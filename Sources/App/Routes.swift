@@ -41,6 +41,8 @@ struct Routes: Sendable {
     let hub: WebSocketHub
     /// Who is connected through the Kafka gateway; nil on a real cluster.
     let connectedClients: ConnectedClients?
+    /// What `GET /metrics` serves.
+    let metrics: ServerMetrics
     let status: StatusContext
     let logger: Logger
     /// Reports over every user (sorting, filtering) are built here.
@@ -63,6 +65,9 @@ struct Routes: Sendable {
         }
         router.on(.get, "/api/ordering") { _, responder in reportQueue.async { responder.respond(.json(timelines.orderingReport())) } }
         router.on(.get, "/api/metrics", respond: metrics)
+        router.on(.get, "/metrics") { _ throws(HTTPError) in
+            HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: metrics.render())
+        }
         router.on(.get, "/api/clients", respond: connectedClientsReport)
         router.on(.get, "/api/leaderboard") { _, responder in reportQueue.async { responder.respond(.json(leaderboard.report())) } }
         // The detail carries the team's leaderboard row: the whole board is ranked for it.

@@ -24,6 +24,8 @@ public final class StreamSocialApp: Sendable {
     /// The bound HTTP port.
     public let port: Int
 
+    /// What `GET /metrics` serves.
+    public let metrics: ServerMetrics
     let logger: Logger
     let timelines: TimelineService
     /// Every part that runs, in start order; ``stop()`` stops them newest first.
@@ -39,15 +41,16 @@ public final class StreamSocialApp: Sendable {
         // Each part is registered as it starts; a start that fails stops exactly what
         // had started, newest first, as stop() does.
         let lifecycle = Lifecycle()
+        let metrics = ServerMetrics(teams: configuration.workshop.teams.map(\.name))
         let clients: Clients
         do throws(AppError) {
-            clients = try Clients(configuration, lifecycle: lifecycle, logger: logger)
+            clients = try Clients(configuration, metrics: metrics, lifecycle: lifecycle, logger: logger)
         } catch {
             lifecycle.stop()
             throw error
         }
         do throws(AppError) {
-            return try StreamSocialApp(configuration: configuration, logger: logger, lifecycle: lifecycle, clients: clients)
+            return try StreamSocialApp(configuration: configuration, metrics: metrics, logger: logger, lifecycle: lifecycle, clients: clients)
         } catch {
             lifecycle.stop()
             throw error
@@ -69,7 +72,7 @@ public final class StreamSocialApp: Sendable {
         var admin: KafkaAdmin
         var consumer: KafkaConsumer
 
-        init(_ configuration: AppConfiguration, lifecycle: Lifecycle, logger: Logger) throws(AppError) {
+        init(_ configuration: AppConfiguration, metrics: ServerMetrics, lifecycle: Lifecycle, logger: Logger) throws(AppError) {
             if let servers = configuration.bootstrapServers {
                 bootstrap = servers
                 publicBootstrap = servers
@@ -93,7 +96,7 @@ public final class StreamSocialApp: Sendable {
                 publicBootstrap = gateway.bootstrapAddress
             }
             do throws(KafkaError) {
-                (producer, admin, consumer) = try Self.createClients(configuration, bootstrap: bootstrap, lifecycle: lifecycle, logger: logger)
+                (producer, admin, consumer) = try Self.createClients(configuration, bootstrap: bootstrap, metrics: metrics, lifecycle: lifecycle, logger: logger)
             } catch {
                 throw .kafka(error)
             }
@@ -129,12 +132,12 @@ public final class StreamSocialApp: Sendable {
 
         /// The server's own clients, on the brokers directly.
         private static func createClients(
-            _ configuration: AppConfiguration, bootstrap: String, lifecycle: Lifecycle, logger: Logger
+            _ configuration: AppConfiguration, bootstrap: String, metrics: ServerMetrics, lifecycle: Lifecycle, logger: Logger
         ) throws(KafkaError) -> (KafkaProducer, KafkaAdmin, KafkaConsumer) {
             let kafka = configuration.kafka(bootstrapServers: bootstrap)
             var producerConfiguration = KafkaProducerConfiguration()
             producerConfiguration.messageTimeout = configuration.sendTimeout
-            let producer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger)
+            let producer = try KafkaProducer(configuration: kafka, producer: producerConfiguration, logger: logger, metrics: metrics.factory)
             lifecycle.started("kafka-producer") { producer.close(flushTimeout: .seconds(5)) }
             let admin = try KafkaAdmin(configuration: kafka, logger: logger)
             lifecycle.started("kafka-admin") { admin.close() }
@@ -149,15 +152,16 @@ public final class StreamSocialApp: Sendable {
 
     /// Builds the services and starts the jobs, the consumers' reading and last the HTTP
     /// server, registering each with `lifecycle` (which holds the Kafka clients already).
-    private init(configuration: AppConfiguration, logger: Logger, lifecycle: Lifecycle, clients: Clients) throws(AppError) {
+    private init(configuration: AppConfiguration, metrics: ServerMetrics, logger: Logger, lifecycle: Lifecycle, clients: Clients) throws(AppError) {
         let (embedded, bootstrap, producer, admin, consumer) = (clients.embedded, clients.bootstrap, clients.producer, clients.admin, clients.consumer)
         let publicBootstrap = clients.publicBootstrap
         self.configuration = configuration
+        self.metrics = metrics
         self.logger = logger
         self.lifecycle = lifecycle
         self.kafkaMode = embedded == nil ? .external : .embedded
         self.bootstrapServers = publicBootstrap
-        let leaderboard = LeaderboardService(workshop: configuration.workshop, logger: logger)
+        let leaderboard = LeaderboardService(workshop: configuration.workshop, metrics: metrics, logger: logger)
         let generator = GeneratorControl(rate: configuration.generatorRate, seed: configuration.generatorSeed)
         let timelines = TimelineService(
             partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
@@ -179,6 +183,7 @@ public final class StreamSocialApp: Sendable {
         // Kafka's own timeout decides a send's outcome; the HTTP deadline is a backstop.
         http.responseTimeout = configuration.sendTimeout + .seconds(2)
         http.webSocketAllowedOrigins = configuration.allowedOrigins
+        http.metricsFactory = metrics.factory
 
         let server = HTTPServer(configuration: http, logger: logger)
         let connected = clients.gateway.map { ConnectedClients(gateway: $0, workshop: configuration.workshop) }
@@ -190,7 +195,7 @@ public final class StreamSocialApp: Sendable {
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
-            adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected,
+            adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected, metrics: metrics,
             status: StatusContext(
                 mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway,
                 kafkaProperties: ConfigurationSources.redacted(configuration.kafkaProperties)
@@ -206,10 +211,12 @@ public final class StreamSocialApp: Sendable {
                 if connected.refresh(now: currentMilliseconds()) { channels.markChanged(.clients) }
             })
         }
-        consumer.run { [timelines, channels, logger] event in
+        consumer.run { [timelines, channels, metrics, logger] event in
             switch event {
             case .record(let record):
-                channels.publish(timelines.apply(record, now: currentSecond()))
+                let applied = timelines.apply(record, now: currentSecond())
+                if case .malformed = applied { metrics.malformed(topic: record.topic) }
+                channels.publish(applied)
             case .assigned(let partitions):
                 logger.info("timeline consumer assigned", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
                 timelines.partitionsAssigned()
@@ -236,6 +243,9 @@ public final class StreamSocialApp: Sendable {
         // Lag and watermarks, and the panels that move with time.
         lifecycle.started(Worker(name: "timeline-lag", every: .seconds(1)) { [logger] _ in
             let watermarks = lag.measure()
+            for partition in lag.report.partitions {
+                metrics.consumerLag(group: lag.group, topic: Topics.userTimeline.name, partition: partition.partition, lag: partition.lag)
+            }
             for partition in timelines.forgetPositionsPastEnd(watermarks) {
                 logger.warning("user-timeline partition ends before where it was read: read from its start again", metadata: ["kafka.partition": .stringConvertible(partition)])
             }

@@ -1,3 +1,5 @@
+public import CoreMetrics
+
 /// Where and how the server listens.
 public struct HTTPServerConfiguration: Sendable {
     /// Address to bind. Default: `127.0.0.1`; `0.0.0.0` listens on every interface.
@@ -25,6 +27,9 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxHeaderBytes: Int = 16 * 1024
     /// Seconds an idle keep-alive connection stays open. Default: 30.
     public var keepAliveTimeout: Int = 30
+    /// Where request counts and latencies by route, and WebSocket figures, are reported
+    /// (``HTTPMetrics``); nil reports nothing. Default: nil.
+    public var metricsFactory: (any MetricsFactory)?
 
     public init() {}
 }

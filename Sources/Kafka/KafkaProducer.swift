@@ -2,6 +2,7 @@ import ServerSupport
 internal import CRdKafka
 import Foundation
 public import Logging
+public import CoreMetrics
 import Synchronization
 
 /// An idempotent, `acks=all` producer whose every send ends in a real outcome: a
@@ -25,10 +26,16 @@ public final class KafkaProducer: Sendable {
     private let state = Mutex(StateMachine())
     private let logger: Logger
     private let bootstrapServers: String
+    private let metrics: KafkaProducerMetrics?
 
     /// Creates the producer and starts its polling thread.
+    /// - Parameter metrics: where acknowledgements and errors per topic are counted
+    ///   (`kafka_produce_acks_total`, `kafka_produce_errors_total`); nil counts nothing.
     /// - Throws: ``KafkaError/Code/configuration`` when librdkafka rejects a property.
-    public init(configuration: KafkaConfiguration, producer: KafkaProducerConfiguration = .init(), logger: Logger) throws(KafkaError) {
+    public init(
+        configuration: KafkaConfiguration, producer: KafkaProducerConfiguration = .init(), logger: Logger,
+        metrics: (any MetricsFactory)? = nil
+    ) throws(KafkaError) {
         let settings = configuration.dictionary + producer.dictionary + configuration.passThrough
         let client = try RDKafkaClient(type: RD_KAFKA_PRODUCER, settings: settings, context: RDKafkaClientContext(logger: logger)) { conf in
             rd_kafka_conf_set_events(conf, RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR)
@@ -40,6 +47,7 @@ public final class KafkaProducer: Sendable {
         self.mainQueue = SendableHandle(mainQueue)
         self.logger = logger
         self.bootstrapServers = configuration.bootstrapServers
+        self.metrics = metrics.map(KafkaProducerMetrics.init)
         let thread = Worker(name: "kafka-producer") { [self] _ in pollOnce(timeoutMilliseconds: 100) }
         state.withLock { $0.poller = thread }
     }
@@ -57,6 +65,14 @@ public final class KafkaProducer: Sendable {
     ///   - partition: a fixed partition, or `nil` to let the murmur2 partitioner place
     ///     the key (a record without key goes to a random partition).
     public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32? = nil, completion: @escaping Completion) {
+        let completion: Completion = if let metrics {
+            { result in
+                metrics.record(topic: topic, result)
+                completion(result)
+            }
+        } else {
+            completion
+        }
         let id: UInt
         switch state.withLock({ $0.send(topic: topic, completion: completion) }) {
         case .fail(let error):

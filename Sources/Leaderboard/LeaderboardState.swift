@@ -19,6 +19,18 @@ public struct LeaderboardState: Sendable {
         case redelivery(team: String)
     }
 
+    /// What became of a `team_stats` or `watchlist` record.
+    public enum KeyedOutcome: Sendable, Equatable {
+        /// Counted for `team`, keyed as `KeyCheck` says.
+        case judged(team: String, KeyCheck)
+        /// Stamped before the instructor reset the session view.
+        case beforeSession
+        /// Not a JSON object.
+        case malformed
+        /// Names no team of the workshop (or, on `watchlist`, no company).
+        case notATeam
+    }
+
     /// An unlock, for the `achievements` channel's celebrations.
     public struct Unlock: Sendable, Equatable, Codable {
         public var team: String
@@ -105,15 +117,18 @@ public struct LeaderboardState: Sendable {
 
     // MARK: Records
 
-    /// A `new_users` record. Malformed ones are ignored (the generator's, not a team's).
-    public mutating func userSeen(_ value: [UInt8], at time: Int64) {
-        guard let user = NewUser.decode(value), let email = user.email else { return }
-        guard users[email] == nil else { return }
+    /// A `new_users` record. Malformed ones are ignored (the generator's, not a team's);
+    /// returns whether it was a user.
+    @discardableResult
+    public mutating func userSeen(_ value: [UInt8], at time: Int64) -> Bool {
+        guard let user = NewUser.decode(value), let email = user.email else { return false }
+        guard users[email] == nil else { return true }
         users[email] = user
-        guard time >= sessionStartedAt ?? .min else { return }
+        guard time >= sessionStartedAt ?? .min else { return true }
         for team in workshop.teams where workshop.matches(user, team: team) {
             expected[team.name, default: []].append((email, time))
         }
+        return true
     }
 
     /// Validates an `actions` record, in the order the board documents: parse, missing
@@ -164,9 +179,10 @@ public struct LeaderboardState: Sendable {
 
     /// A `team_stats` record: `{"team","processed","flagged"}` keyed by the team name.
     @discardableResult
-    public mutating func teamStats(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
-        guard time >= sessionStartedAt ?? .min else { return nil }
-        guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil else { return nil }
+    public mutating func teamStats(key: String?, value: [UInt8], at time: Int64) -> KeyedOutcome {
+        guard time >= sessionStartedAt ?? .min else { return .beforeSession }
+        guard let fields = FlatJSON.parseObject(value) else { return .malformed }
+        guard case .string(let teamName) = fields["team"], teams[teamName] != nil else { return .notATeam }
         let check = Self.keyCheck(key, expected: teamName)
         let value = KeyedValue(
             key: key, team: teamName, numbers: Self.integers(fields, ["processed", "flagged"]), company: nil, keyCheck: check, at: time,
@@ -188,16 +204,17 @@ public struct LeaderboardState: Sendable {
         }
         teams[teamName] = state
         evaluate(teamName, at: time)
-        return check
+        return .judged(team: teamName, check)
     }
 
     /// A `watchlist` record: `{"team","company","flag_count"}` keyed by the company.
     @discardableResult
-    public mutating func watchlist(key: String?, value: [UInt8], at time: Int64) -> KeyCheck? {
-        guard time >= sessionStartedAt ?? .min else { return nil }
-        guard let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], teams[teamName] != nil,
+    public mutating func watchlist(key: String?, value: [UInt8], at time: Int64) -> KeyedOutcome {
+        guard time >= sessionStartedAt ?? .min else { return .beforeSession }
+        guard let fields = FlatJSON.parseObject(value) else { return .malformed }
+        guard case .string(let teamName) = fields["team"], teams[teamName] != nil,
               case .string(let company) = fields["company"], !company.isEmpty
-        else { return nil }
+        else { return .notATeam }
         let check = Self.keyCheck(key, expected: company)
         let value = KeyedValue(key: key, team: teamName, numbers: Self.integers(fields, ["flag_count"]), company: company, keyCheck: check, at: time)
         var state = teams[teamName, default: TeamState()]
@@ -211,16 +228,18 @@ public struct LeaderboardState: Sendable {
         if case .integer(let count) = fields["flag_count"], count >= 1 {} else { state.watchlist.invalid += 1 }
         teams[teamName] = state
         evaluate(teamName, at: time)
-        return check
+        return .judged(team: teamName, check)
     }
 
     /// A record without a key that the Kafka gateway refused for a compacted topic, as a
     /// real broker does: it never reaches the topic, so the board learns of it here and
     /// shows the team its missing key. Values that name no team of the workshop are ignored.
-    public mutating func keylessRefused(topic: String, value: [UInt8], at time: Int64) {
+    /// Returns the team it was counted for.
+    @discardableResult
+    public mutating func keylessRefused(topic: String, value: [UInt8], at time: Int64) -> String? {
         guard time >= sessionStartedAt ?? .min, topic == workshop.topics.teamStats || topic == workshop.topics.watchlist,
               let fields = FlatJSON.parseObject(value), case .string(let teamName) = fields["team"], var state = teams[teamName]
-        else { return }
+        else { return nil }
         if topic == workshop.topics.teamStats {
             state.stats.refused += 1
             state.stats.attempted(.missing, at: time)
@@ -229,6 +248,7 @@ public struct LeaderboardState: Sendable {
             state.watchlist.attempted(.missing, at: time)
         }
         teams[teamName] = state
+        return teamName
     }
 
     /// Whether `value` counts lower than the same team's previous record under its key.

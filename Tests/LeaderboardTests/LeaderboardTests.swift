@@ -183,7 +183,7 @@ struct BoardTests {
         #expect(state.latestTeamStats["team-15"]?.numbers["flagged"] == 1)
         // Stamped before the reset (a record still in flight): not judged.
         #expect(state.action(action("team-15", "u1@x.org"), at: 4999) == .beforeSession)
-        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 1]), at: 4999) == nil)
+        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 1]), at: 4999) == .beforeSession)
         // A user read before the reset is known (no ghost) but expected from nobody.
         #expect(state.missed(team: "team-15", now: 10_000_000) == 0)
         #expect(state.action(action("team-15", "u0@x.org"), at: 5001) == .valid(team: "team-15"))
@@ -285,16 +285,16 @@ struct BoardTests {
     func keys() {
         var state = board()
         let stats = json(["team": "team-15", "processed": 10, "flagged": 2])
-        #expect(state.teamStats(key: nil, value: stats, at: 1) == .missing)
-        #expect(state.teamStats(key: "team-1", value: stats, at: 2) == .wrong)
+        #expect(state.teamStats(key: nil, value: stats, at: 1) == .judged(team: "team-15", .missing))
+        #expect(state.teamStats(key: "team-1", value: stats, at: 2) == .judged(team: "team-15", .wrong))
         #expect(state.teams["team-15"]?.unlocked[.stats] == nil)
-        #expect(state.teamStats(key: "team-15", value: stats, at: 3) == .correct)
+        #expect(state.teamStats(key: "team-15", value: stats, at: 3) == .judged(team: "team-15", .correct))
         // Keyed right, but no valid action yet: the step does not work, no 📊.
         #expect(state.teams["team-15"]?.unlocked[.stats] == nil)
         #expect(state.action(action("team-15", "u0@x.org"), at: 4) == .valid(team: "team-15"))
         #expect(state.teams["team-15"]?.unlocked[.stats] == 4)
         #expect(state.teams["team-15"]?.unlocked[.statsFirst] == 4)
-        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 5]), at: 5) == .correct)
+        #expect(state.teamStats(key: "team-15", value: json(["team": "team-15", "processed": 1, "flagged": 5]), at: 5) == .judged(team: "team-15", .correct))
         let records = state.teams["team-15"]?.stats
         #expect(records?.records == 4)
         #expect(records?.correctKey == 2)
@@ -305,8 +305,12 @@ struct BoardTests {
         #expect(state.teams["team-15"]?.lastStats == .init(processed: 10, flagged: 2))
 
         let entry = json(["team": "team-15", "company": "Acme", "flag_count": 3])
-        #expect(state.watchlist(key: "team-15", value: entry, at: 6) == .wrong)
-        #expect(state.watchlist(key: "Acme", value: entry, at: 7) == .correct)
+        #expect(state.watchlist(key: "team-15", value: entry, at: 6) == .judged(team: "team-15", .wrong))
+        #expect(state.watchlist(key: "Acme", value: entry, at: 7) == .judged(team: "team-15", .correct))
+        // What the metrics tell apart: not JSON, and JSON naming no team of the workshop.
+        #expect(state.teamStats(key: "team-15", value: Array("{\"team\":".utf8), at: 7) == .malformed)
+        #expect(state.watchlist(key: "Acme", value: json(["team": "team-99", "company": "Acme", "flag_count": 1]), at: 7) == .notATeam)
+        #expect(state.watchlist(key: "Acme", value: json(["team": "team-15", "flag_count": 1]), at: 7) == .notATeam)
         #expect(state.teams["team-15"]?.unlocked[.watchlist] == 7)
         // Stats First is one team's only.
         state.userSeen(json(user(["email": "bank@x.org", "industry": "Banking"])), at: 8)

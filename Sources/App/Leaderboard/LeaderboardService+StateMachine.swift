@@ -62,7 +62,11 @@ extension LeaderboardService {
         private var consumer: KafkaConsumer?
         private(set) var stopped = false
 
-        init(workshop: Workshop, holdUnknownFor: Duration, now: ContinuousClock.Instant) {
+        /// Counts what the board judged, per team and outcome.
+        private let metrics: ServerMetrics?
+
+        init(workshop: Workshop, holdUnknownFor: Duration, now: ContinuousClock.Instant, metrics: ServerMetrics? = nil) {
+            self.metrics = metrics
             topics = workshop.topics
             board = LeaderboardState(workshop: workshop)
             held = HeldActions(holdFor: holdUnknownFor)
@@ -160,18 +164,21 @@ extension LeaderboardService {
             let key = record.key.map { String(decoding: $0, as: UTF8.self) }
             switch record.topic {
             case topics.newUsers:
-                board.userSeen(record.value, at: time)
+                if !board.userSeen(record.value, at: time) { metrics?.malformed(topic: record.topic) }
                 judgeHeld(force: false, now: now)
             case topics.actions:
                 if let customer = HeldActions.customer(in: record.value), !board.knows(customer) {
                     held.hold(record.value, time: time, customer: customer, now: now)
                     return
                 }
-                _ = board.action(record.value, at: time)
+                let outcome = board.action(record.value, at: time)
+                metrics?.judged(topic: record.topic, outcome)
             case topics.teamStats:
-                _ = board.teamStats(key: key, value: record.value, at: time)
+                let outcome = board.teamStats(key: key, value: record.value, at: time)
+                metrics?.judged(topic: record.topic, outcome)
             case topics.watchlist:
-                _ = board.watchlist(key: key, value: record.value, at: time)
+                let outcome = board.watchlist(key: key, value: record.value, at: time)
+                metrics?.judged(topic: record.topic, outcome)
             default:
                 return
             }
@@ -183,7 +190,10 @@ extension LeaderboardService {
             let known = Set(held.entries.map(\.customer).filter { board.knows($0) })
             let ready = held.release(now: now, force: force) { known.contains($0) }
             guard !ready.isEmpty else { return }
-            for entry in ready { _ = board.action(entry.value, at: entry.time) }
+            for entry in ready {
+                let outcome = board.action(entry.value, at: entry.time)
+                metrics?.judged(topic: topics.actions, outcome)
+            }
             collectUnlocks()
         }
 
@@ -208,7 +218,10 @@ extension LeaderboardService {
 
         /// Refusals stamped with their records' own timestamps, like every record the board reads.
         mutating func keylessRefused(_ records: [RefusedRecord]) {
-            for record in records { board.keylessRefused(topic: record.topic, value: record.value, at: record.timestamp) }
+            for record in records {
+                let team = board.keylessRefused(topic: record.topic, value: record.value, at: record.timestamp)
+                metrics?.refused(topic: record.topic, team: team)
+            }
             changed = true
         }
 

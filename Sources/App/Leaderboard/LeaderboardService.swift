@@ -18,9 +18,13 @@ final class LeaderboardService: Sendable {
     private let state: Mutex<StateMachine>
     let logger: Logger
 
-    init(workshop: Workshop, holdUnknownFor: Duration = .seconds(3), logger: Logger) {
+    /// Lag per team group and partition; the state machine counts records judged.
+    private let metrics: ServerMetrics?
+
+    init(workshop: Workshop, holdUnknownFor: Duration = .seconds(3), metrics: ServerMetrics? = nil, logger: Logger) {
         self.workshop = workshop
-        state = Mutex(StateMachine(workshop: workshop, holdUnknownFor: holdUnknownFor, now: .now))
+        state = Mutex(StateMachine(workshop: workshop, holdUnknownFor: holdUnknownFor, now: .now, metrics: metrics))
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -155,6 +159,9 @@ final class LeaderboardService: Sendable {
         var observations: [StateMachine.GroupObservation] = []
         for team in workshop.teams {
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
+            for (partition, offset) in committed {
+                metrics?.consumerLag(group: team.name, topic: topic, partition: partition.partition, lag: max(0, (highs[partition] ?? offset) - offset))
+            }
             let lag: Int64? = committed.isEmpty ? nil : committed.reduce(0) { $0 + max(0, (highs[$1.key] ?? $1.value) - $1.value) }
             if let group = described[team.name] {
                 let members = group.members.map { member in

@@ -7,7 +7,7 @@ import Synchronization
 final class LagMonitor: Sendable {
     private let admin: KafkaAdmin
     private let topic: String
-    private let group: String
+    let group: String
     private let partitionCount: Int
     /// Next offset the server will read per partition.
     private let consumed: @Sendable () -> [Int32: Int64]

@@ -31,6 +31,9 @@ final class ServiceLoop {
         /// Close the connection once the response is written: the request's body cannot
         /// be told apart from the next request (no usable length).
         var closeAfter = false
+        /// The route's pattern, or ``HTTPMetrics/unmatched``: the metrics' label.
+        var label: String
+        let startedAt: ContinuousClock.Instant
     }
 
     struct Client {
@@ -46,6 +49,7 @@ final class ServiceLoop {
     let configuration: HTTPServerConfiguration
     let events: WebSocketEvents
     let logger: Logger
+    let metrics: HTTPMetrics?
 
     var context: OpaquePointer?
     var stopping = false
@@ -76,6 +80,7 @@ final class ServiceLoop {
         self.configuration = configuration
         self.events = events
         self.logger = logger
+        self.metrics = configuration.metricsFactory.map(HTTPMetrics.init)
     }
 
     private func makeID() -> UInt64 {
@@ -88,10 +93,11 @@ final class ServiceLoop {
     /// `LWS_CALLBACK_HTTP`: headers are in. Answer at once, or wait for the body.
     func beginRequest(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, path: String) -> Int32 {
         let id = makeID()
+        let startedAt = ContinuousClock.now
         session.pointee.requestID = id
         session.pointee.bodyCompletions = 0
         guard let method = Self.method(of: wsi) else {
-            return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response)
+            return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response, startedAt: startedAt)
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
         if method.hasBody, request.headers["content-length"].flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
@@ -100,10 +106,11 @@ final class ServiceLoop {
             // buffer list from its head); refusing here, before any body callback, is the
             // one way out that closes the connection once.
             _ = write(Self.pipelinedBody.response, on: wsi)
+            metrics?.answered(route: HTTPMetrics.unmatched, method: method, status: Self.pipelinedBody.status, startedAt: startedAt)
             return -1
         }
         if let refusal = RequestFraming.error(method: method, path: path, headers: request.headers, hasTransferEncoding: lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
-            return startResponse(id: id, wsi: wsi, request: request, response: refusal.response, closeAfter: method.hasBody)
+            return startResponse(id: id, wsi: wsi, request: request, response: refusal.response, startedAt: startedAt, closeAfter: method.hasBody)
         }
         switch router.match(method, path) {
         case .found(let route, let parameters):
@@ -111,27 +118,28 @@ final class ServiceLoop {
             if route.body == .json, method.hasBody {
                 if let type = request.headers["content-type"], Self.isJSON(type) {
                 } else {
-                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response)
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response, label: route.pattern, startedAt: startedAt)
                 }
                 let limit = route.maxBodySize ?? configuration.maxBodySize
                 if let length = request.headers["content-length"].flatMap(RequestFraming.contentLength), length > limit {
-                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response)
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response, label: route.pattern, startedAt: startedAt)
                 }
             }
             if method.hasBody {
-                requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody)
+                requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody, label: route.pattern, startedAt: startedAt)
                 return 0
             }
-            return dispatch(id: id, wsi: wsi, request: request, route: route)
+            return dispatch(id: id, wsi: wsi, request: request, route: route, startedAt: startedAt)
         case .methodNotAllowed(let allowed):
-            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response)
+            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response, startedAt: startedAt)
         case .notFound:
             if method == .get || method == .head, !router.isReserved(path), let file = statics.resolve(path) {
+                metrics?.answered(route: HTTPMetrics.staticFile, method: method, status: 200, startedAt: nil)
                 let served = lws_serve_http_file(wsi, file.path, file.contentType, nil, 0)
                 if served < 0 || (served > 0 && lws_http_transaction_completed(wsi) != 0) { return -1 }
                 return 0
             }
-            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.notFound(path).response)
+            return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.notFound(path).response, startedAt: startedAt)
         }
     }
 
@@ -149,6 +157,7 @@ final class ServiceLoop {
             requests[id] = nil
             logger.warning("a pipelined body reached the body callback")
             _ = write(Self.pipelinedBody.response, on: wsi)
+            metrics?.answered(route: pending.label, method: pending.request.method, status: Self.pipelinedBody.status, startedAt: pending.startedAt)
             return -1
         }
         let limit = pending.route?.maxBodySize ?? configuration.maxBodySize
@@ -156,7 +165,7 @@ final class ServiceLoop {
             // Answer now; libwebsockets discards the rest of the body before the next
             // request on this connection.
             requests[id] = nil
-            return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: limit).response)
+            return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: limit).response, label: pending.label, startedAt: pending.startedAt)
         }
         requests[id] = nil  // keep the body array uniquely referenced while appending
         pending.request.body.append(contentsOf: bytes)
@@ -180,7 +189,7 @@ final class ServiceLoop {
         guard session.pointee.bodyCompletions == 1 else { return 0 }
         let id = session.pointee.requestID
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
-        return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route)
+        return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route, startedAt: pending.startedAt)
     }
 
     static let pipelinedBody = HTTPError(
@@ -208,9 +217,9 @@ final class ServiceLoop {
     /// Runs the handler. The connection stops reading until the answer is written
     /// (``markReady``): bytes pipelined behind this request would otherwise keep the
     /// service loop polling without a timeout while the handler works.
-    private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route) -> Int32 {
+    private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route, startedAt: ContinuousClock.Instant) -> Int32 {
         lws_rx_flow_control(wsi, 0)
-        requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling)
+        requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling, label: route.pattern, startedAt: startedAt)
         lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.wholeMicroseconds))
         route.handler(request, HTTPResponder(requestID: id, core: core))
         drainCommands()
@@ -218,8 +227,11 @@ final class ServiceLoop {
     }
 
     /// Records `response` for request `id` and asks for a writable callback.
-    private func startResponse(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, response: HTTPResponse, closeAfter: Bool = false) -> Int32 {
-        requests[id] = PendingRequest(wsi: wsi, request: request, route: nil, state: .ready(response), closeAfter: closeAfter)
+    private func startResponse(
+        id: UInt64, wsi: OpaquePointer, request: HTTPRequest, response: HTTPResponse,
+        label: String = HTTPMetrics.unmatched, startedAt: ContinuousClock.Instant, closeAfter: Bool = false
+    ) -> Int32 {
+        requests[id] = PendingRequest(wsi: wsi, request: request, route: nil, state: .ready(response), closeAfter: closeAfter, label: label, startedAt: startedAt)
         lws_callback_on_writable(wsi)
         return 0
     }
@@ -249,6 +261,7 @@ final class ServiceLoop {
         requests[id] = nil
         lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
         guard write(response, on: wsi, withBody: pending.request.method != .head) else { return -1 }
+        metrics?.answered(route: pending.label, method: pending.request.method, status: response.status, startedAt: pending.startedAt)
         // A request whose body has no usable length: what follows on the connection
         // cannot be read as the next request.
         if pending.closeAfter { return -1 }
@@ -324,6 +337,7 @@ final class ServiceLoop {
         session.pointee.clientID = id
         clients[id] = Client(wsi: wsi, backlog: WebSocketBacklog(limit: configuration.webSocketBacklog))
         core.count { [count = clients.count] in $0.webSocketClients = count }
+        metrics?.webSocketClients(clients.count)
         sendSnapshots(to: id)
         events.onConnect(WebSocketClientID(raw: id))
         drainCommands()
@@ -367,6 +381,7 @@ final class ServiceLoop {
         session.pointee.clientID = 0
         guard clients.removeValue(forKey: id) != nil else { return }
         core.count { [count = clients.count] in $0.webSocketClients = count }
+        metrics?.webSocketClients(clients.count)
         events.onDisconnect(WebSocketClientID(raw: id))
     }
 
@@ -383,6 +398,7 @@ final class ServiceLoop {
         clients[id] = nil  // unique backlog while it changes
         if client.backlog.push(frame, key: frame.coalesceKey) {
             core.count { $0.droppedFrames += 1 }
+            metrics?.droppedFrame()
         }
         clients[id] = client
         lws_callback_on_writable(client.wsi)

@@ -1,0 +1,113 @@
+import CoreMetrics
+import Leaderboard
+public import Prometheus
+import Synchronization
+
+/// The server's figures in Prometheus' text format, for `GET /metrics`: one registry per
+/// running app (tests run several in one process), filled through swift-metrics by the
+/// HTTP server and the producer (``factory``) and by the board and the consumers here.
+///
+/// Every label value comes from a fixed set: route patterns, topic names the server
+/// reads, the workshop's teams (any other team name a record carries is `unknown`),
+/// outcome names. A student who forges records can move the counts, never add series.
+public final class ServerMetrics: Sendable {
+    /// What ``render()`` prints.
+    public let registry = PrometheusCollectorRegistry()
+    /// For the parts that report through swift-metrics.
+    public let factory: PrometheusMetricsFactory
+    private let teams: Set<String>
+    private let counters = Mutex<[Series: CoreMetrics.Counter]>([:])
+    private let gauges = Mutex<[Series: CoreMetrics.Gauge]>([:])
+
+    private struct Series: Hashable {
+        var name: String
+        var labels: [String]
+    }
+
+    /// `teams`: the workshop's team names, the only ones used as labels.
+    public init(teams: [String]) {
+        self.teams = Set(teams)
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Most answers take well under a millisecond; the default buckets start at 5 ms.
+        factory.durationHistogramBuckets["http_request_duration_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
+            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
+            .milliseconds(2500), .seconds(5), .seconds(10),
+        ]
+        self.factory = factory
+    }
+
+    /// The registry as Prometheus' text exposition format.
+    public func render() -> [UInt8] {
+        registry.emitToBuffer()
+    }
+
+    // MARK: What the server reports
+
+    /// An `actions` record the board judged.
+    func judged(topic: String, _ outcome: LeaderboardState.ActionOutcome) {
+        let (team, label): (String?, String) = switch outcome {
+        case .valid(let team): (team, "valid")
+        case .redelivery(let team): (team, "redelivery")
+        case .mistake(let mistake, let team): (team, mistake.rawValue)
+        case .beforeSession: (nil, "before_session")
+        }
+        judged(topic: topic, team: team, outcome: label)
+        if case .mistake(.parseError, _) = outcome { malformed(topic: topic) }
+    }
+
+    /// A `team_stats` or `watchlist` record the board read.
+    func judged(topic: String, _ outcome: LeaderboardState.KeyedOutcome) {
+        switch outcome {
+        case .judged(let team, let check): judged(topic: topic, team: team, outcome: "key_\(check.rawValue)")
+        case .beforeSession: judged(topic: topic, team: nil, outcome: "before_session")
+        case .notATeam: judged(topic: topic, team: nil, outcome: "not_a_team")
+        case .malformed:
+            judged(topic: topic, team: nil, outcome: "malformed")
+            malformed(topic: topic)
+        }
+    }
+
+    /// A record without a key the gateway refused on a compacted topic.
+    func refused(topic: String, team: String?) {
+        judged(topic: topic, team: team, outcome: "refused")
+    }
+
+    private func judged(topic: String, team: String?, outcome: String) {
+        let team = team.flatMap { teams.contains($0) ? $0 : nil } ?? "unknown"
+        counter("streamsocial_records_judged_total", [("topic", topic), ("team", team), ("outcome", outcome)]).increment()
+    }
+
+    /// A record that could not be read as what its topic holds.
+    func malformed(topic: String) {
+        counter("streamsocial_malformed_records_total", [("topic", topic)]).increment()
+    }
+
+    /// How far `group` is behind the end of `topic`'s `partition`.
+    func consumerLag(group: String, topic: String, partition: Int32, lag: Int64) {
+        gauge("kafka_consumer_lag", [("group", group), ("topic", topic), ("partition", String(partition))]).record(lag)
+    }
+
+    private func counter(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Counter {
+        handle(name, labels, in: counters) { CoreMetrics.Counter(label: name, dimensions: labels, factory: factory) }
+    }
+
+    private func gauge(_ name: String, _ labels: [(String, String)]) -> CoreMetrics.Gauge {
+        handle(name, labels, in: gauges) { CoreMetrics.Gauge(label: name, dimensions: labels, factory: factory) }
+    }
+
+    /// The kept handle for a series, made (outside the lock: the registry has its own)
+    /// the first time.
+    private func handle<Handle: Sendable>(
+        _ name: String, _ labels: [(String, String)], in store: borrowing Mutex<[Series: Handle]>, make: () -> Handle
+    ) -> Handle {
+        let series = Series(name: name, labels: labels.map(\.1))
+        if let known = store.withLock({ $0[series] }) { return known }
+        let made = make()
+        return store.withLock { handles in
+            if let raced = handles[series] { return raced }
+            handles[series] = made
+            return made
+        }
+    }
+}

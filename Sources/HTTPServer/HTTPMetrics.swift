@@ -1,0 +1,65 @@
+import CoreMetrics
+
+/// Request counts and latencies by route, method and status, and the WebSocket figures,
+/// reported through swift-metrics to whatever factory the server is given (Prometheus in
+/// the app). Service thread only: each label set's handles are made once and kept.
+///
+/// The route label is the route's pattern (`/api/timeline/{user_id}`), `static` for
+/// files, or `unmatched`: never the path a client sent, which a stranger could make
+/// unique per request and so grow the registry without bound.
+final class HTTPMetrics {
+    private struct Route: Hashable {
+        var pattern: String
+        var method: HTTPMethod
+    }
+
+    private struct Answer: Hashable {
+        var route: Route
+        var status: Int
+    }
+
+    private let factory: any MetricsFactory
+    private var counts: [Answer: Counter] = [:]
+    private var latencies: [Route: Timer] = [:]
+    private let webSocketClients: Gauge
+    private let droppedFrames: Counter
+
+    static let unmatched = "unmatched"
+    static let staticFile = "static"
+
+    init(factory: any MetricsFactory) {
+        self.factory = factory
+        webSocketClients = Gauge(label: "websocket_clients", dimensions: [], factory: factory)
+        droppedFrames = Counter(label: "websocket_dropped_frames_total", dimensions: [], factory: factory)
+        webSocketClients.record(0)
+    }
+
+    /// One answered request; `startedAt` nil when its latency is not ours to measure (a
+    /// file libwebsockets streams).
+    func answered(route pattern: String, method: HTTPMethod, status: Int, startedAt: ContinuousClock.Instant?) {
+        let route = Route(pattern: pattern, method: method)
+        let answer = Answer(route: route, status: status)
+        let count = counts[answer] ?? {
+            let made = Counter(label: "http_requests_total", dimensions: [("route", pattern), ("method", method.rawValue), ("status", String(status))], factory: factory)
+            counts[answer] = made
+            return made
+        }()
+        count.increment()
+        guard let startedAt else { return }
+        let latency = latencies[route] ?? {
+            let made = Timer(label: "http_request_duration_seconds", dimensions: [("route", pattern), ("method", method.rawValue)], factory: factory)
+            latencies[route] = made
+            return made
+        }()
+        let elapsed = (ContinuousClock.now - startedAt).components
+        latency.recordNanoseconds(elapsed.seconds &* 1_000_000_000 &+ elapsed.attoseconds / 1_000_000_000)
+    }
+
+    func webSocketClients(_ count: Int) {
+        webSocketClients.record(count)
+    }
+
+    func droppedFrame() {
+        droppedFrames.increment()
+    }
+}
