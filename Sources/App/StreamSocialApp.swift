@@ -253,10 +253,15 @@ public final class StreamSocialApp: Sendable {
             channels.markChanged(.lag, .throughput, .partitions)
         })
         lifecycle.started(leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer))
-        lifecycle.started("leaderboard-consumer") { leaderboard.stop() }
+        // The board's last state goes to leaderboard_state before the producer flushes, so
+        // a restart continues from where this stop left it.
+        lifecycle.started("leaderboard-consumer") {
+            leaderboard.stop()
+            leaderboard.snapshotIfDue(force: true)
+        }
         let groupDescriber: (any GroupDescriber)? = clients.gateway
-        lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { _ in
-            leaderboard.observeGroups(admin: admin, describer: groupDescriber)
+        lifecycle.started(Worker(name: "leaderboard-groups", every: .seconds(1)) { worker in
+            leaderboard.observeGroups(admin: admin, describer: groupDescriber) { worker.isStopping }
         })
         let refusals = clients.refusals
         lifecycle.started(Worker(name: "leaderboard-publisher", every: .milliseconds(250)) { _ in
@@ -288,11 +293,23 @@ public final class StreamSocialApp: Sendable {
         } catch {
             throw .http(error)
         }
-        lifecycle.started("http-server") { server.stop() }
+        // Stopping: no new request is taken, those in flight get their answers (a POST
+        // its acknowledgement, bounded by the send timeout), then WebSockets are closed
+        // with 1001 and the rest stops behind.
+        lifecycle.started("http-server") { [logger, drainTimeout = configuration.sendTimeout + .seconds(1)] in
+            let unanswered = server.drain(timeout: drainTimeout)
+            if unanswered > 0 {
+                logger.warning("stopping with requests unanswered", metadata: ["http.requests": .stringConvertible(unanswered)])
+            }
+            server.stop()
+        }
     }
 
-    /// Stops every part in the reverse of the order it started: the HTTP server first,
-    /// then the jobs and consumers, then the producer (flushing) and Kafka. Blocking.
+    /// Stops every part in the reverse of the order it started: the HTTP server first
+    /// (refusing new requests with `503 stopping`, answering those in flight, closing
+    /// WebSockets with 1001), then the jobs and consumers (the timeline's committing its
+    /// offsets, the board writing a last snapshot), then the producer (flushing) and
+    /// Kafka. Blocking; bounded by the send timeout plus the producer's 5 s flush.
     public func stop() {
         lifecycle.stop { [logger] part, took in
             logger.debug("stopped", metadata: ["part": .string(part), "seconds": .stringConvertible(took.inSeconds)])

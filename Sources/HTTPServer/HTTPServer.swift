@@ -71,6 +71,26 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Stops taking work and waits for what was taken: new requests get `503 stopping`
+    /// (and their connection is closed), new WebSockets are refused, and requests in
+    /// flight (a POST waiting for Kafka's acknowledgement) are answered as their answers
+    /// come, for up to `timeout`. Call before ``stop()``, while whatever answers those
+    /// requests still runs. Blocking.
+    /// - Returns: the requests still unanswered when it returned (0: all answered).
+    @discardableResult
+    public func drain(timeout: Duration) -> Int {
+        guard state.withLock({ $0.running }) else { return 0 }
+        core.count { $0.requestsInFlight = nil }
+        core.post(.drain)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = core.stats.requestsInFlight
+            if left == 0 { return 0 }
+            if ContinuousClock.now >= deadline { return left ?? 0 }
+            usleep(5_000)
+        }
+    }
+
     /// Closes every connection and stops the service thread. Blocking; idempotent.
     public func stop() {
         let wasRunning = state.withLock { state in
@@ -143,6 +163,7 @@ public final class HTTPServer: Sendable {
         while !loop.stopping {
             loop.serviceIteration &+= 1
             if lws_service(context, 0) < 0 { break }
+            if loop.draining { core.count { [inFlight = loop.requestsInFlight] in $0.requestsInFlight = inFlight } }
             // Going away and every WebSocket closed: done.
             if loop.goingAway, loop.webSocketCount == 0 { break }
         }

@@ -11,6 +11,8 @@ final class ServerCore: Sendable {
         case publish(channel: String, update: WebSocketFrame?, snapshot: WebSocketFrame?)
         case send(WebSocketFrame, to: WebSocketClientID)
         case subscribe(WebSocketClientID, channels: Set<String>?)
+        /// Refuse new requests (503 `stopping`) and WebSockets; count those in flight.
+        case drain
         case stop
     }
 
@@ -28,6 +30,9 @@ final class ServerCore: Sendable {
     struct Stats {
         var webSocketClients = 0
         var droppedFrames = 0
+        /// While draining: requests not answered yet, as of the last service pass (nil
+        /// until the service thread has counted once).
+        var requestsInFlight: Int?
     }
 
     /// What the service thread last counted.

@@ -64,7 +64,17 @@ public final class KafkaConsumer: Sendable {
     /// ``KafkaConsumerEvent/revoked(_:)`` on the calling thread while the group is left.
     public func close() {
         poller.withLock { $0 }?.stop()
-        client.close { rd_kafka_consumer_close($0) }
+        client.close { handle in
+            switch configuration.mode {
+            case .group, .assignAllCommitting:
+                // What the handler processed, committed now rather than at the next
+                // interval; closing waits for the commit (bounded by librdkafka's timeouts).
+                _ = rd_kafka_commit(handle, nil, 1)
+            case .assignAll, .assignAllFromEarliest:
+                break
+            }
+            rd_kafka_consumer_close(handle)
+        }
         client.context.handler = nil
     }
 

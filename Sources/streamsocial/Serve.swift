@@ -82,8 +82,8 @@ struct Serve: ParsableCommand {
     ))
     var allowOrigin: [String] = []
 
-    @Option(help: "Seconds a stop (SIGINT/SIGTERM) may take before the process exits anyway; a second signal exits at once.")
-    var stopTimeout: Int = 10
+    @Option(help: "Seconds a stop (SIGINT/SIGTERM) may take before the process exits anyway (status 1); a second signal exits at once. A clean stop answers the posts in flight (up to the send timeout), flushes, commits and snapshots, then exits 0.")
+    var stopTimeout: Int = 15
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"

@@ -167,3 +167,102 @@ def test_settings_come_from_the_config_file_the_environment_and_flags_in_that_or
         entries = [_json.loads(line) for line in log.splitlines() if line.strip()]
         assert entries and all({"ts", "level", "label", "message"} <= set(entry) for entry in entries), log[:500]
         assert any(entry["message"] == "Kafka client properties" and entry["metadata"]["sasl.password"] == "(redacted)" for entry in entries)
+
+
+def test_sigterm_under_load_answers_posts_in_flight_commits_writes_the_board_and_exits_0(tmp_path):
+    """SIGTERM while posts wait for slow brokers: each in flight gets its 201, later ones
+    503 stopping, none is cut; every 201 is in Kafka afterwards; the timeline group has
+    committed what was read; the board wrote a last snapshot; the exit status is 0."""
+    import http.client
+    import json as _json
+    import threading
+
+    from kafka import KafkaConsumer, TopicPartition
+
+    token = "graceful-test"
+    cluster = start(tmp_path, "cluster", "--admin-token", token)
+    bootstrap = cluster.status()["kafka"]["bootstrap_servers"]
+    server = start(tmp_path, "graceful", "--bootstrap-servers", bootstrap, "--instance-id", "graceful", "--stop-timeout", "15")
+    try:
+        deadline = time.time() + 40
+        while server.request("GET", "/readyz")[0] != 200:
+            assert time.time() < deadline, server.log_path.read_text()[-2000:]
+            time.sleep(0.2)
+        reader = KafkaConsumer(bootstrap_servers=bootstrap, group_id="timeline-consumer-group-graceful", enable_auto_commit=False)
+        snapshots = TopicPartition("leaderboard_state", 0)
+        snapshots_before = reader.end_offsets([snapshots])[snapshots]
+        for broker in (1, 2, 3):
+            code, _ = cluster.request("POST", "/api/admin/faults", {"action": "set_rtt", "broker": broker, "rtt_ms": 250},
+                                      headers={"Authorization": f"Bearer {token}"})
+            assert code == 200
+
+        answers, endings, lock = [], [], threading.Lock()
+
+        def post_until_refused(worker: int):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+            index = 0
+            try:
+                while True:
+                    user, content = f"g{worker}", f"post {index}"
+                    connection.request("POST", "/api/send-message", _json.dumps({"user_id": user, "content": content}),
+                                       {"Content-Type": "application/json"})
+                    response = connection.getresponse()
+                    body = _json.loads(response.read())
+                    with lock:
+                        answers.append((user, content, response.status, body, time.monotonic()))
+                    if response.status != 201:
+                        with lock:
+                            endings.append(f"{response.status} {body['error']['code']}")
+                        return
+                    index += 1
+            except OSError as error:  # a request sent and never answered
+                with lock:
+                    endings.append(f"cut: {error!r}")
+
+        workers = [threading.Thread(target=post_until_refused, args=(n,)) for n in range(6)]
+        for worker in workers:
+            worker.start()
+        time.sleep(2)
+        began = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        code = server.process.wait(timeout=20)
+        took = time.monotonic() - began
+        for worker in workers:
+            worker.join(timeout=20)
+        log = server.log_path.read_text()
+        assert code == 0, log[-3000:]
+        assert took < 10, took
+        assert endings == ["503 stopping"] * 6, endings
+        acknowledged = [a for a in answers if a[2] == 201]
+        assert any(at > began for *_, at in acknowledged), "no post was waiting for Kafka at the SIGTERM"
+
+        for broker in (1, 2, 3):
+            cluster.request("POST", "/api/admin/faults", {"action": "set_rtt", "broker": broker, "rtt_ms": 0},
+                            headers={"Authorization": f"Bearer {token}"})
+        partitions = [TopicPartition("user-timeline", p) for p in range(6)]
+        ends = reader.end_offsets(partitions)
+        # The timeline consumer committed everything it read: all of it, as nothing else
+        # was posting (a partition nobody posted to has nothing to commit).
+        committed = {tp.partition: reader.committed(tp) or 0 for tp in partitions}
+        assert sum(committed.values()) > 0
+        assert committed == {tp.partition: ends[tp] for tp in partitions}, (committed, ends)
+        # A last snapshot of the board went out at the stop.
+        assert reader.end_offsets([snapshots])[snapshots] > snapshots_before
+        reader.close()
+
+        stored = {}
+        everything = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False,
+                                   consumer_timeout_ms=3000)
+        everything.assign(partitions)
+        everything.seek_to_beginning()
+        for record in everything:
+            stored[(record.partition, record.offset)] = _json.loads(record.value)
+        everything.close()
+        for user, content, _, body, _ in acknowledged:
+            record = stored.get((body["partition"], body["offset"]))
+            assert record and record["user_id"] == user and record["content"] == content, (user, content, body, record)
+    finally:
+        for process in (server.process, cluster.process):
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=10)

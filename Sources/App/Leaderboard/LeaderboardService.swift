@@ -140,8 +140,9 @@ final class LeaderboardService: Sendable {
     /// the brokers can describe groups, and on every broker the committed offsets on
     /// new_users and the lag they leave. Blocking: call from the monitor.
     /// `describer` replaces the admin client's group description (tests: the embedded
-    /// cluster cannot describe groups).
-    func observeGroups(admin: KafkaAdmin, describer: (any GroupDescriber)? = nil) {
+    /// cluster cannot describe groups). `stopping` ends the look between two teams: each
+    /// asks Kafka, which may take a second when it is slow, and a stop must not wait 15.
+    func observeGroups(admin: KafkaAdmin, describer: (any GroupDescriber)? = nil, stopping: () -> Bool = { false }) {
         let topic = workshop.topics.newUsers
         let partitions = (0..<Int32(workshop.topics.partitions)).map { KafkaTopicPartition(topic: topic, partition: $0) }
         guard let marks = try? admin.watermarks(topic: topic, partitionCount: partitions.count, timeout: .seconds(1)) else { return }
@@ -158,6 +159,7 @@ final class LeaderboardService: Sendable {
         let described = Dictionary((listing?.groups ?? []).map { ($0.group, $0) }) { first, _ in first }
         var observations: [StateMachine.GroupObservation] = []
         for team in workshop.teams {
+            if stopping() { return }
             guard let committed = try? admin.committedOffsets(group: team.name, partitions: partitions, timeout: .seconds(1)) else { continue }
             for (partition, offset) in committed {
                 metrics?.consumerLag(group: team.name, topic: topic, partition: partition.partition, lag: max(0, (highs[partition] ?? offset) - offset))

@@ -56,6 +56,11 @@ final class ServiceLoop {
     /// Stopping, with WebSockets still open: each is closed with 1001 (going away) as it
     /// becomes writable; the loop ends once none is left or at the second `.stop`.
     private(set) var goingAway = false
+    /// Stopping soon: new requests get `503 stopping`, new WebSockets are refused, and
+    /// ``HTTPServer/drain(timeout:)`` waits for ``requestsInFlight`` to reach 0.
+    private(set) var draining = false
+    /// Requests taken and not answered yet (a body still arriving included).
+    var requestsInFlight: Int { requests.count }
     /// WebSockets still open.
     var webSocketCount: Int { clients.count }
     /// Counts `lws_service` calls: tells a request read from libwebsockets' buffer list
@@ -100,6 +105,9 @@ final class ServiceLoop {
             return startResponse(id: id, wsi: wsi, request: HTTPRequest(method: .get, path: path), response: HTTPError(status: 405, code: "method_not_allowed", message: "unsupported method").response, startedAt: startedAt)
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
+        if draining {
+            return startResponse(id: id, wsi: wsi, request: request, response: Self.stopping.response, startedAt: startedAt, closeAfter: true)
+        }
         if method.hasBody, request.headers["content-length"].flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
             // libwebsockets 4.1.6 would hand this body the start of its own request line
             // and then loop on HTTP_BODY_COMPLETION forever (lws_http_action reads the
@@ -191,6 +199,11 @@ final class ServiceLoop {
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
         return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route, startedAt: pending.startedAt)
     }
+
+    static let stopping = HTTPError(
+        status: 503, code: "stopping", message: "the server is stopping: send the request again in a moment",
+        headers: [("retry-after", "1")]
+    )
 
     static let pipelinedBody = HTTPError(
         status: 400, code: "pipelined_body",
@@ -322,6 +335,7 @@ final class ServiceLoop {
     /// a page of this server or an allowed origin (a page elsewhere on the classroom
     /// network must not read the live stream through a visitor's browser).
     func acceptsWebSocket(wsi: OpaquePointer) -> Bool {
+        guard !draining, !goingAway else { return false }
         guard Self.header(wsi, WSI_TOKEN_GET_URI) == configuration.webSocketPath else { return false }
         let origin = Self.header(wsi, WSI_TOKEN_ORIGIN)
         guard WebSocketOrigin.isAllowed(origin, host: Self.header(wsi, WSI_TOKEN_HOST), listed: configuration.webSocketAllowedOrigins) else {
@@ -431,6 +445,8 @@ final class ServiceLoop {
             case .subscribe(let client, let channels):
                 clients[client.raw]?.channels = channels
                 sendSnapshots(to: client.raw)
+            case .drain:
+                draining = true
             case .stop:
                 // First: say goodbye to every WebSocket (1001), so pages reconnect at once
                 // instead of waiting out a dead connection. Then (second stop, or none
