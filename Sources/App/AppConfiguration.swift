@@ -42,6 +42,9 @@ public struct AppConfiguration: Sendable {
     public var makeSimulator: (@Sendable (SimulationContext) -> any ClassSimulator)?
     /// Bearer token for `/api/admin/...`; nil disables those routes.
     public var adminToken: String?
+    /// The topic posts go to and timelines are rebuilt from, with its partition count.
+    /// Default: `user-timeline`, 6 partitions.
+    public var timelineTopic: KafkaTopicSpec = Topics.userTimeline
     /// Newest posts kept per user's timeline. Default: 100.
     public var timelineCapacity: Int = 100
     /// Names this server's own consumer group (`timeline-consumer-group-<id>`), so two
@@ -67,7 +70,7 @@ public enum Topics {
 
     /// Every topic the server reads or writes for `workshop`, with the settings it
     /// expects: what `streamsocial print-topics` shows and docker/create-topics.sh creates.
-    public static func expected(workshop: Workshop) -> [KafkaTopicSpec] {
-        LeaderboardService.topics(of: workshop) + all
+    public static func expected(workshop: Workshop, timeline: KafkaTopicSpec = userTimeline) -> [KafkaTopicSpec] {
+        LeaderboardService.topics(of: workshop) + [timeline]
     }
 }

@@ -19,6 +19,8 @@ struct StatusContext: Sendable {
     var gateway: KafkaGateway?
     /// The librdkafka properties the server's clients use, secrets redacted.
     var kafkaProperties: [String: String] = [:]
+    /// The start-up check of the topics on a real cluster, once it ran.
+    var topicCheck = Latest<TopicCheck?>(nil)
 }
 
 /// The HTTP API: every route in one table (``router()``), each product's handlers beside
@@ -155,6 +157,7 @@ struct Routes: Sendable {
             note: status.mode == .embedded ? "embedded Kafka: in memory, lost on restart" : nil
         )
         kafka.properties = status.kafkaProperties
+        kafka.topicCheck = status.topicCheck.current
         // One read of the check: reachability, brokers and topics from the same look.
         let check = kafkaHealth.check
         if let reason = check.unavailableReason() {

@@ -17,10 +17,14 @@ struct StatusReport: Encodable, Sendable {
         var note: String?
         /// `--kafka-config` properties (and those from the environment), secrets redacted.
         var properties: [String: String] = [:]
+        /// On a real cluster, what the start-up check found wrong with the topics (null
+        /// until it could run, and on the embedded cluster, whose topics the server makes).
+        var topicCheck: TopicCheck?
 
         enum CodingKeys: String, CodingKey {
             case mode, reachable, error, brokers, topics, durable, note, properties
             case bootstrapServers = "bootstrap_servers"
+            case topicCheck = "topic_check"
         }
     }
 

@@ -80,7 +80,7 @@ public final class StreamSocialApp: Sendable {
                 let cluster: EmbeddedKafka
                 do throws(KafkaError) {
                     cluster = try EmbeddedKafka(
-                        brokers: configuration.embeddedBrokers, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop), logger: logger
+                        brokers: configuration.embeddedBrokers, topics: Topics.expected(workshop: configuration.workshop, timeline: configuration.timelineTopic), logger: logger
                     )
                 } catch {
                     throw .kafka(error)
@@ -142,7 +142,7 @@ public final class StreamSocialApp: Sendable {
             let admin = try KafkaAdmin(configuration: kafka, logger: logger)
             lifecycle.started("kafka-admin") { admin.close() }
             let consumerConfiguration = KafkaConsumerConfiguration(
-                mode: .assignAllCommitting(groupID: TimelineService.groupID(instance: configuration.instanceID), topics: [Topics.userTimeline.name])
+                mode: .assignAllCommitting(groupID: TimelineService.groupID(instance: configuration.instanceID), topics: [configuration.timelineTopic.name])
             )
             let consumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             lifecycle.started("timeline-consumer") { consumer.close() }
@@ -164,13 +164,13 @@ public final class StreamSocialApp: Sendable {
         let leaderboard = LeaderboardService(workshop: configuration.workshop, metrics: metrics, logger: logger)
         let generator = GeneratorControl(rate: configuration.generatorRate, seed: configuration.generatorSeed)
         let timelines = TimelineService(
-            partitionCount: Topics.userTimeline.partitions, timelineCapacity: configuration.timelineCapacity,
+            topic: configuration.timelineTopic.name, partitionCount: configuration.timelineTopic.partitions, timelineCapacity: configuration.timelineCapacity,
             recentMessages: configuration.recentMessages, logger: logger
         )
         self.timelines = timelines
         let lag = LagMonitor(
-            admin: admin, topic: Topics.userTimeline.name, group: TimelineService.groupID(instance: configuration.instanceID),
-            partitionCount: Topics.userTimeline.partitions, consumed: { [timelines] in timelines.consumedPositions }
+            admin: admin, topic: configuration.timelineTopic.name, group: TimelineService.groupID(instance: configuration.instanceID),
+            partitionCount: configuration.timelineTopic.partitions, consumed: { [timelines] in timelines.consumedPositions }
         )
 
         var http = HTTPServerConfiguration()
@@ -194,7 +194,7 @@ public final class StreamSocialApp: Sendable {
         let kafkaHealth = KafkaHealth()
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
-            simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.all + LeaderboardService.topics(of: configuration.workshop)),
+            simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.expected(workshop: configuration.workshop, timeline: configuration.timelineTopic)),
             adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected, metrics: metrics,
             status: StatusContext(
                 mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway,
@@ -235,7 +235,7 @@ public final class StreamSocialApp: Sendable {
                 return
             }
             do throws(KafkaError) {
-                try timelines.setRecoveryTargets(from: admin, topic: Topics.userTimeline.name)
+                try timelines.setRecoveryTargets(from: admin, topic: configuration.timelineTopic.name)
             } catch {
                 timelines.recoveryFailed(error.description)
             }
@@ -244,7 +244,7 @@ public final class StreamSocialApp: Sendable {
         lifecycle.started(Worker(name: "timeline-lag", every: .seconds(1)) { [logger] _ in
             let watermarks = lag.measure()
             for partition in lag.report.partitions {
-                metrics.consumerLag(group: lag.group, topic: Topics.userTimeline.name, partition: partition.partition, lag: partition.lag)
+                metrics.consumerLag(group: lag.group, topic: configuration.timelineTopic.name, partition: partition.partition, lag: partition.lag)
             }
             for partition in timelines.forgetPositionsPastEnd(watermarks) {
                 logger.warning("user-timeline partition ends before where it was read: read from its start again", metadata: ["kafka.partition": .stringConvertible(partition)])
@@ -281,10 +281,21 @@ public final class StreamSocialApp: Sendable {
             simulator.resize(to: configuration.simulatedTeams)
         }
         if embedded == nil {
-            // A real cluster may not have our topics yet. In the background, so a cluster
-            // that is down holds up neither the start nor the health checks.
-            lifecycle.started(Worker.once(name: "topic-setup") { [logger] _ in
-                Self.ensureTopics(Topics.all + LeaderboardService.topics(of: configuration.workshop), admin: admin, logger: logger)
+            // A real cluster may not have our topics yet, or have them made by hand with
+            // other settings. In the background, so a cluster that is down holds up
+            // neither the start nor the health checks; retried until Kafka answers.
+            let topicCheck = routes.status.topicCheck
+            lifecycle.started(Worker(name: "topic-check", every: .seconds(5)) { [logger] worker in
+                do throws(KafkaError) {
+                    let check = try Self.checkTopics(
+                        Topics.expected(workshop: configuration.workshop, timeline: configuration.timelineTopic),
+                        timelineTopic: configuration.timelineTopic.name, bootstrap: publicBootstrap, admin: admin, logger: logger
+                    )
+                    topicCheck.set(check)
+                    worker.requestStop()
+                } catch {
+                    logger.warning("could not check the topics yet", metadata: ["kafka.error": .string(error.description)])
+                }
             })
         }
         channels.prepareSnapshots()
@@ -340,27 +351,43 @@ public final class StreamSocialApp: Sendable {
         return isReady
     }
 
-    /// Creates missing topics on an external cluster and warns about partition counts
-    /// that differ from what the dashboard expects.
-    static func ensureTopics(_ topics: [KafkaTopicSpec], admin: KafkaAdmin, logger: Logger) {
-        do throws(KafkaError) {
-            let outcomes = try admin.ensureTopics(topics)
-            for topic in topics {
-                switch outcomes[topic.name] {
-                case .created:
+    /// Creates the topics missing on an external cluster, then checks each topic the
+    /// server uses (partitions, cleanup policy) and logs every problem with its fix.
+    /// - Throws: when Kafka does not answer metadata (the caller tries again later).
+    static func checkTopics(
+        _ topics: [KafkaTopicSpec], timelineTopic: String, bootstrap: String, admin: KafkaAdmin, logger: Logger
+    ) throws(KafkaError) -> TopicCheck {
+        let metadata = try admin.metadata()
+        let existing = Dictionary(metadata.topics.filter { $0.error == nil }.map { ($0.name, $0.partitionCount) }) { first, _ in first }
+        var found = TopicCheck.Found(partitions: existing)
+        let missing = topics.filter { existing[$0.name] == nil }
+        if !missing.isEmpty {
+            do throws(KafkaError) {
+                _ = try admin.ensureTopics(missing, timeout: .seconds(5))
+                found.created = Set(missing.map(\.name))
+                for topic in missing {
                     logger.info("created topic", metadata: ["kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(topic.partitions)])
-                case .existed(let partitions) where partitions != topic.partitions:
-                    logger.warning("topic has another partition count than expected", metadata: [
-                        "kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(partitions),
-                        "expected": .stringConvertible(topic.partitions),
-                    ])
-                default:
-                    break
                 }
+            } catch {
+                found.creationError = error.description
             }
-        } catch {
-            logger.warning("could not check or create topics", metadata: ["kafka.error": .string(error.description)])
         }
+        do throws(KafkaError) {
+            found.configs = try admin.topicConfigs(topics.map(\.name).filter { existing[$0] != nil }, timeout: .seconds(3))
+        } catch {
+            found.configError = error.description
+        }
+        let check = TopicCheck(expected: topics, found: found, bootstrap: bootstrap, timelineTopic: timelineTopic)
+        for problem in check.problems {
+            logger.warning("topic check: \(problem.problem)", metadata: ["kafka.topic": .string(problem.topic), "fix": .string(problem.fix)])
+        }
+        for note in check.notes {
+            logger.info("topic check: \(note)")
+        }
+        if check.problems.isEmpty {
+            logger.info("topic check: every topic is as the server expects", metadata: ["kafka.topics": .stringConvertible(topics.count)])
+        }
+        return check
     }
 
 }

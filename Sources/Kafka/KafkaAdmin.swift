@@ -170,22 +170,12 @@ extension KafkaAdmin {
                 if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw .rdKafka(err, context: "topic \(topic.name) config \(key)") }
             }
         }
-        guard let queue = rd_kafka_queue_new(client) else { throw KafkaError(.other, "rd_kafka_queue_new failed") }
-        defer { rd_kafka_queue_destroy(queue) }
-        let options = rd_kafka_AdminOptions_new(client, RD_KAFKA_ADMIN_OP_CREATETOPICS)
-        defer { rd_kafka_AdminOptions_destroy(options) }
-        _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.wholeMilliseconds), &errorBuffer, errorBuffer.count)
-        newTopics.withUnsafeMutableBufferPointer { buffer in
-            rd_kafka_CreateTopics(client, buffer.baseAddress, buffer.count, options, queue)
-        }
-        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.wholeMilliseconds + 1000)) else {
-            throw KafkaError(.timedOut, "CreateTopics got no answer")
+        let event = try adminRequest(RD_KAFKA_ADMIN_OP_CREATETOPICS, "CreateTopics", timeout: timeout, client: client) { options, queue in
+            newTopics.withUnsafeMutableBufferPointer { buffer in
+                rd_kafka_CreateTopics(client, buffer.baseAddress, buffer.count, options, queue)
+            }
         }
         defer { rd_kafka_event_destroy(event) }
-        let eventError = rd_kafka_event_error(event)
-        if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw .rdKafka(eventError, context: "CreateTopics")
-        }
         guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(.other, "CreateTopics: no result") }
         var count = 0
         guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
@@ -197,5 +187,71 @@ extension KafkaAdmin {
             let message = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? ""
             throw KafkaError(KafkaError.code(for: err), "create topic \(name): \(message)", rdKafkaCode: err.rawValue)
         }
+    }
+}
+
+extension KafkaAdmin {
+    /// Each topic's settings as the brokers report them (DescribeConfigs): every entry,
+    /// defaults included, so `cleanup.policy` is there whether or not it was set.
+    /// Topics the brokers answer with an error are left out.
+    /// - Throws: when the brokers cannot describe configurations (librdkafka's embedded
+    ///   cluster cannot) or do not answer within `timeout`.
+    public func topicConfigs(_ names: [String], timeout: Duration = .seconds(5)) throws(KafkaError) -> [String: [String: String]] {
+        guard !names.isEmpty else { return [:] }
+        return try using { client throws(KafkaError) in
+            var resources: [OpaquePointer?] = names.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
+            defer { for resource in resources { rd_kafka_ConfigResource_destroy(resource) } }
+            let event = try Self.adminRequest(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, "DescribeConfigs", timeout: timeout, client: client) { options, queue in
+                resources.withUnsafeMutableBufferPointer { buffer in
+                    rd_kafka_DescribeConfigs(client, buffer.baseAddress, buffer.count, options, queue)
+                }
+            }
+            defer { rd_kafka_event_destroy(event) }
+            guard let result = rd_kafka_event_DescribeConfigs_result(event) else { throw KafkaError(.other, "DescribeConfigs: no result") }
+            var count = 0
+            guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return [:] }
+            var configs: [String: [String: String]] = [:]
+            for index in 0..<count {
+                guard let resource = described[index], rd_kafka_ConfigResource_error(resource) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                var entryCount = 0
+                guard let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) else { continue }
+                var settings: [String: String] = [:]
+                for entryIndex in 0..<entryCount {
+                    guard let entry = entries[entryIndex], let name = rd_kafka_ConfigEntry_name(entry) else { continue }
+                    settings[String(cString: name)] = rd_kafka_ConfigEntry_value(entry).map { String(cString: $0) }
+                }
+                configs[String(cString: rd_kafka_ConfigResource_name(resource))] = settings
+            }
+            return configs
+        }
+    }
+
+    /// Runs one admin request on a queue of its own and waits for its result event
+    /// (which the caller destroys), up to `timeout` plus a second.
+    /// - Throws: when no answer came, or the request as a whole failed.
+    private static func adminRequest(
+        _ operation: rd_kafka_admin_op_t, _ name: String, timeout: Duration, client: OpaquePointer,
+        start: (OpaquePointer?, OpaquePointer) -> Void
+    ) throws(KafkaError) -> OpaquePointer {
+        guard let queue = rd_kafka_queue_new(client) else { throw KafkaError(.other, "rd_kafka_queue_new failed") }
+        defer { rd_kafka_queue_destroy(queue) }
+        let options = rd_kafka_AdminOptions_new(client, operation)
+        defer { rd_kafka_AdminOptions_destroy(options) }
+        var errorBuffer = [CChar](repeating: 0, count: 512)
+        _ = rd_kafka_AdminOptions_set_request_timeout(options, Int32(clamping: timeout.wholeMilliseconds), &errorBuffer, errorBuffer.count)
+        if operation == RD_KAFKA_ADMIN_OP_CREATETOPICS {
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, Int32(clamping: timeout.wholeMilliseconds), &errorBuffer, errorBuffer.count)
+        }
+        start(options, queue)
+        guard let event = rd_kafka_queue_poll(queue, Int32(clamping: timeout.wholeMilliseconds + 1000)) else {
+            throw KafkaError(.timedOut, "\(name) got no answer")
+        }
+        let eventError = rd_kafka_event_error(event)
+        if eventError != RD_KAFKA_RESP_ERR_NO_ERROR {
+            let message = rd_kafka_event_error_string(event).map { String(cString: $0) } ?? ""
+            rd_kafka_event_destroy(event)
+            throw KafkaError(KafkaError.code(for: eventError), "\(name): \(message)", rdKafkaCode: eventError.rawValue)
+        }
+        return event
     }
 }

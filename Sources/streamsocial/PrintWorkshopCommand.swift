@@ -26,6 +26,8 @@ struct PrintTopicsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The workshop file whose topics to print. Default: the built-in workshop.", valueName: "file"))
     var workshop: String?
 
+    @OptionGroup var timeline: TimelineTopicOptions
+
     struct Topic: Encodable {
         var name: String
         var partitions: Int
@@ -34,6 +36,6 @@ struct PrintTopicsCommand: ParsableCommand {
 
     func run() throws {
         let chosen = try workshop.map { path throws(WorkshopError) in try Workshop.load(contentsOf: path) } ?? .default
-        try JSONOutput.write(Topics.expected(workshop: chosen).map { Topic(name: $0.name, partitions: $0.partitions, config: $0.config) }, pretty: true)
+        try JSONOutput.write(Topics.expected(workshop: chosen, timeline: timeline.spec).map { Topic(name: $0.name, partitions: $0.partitions, config: $0.config) }, pretty: true)
     }
 }

@@ -91,6 +91,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Log format: text (for people) or json (one object per line, for a log collector).")
     var logFormat: String = "text"
 
+    @OptionGroup var timeline: TimelineTopicOptions
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be 0...65535") }
         guard embeddedBrokers >= 1 else { throw ValidationError("--embedded-brokers must be at least 1") }
@@ -171,6 +173,7 @@ struct Serve: ParsableCommand {
         (configuration.kafkaListenHost, configuration.kafkaListenPort) = try parsedKafkaListen()
         configuration.kafkaAdvertisedHost = kafkaAdvertisedHost
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
+        configuration.timelineTopic = timeline.spec
         configuration.generatorRate = generatorRate
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams

@@ -22,6 +22,21 @@ struct EmbeddedKafkaTests {
         #expect(topic.error == nil)
     }
 
+    /// The embedded cluster has no controller to describe configurations: the topic check
+    /// learns that within its timeout, with librdkafka's reason, and says so.
+    @Test("DescribeConfigs on the embedded cluster fails within its timeout, with the reason")
+    func describeConfigsUnsupported() throws {
+        let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 2, config: ["cleanup.policy": "compact"])], logger: quietLogger)
+        defer { cluster.stop() }
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { admin.close() }
+        let began = ContinuousClock.now
+        let error = #expect(throws: KafkaError.self) { _ = try admin.topicConfigs(["t"], timeout: .seconds(1)) }
+        #expect(ContinuousClock.now - began < .seconds(3))
+        #expect(error?.code == .timedOut)
+        #expect(error?.description.contains("controller") == true, "\(String(describing: error))")
+    }
+
     @Test("a send resolves with the partition and offset the broker acknowledged, and a consumer reads it back")
     func produceAndConsume() async throws {
         let cluster = try EmbeddedKafka(topics: [.init("t", partitions: 6)], logger: quietLogger)

@@ -68,8 +68,8 @@ def server(tmp_path_factory):
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()}")
         try:
-            code, body = instance.request("GET", "/api/status")
-            if code == 200 and body["timelines"]["state"] == "ready":
+            # Ready as an orchestrator sees it: posts taken and the board loaded.
+            if instance.request("GET", "/readyz")[0] == 200:
                 break
         except OSError:
             pass

@@ -107,7 +107,7 @@ extension Routes {
             return
         }
         let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
-        producer.send(topic: Topics.userTimeline.name, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
+        producer.send(topic: timelines.topic, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
             switch result {
             case .success(let report):
                 timelines.sendSucceeded(at: timestamp / 1000)

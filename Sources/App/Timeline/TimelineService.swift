@@ -71,12 +71,15 @@ public final class TimelineService: Sendable {
     /// servers on one cluster, or a student's consumer, never share its offsets.
     static func groupID(instance: String) -> String { "timeline-consumer-group-\(instance)" }
 
+    /// The topic posts are produced to and read from.
+    let topic: String
     let partitionCount: Int
     let timelineCapacity: Int
     private let state: Mutex<State>
     private let logger: Logger
 
-    public init(partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
+    public init(topic: String = Topics.userTimeline.name, partitionCount: Int, timelineCapacity: Int, recentMessages: Int, logger: Logger) {
+        self.topic = topic
         self.partitionCount = partitionCount
         self.timelineCapacity = timelineCapacity
         state = Mutex(State(
