@@ -4,7 +4,8 @@
 // textContent (dom.js).
 import { $, byTeamNumber, el } from "./dom.js";
 
-const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {} };
+// `passwords`: each team's, once the instructor's token fetched them (memory only).
+const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {}, passwords: {} };
 
 const INSTALL = {
   "kafka-python": "pip install kafka-python==2.0.2, then python3 team_app.py",
@@ -12,15 +13,19 @@ const INSTALL = {
   java: "org.apache.kafka:kafka-clients (3.x or 4.x) on the classpath, then java TeamApp.java",
 };
 
-function security() {
+function security(team) {
   const protocol = state.properties["security.protocol"];
   if (!protocol || protocol === "PLAINTEXT") return null;
-  return { protocol, mechanism: state.properties["sasl.mechanism"] || state.properties["sasl.mechanisms"] || "SCRAM-SHA-256" };
+  const mechanism = state.properties["sasl.mechanism"] || state.properties["sasl.mechanisms"] || "SCRAM-SHA-256";
+  return { protocol, mechanism, password: state.passwords[team] };
 }
+
+// A string literal in Python and in Java alike (the password is the file's, not ours).
+const literal = (text) => JSON.stringify(text);
 
 function kafkaPython(team, sasl) {
   const auth = sasl
-    ? `\nAUTH = dict(security_protocol="${sasl.protocol}", sasl_mechanism="${sasl.mechanism}",\n            sasl_plain_username=TEAM_NAME, sasl_plain_password="<your team's password, from the instructor>")\n`
+    ? `\nAUTH = dict(security_protocol="${sasl.protocol}", sasl_mechanism="${sasl.mechanism}",\n            sasl_plain_username=TEAM_NAME, sasl_plain_password=${literal(sasl.password ?? "<your team's password, from the instructor>")})\n`
     : "\nAUTH = {}\n";
   return `# ${team} · StreamSocial workshop · kafka-python 2.0.2
 import json
@@ -44,7 +49,7 @@ for message in consumer:
 
 function confluent(team, sasl) {
   const auth = sasl
-    ? `,\n        "security.protocol": "${sasl.protocol}", "sasl.mechanism": "${sasl.mechanism}",\n        "sasl.username": TEAM_NAME, "sasl.password": "<your team's password, from the instructor>"`
+    ? `,\n        "security.protocol": "${sasl.protocol}", "sasl.mechanism": "${sasl.mechanism}",\n        "sasl.username": TEAM_NAME, "sasl.password": ${literal(sasl.password ?? "<your team's password, from the instructor>")}`
     : "";
   return `# ${team} · StreamSocial workshop · confluent-kafka
 import json
@@ -70,7 +75,7 @@ while True:
 
 function java(team, sasl) {
   const auth = sasl
-    ? `\n        settings.put("security.protocol", "${sasl.protocol}");\n        settings.put("sasl.mechanism", "${sasl.mechanism}");\n        settings.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\\"${team}\\" password=\\"<your team's password>\\";");`
+    ? `\n        settings.put("security.protocol", "${sasl.protocol}");\n        settings.put("sasl.mechanism", "${sasl.mechanism}");\n        settings.put("sasl.jaas.config", ${literal(`org.apache.kafka.common.security.scram.ScramLoginModule required username="${team}" password="${(sasl.password ?? "<your team's password>").replace(/[\\"]/g, "\\$&")}";`)});`
     : "";
   return `// ${team} · StreamSocial workshop · Apache Kafka's Java client
 import java.time.Duration;
@@ -100,13 +105,16 @@ public class TeamApp {
 
 function render() {
   const team = state.team || "team-1";
-  const sasl = security();
+  const sasl = security(team);
   const writers = { "kafka-python": kafkaPython, "confluent-kafka": confluent, java };
   $("snippet").textContent = writers[state.client](team, sasl);
   $("install").textContent = INSTALL[state.client];
-  $("security").textContent = sasl
-    ? `This cluster needs ${sasl.protocol} with ${sasl.mechanism}: your user is your team's name; your instructor has its password.`
-    : "No password needed on this cluster.";
+  $("security").textContent = !sasl
+    ? "No password needed on this cluster."
+    : sasl.password
+      ? `This cluster needs ${sasl.protocol} with ${sasl.mechanism}: your user is your team's name; the program has ${team}'s password.`
+      : `This cluster needs ${sasl.protocol} with ${sasl.mechanism}: your user is your team's name; your instructor has its password.`;
+  $("instructor").hidden = !sasl;
   $("team-rule").textContent = state.team && state.rules[state.team] ? `${state.team} flags users where ${state.rules[state.team]}.` : "";
   for (const tab of document.querySelectorAll(".tabs button")) tab.setAttribute("aria-selected", String(tab.dataset.client === state.client));
 }
@@ -158,5 +166,33 @@ $("copy").addEventListener("click", async () => {
     $("copy").textContent = "Select the text and copy it";
   }
   setTimeout(() => { $("copy").textContent = "Copy"; }, 2000);
+});
+// The instructor fills each team's password in: the token goes with this one request
+// only and the passwords stay in this page's memory.
+$("token-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  let response;
+  try {
+    response = await fetch("/api/admin/credentials", { headers: { Authorization: `Bearer ${token}` }, cache: "no-store" });
+  } catch {
+    $("token-status").textContent = "The server did not answer: try again.";
+    return;
+  }
+  const body = await response.json().catch(() => ({}));
+  if (response.status === 401) {
+    $("token-status").textContent = "That is not the instructor's token.";
+  } else if (response.status === 403) {
+    $("token-status").textContent = "The instructor routes are off on this server (start it with --admin-token).";
+  } else if (!response.ok) {
+    $("token-status").textContent = body.error?.message || `The server answered ${response.status}.`;
+  } else if (!body.configured) {
+    $("token-status").textContent = "This server was not given the teams' passwords (start it with --team-credentials teams.csv).";
+  } else {
+    state.passwords = Object.fromEntries(body.teams.map((entry) => [entry.team, entry.password]));
+    $("token").value = "";
+    $("token-status").textContent = `Passwords filled in for ${body.teams.length} teams: each team's program shows its own.`;
+    render();
+  }
 });
 load();

@@ -43,9 +43,12 @@ for team in "$@"; do
   echo "$team,$team,$(password_of "$team")" >> "$secrets/teams.csv"
 done
 add_user "$server"
+# The server reads these files where Compose mounts this folder (CONFIG_DIR, /config).
 cat > "$secrets/streamsocial.json" <<JSON
 {"kafka-config": {"security.protocol": "SASL_PLAINTEXT", "sasl.mechanism": "SCRAM-SHA-256",
-                  "sasl.username": "$server", "sasl.password": "$(password_of "$server")"}}
+                  "sasl.username": "$server", "sasl.password": "$(password_of "$server")"},
+ "team-credentials": "${CONFIG_DIR:-/config}/teams.csv"}
 JSON
-# The server's image runs as uid 10001 (docker/Dockerfile): only it reads its password.
-if [ -z "${DRY_RUN:-}" ] && [ "$(id -u)" = 0 ]; then chown 10001:10001 "$secrets/streamsocial.json"; fi
+# The server's image runs as uid 10001 (docker/Dockerfile): only it reads its password
+# and the teams' (the join page shows a team its own behind the instructor's token).
+if [ -z "${DRY_RUN:-}" ] && [ "$(id -u)" = 0 ]; then chown 10001:10001 "$secrets/streamsocial.json" "$secrets/teams.csv"; fi

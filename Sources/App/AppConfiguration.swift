@@ -42,6 +42,9 @@ public struct AppConfiguration: Sendable {
     public var makeSimulator: (@Sendable (SimulationContext) -> any ClassSimulator)?
     /// Bearer token for `/api/admin/...`; nil disables those routes.
     public var adminToken: String?
+    /// The teams' Kafka passwords on a secured cluster, for the join page behind the
+    /// instructor's token (`GET /api/admin/credentials`). Default: none.
+    public var teamCredentials: TeamCredentials?
     /// The topic posts go to and timelines are rebuilt from, with its partition count.
     /// Default: `user-timeline`, 6 partitions.
     public var timelineTopic: KafkaTopicSpec = Topics.userTimeline

@@ -40,6 +40,8 @@ struct Routes: Sendable {
     let faults: FaultControl
     /// `/api/admin/...` answers only with `Authorization: Bearer <token>`; nil disables them.
     let adminToken: String?
+    /// The teams' Kafka passwords, given with `--team-credentials`.
+    let teamCredentials: TeamCredentials?
     let hub: WebSocketHub
     /// Who is connected through the Kafka gateway; nil on a real cluster.
     let connectedClients: ConnectedClients?
@@ -87,6 +89,12 @@ struct Routes: Sendable {
             let (latest, listed) = (views.watchlist, views.watchlisted)
             return .json(KeyedValues(records: latest.values.sorted { ($0.company ?? "", $0.key ?? "") < ($1.company ?? "", $1.key ?? "") }, watchlisted: listed))
         }
+        router.on(.get, "/api/admin/credentials", respond: admin { _ throws(HTTPError) in
+            // Passwords: never kept by a browser's or a proxy's cache.
+            var response = HTTPResponse.json(CredentialsReport(configured: teamCredentials != nil, teams: teamCredentials?.entries ?? []))
+            response.headers.append(("cache-control", "no-store"))
+            return response
+        })
         router.on(.get, "/api/admin/generator", respond: admin(generatorSettings))
         router.on(.post, "/api/admin/generator", respond: admin(changeGenerator))
         router.on(.get, "/api/admin/simulator", respond: admin { _ throws(HTTPError) in .json(simulator.status()) })

@@ -195,7 +195,7 @@ public final class StreamSocialApp: Sendable {
         let routes = Routes(
             producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.expected(workshop: configuration.workshop, timeline: configuration.timelineTopic)),
-            adminToken: configuration.adminToken, hub: server.hub, connectedClients: connected, metrics: metrics,
+            adminToken: configuration.adminToken, teamCredentials: configuration.teamCredentials, hub: server.hub, connectedClients: connected, metrics: metrics,
             status: StatusContext(
                 mode: kafkaMode, bootstrapServers: publicBootstrap, startedAt: .now, gateway: clients.gateway,
                 kafkaProperties: ConfigurationSources.redacted(configuration.kafkaProperties)

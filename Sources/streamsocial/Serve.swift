@@ -61,6 +61,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("The workshop file (teams, rules, points) the leaderboard judges. Default: the tutorial's fifteen teams.", valueName: "file"))
     var workshop: String?
 
+    @Option(help: ArgumentHelp("The teams' Kafka passwords on a secured cluster (team,username,password: the teams.csv docker/scram-users.sh writes); the join page shows a team its password when the instructor's token allows.", valueName: "file"))
+    var teamCredentials: String?
+
     @Option(help: "Fake users produced to new_users per second (0: paused; change at runtime with POST /api/admin/generator).")
     var generatorRate: Double = 10
 
@@ -187,6 +190,17 @@ struct Serve: ParsableCommand {
             } catch {
                 logger.critical("could not load the workshop", metadata: ["error": .string(error.description)])
                 throw ExitCode.failure
+            }
+        }
+        if let teamCredentials {
+            do {
+                configuration.teamCredentials = try TeamCredentials.load(contentsOf: teamCredentials, workshop: configuration.workshop)
+            } catch {
+                logger.critical("could not load the team credentials", metadata: ["file": .string(teamCredentials), "error": .string(error.description)])
+                throw ExitCode.failure
+            }
+            if adminToken == nil {
+                logger.warning("--team-credentials without --admin-token: nobody can read the passwords (the join page needs the instructor's token)")
             }
         }
 

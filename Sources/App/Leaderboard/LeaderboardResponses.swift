@@ -60,3 +60,10 @@ struct KeyedValues: Encodable, Sendable {
 struct SessionReset: Encodable, Sendable {
     var sessionStartedAt: Int64
 }
+
+/// The body of `GET /api/admin/credentials`: whether the server was given the teams'
+/// passwords, and each team's user and password.
+struct CredentialsReport: Encodable, Sendable {
+    var configured: Bool
+    var teams: [TeamCredentials.Entry]
+}
