@@ -12,7 +12,10 @@ struct MetricsTests {
     func countersMove() async throws {
         let running = try RunningApp()
         let client = try running.client()
-        let before = try Scrape(client.get("/metrics"))
+        // Each scrape on a connection of its own, as Prometheus scrapes: a slow answer
+        // under the parallel suite's load must not leave a later scrape reading its bytes.
+        func scrape() throws -> Scrape { try Scrape(running.client().get("/metrics")) }
+        let before = try scrape()
         #expect(before.contentType.hasPrefix("text/plain; version=0.0.4"))
 
         for index in 0..<3 {
@@ -35,12 +38,12 @@ struct MetricsTests {
 
         var after = before
         let settled = await eventuallyAsync(timeout: .seconds(15)) {
-            guard let scrape = try? Scrape(client.get("/metrics")) else { return false }
-            after = scrape
-            return scrape["streamsocial_malformed_records_total", ["topic": "user-timeline"]] == 1
-                && scrape["streamsocial_records_judged_total", ["topic": "actions", "team": "team-7", "outcome": "ghost_user"]] == 1
-                && scrape["streamsocial_records_judged_total", ["topic": "team_stats", "team": "team-2", "outcome": "key_correct"]] == 1
-                && scrape["websocket_clients", [:]] == 1
+            guard let latest = try? scrape() else { return false }
+            after = latest
+            return latest["streamsocial_malformed_records_total", ["topic": "user-timeline"]] == 1
+                && latest["streamsocial_records_judged_total", ["topic": "actions", "team": "team-7", "outcome": "ghost_user"]] == 1
+                && latest["streamsocial_records_judged_total", ["topic": "team_stats", "team": "team-2", "outcome": "key_correct"]] == 1
+                && latest["websocket_clients", [:]] == 1
         }
         #expect(settled, "\(after.samples.keys.sorted())")
         #expect(after.problems.isEmpty, "\(after.problems)")
@@ -69,16 +72,15 @@ struct MetricsTests {
         #expect(inf != nil && inf == after["http_request_duration_seconds_count", ["route": "/api/send-message", "method": "POST"]])
 
         socket.close()
-        #expect(await eventuallyAsync { (try? Scrape(client.get("/metrics")))?["websocket_clients", [:]] == 0 })
+        #expect(await eventuallyAsync { (try? scrape())?["websocket_clients", [:]] == 0 })
     }
 
     @Test("a team's consumer group has its lag per partition of new_users, once it committed")
     func teamLag() async throws {
         let running = try RunningApp(generatorRate: 20, simulatedTeams: 1)
-        let client = try running.client()
         var series: [String] = []
         let seen = await eventuallyAsync(timeout: .seconds(20)) {
-            let keys = (try? Scrape(client.get("/metrics")))?.samples.keys.map { $0 } ?? []
+            let keys = (try? Scrape(running.client().get("/metrics")))?.samples.keys.map { $0 } ?? []
             series = keys.filter { $0.hasPrefix("kafka_consumer_lag{") && $0.contains(#"group="team-1""#) && $0.contains(#"topic="new_users""#) }
             return series.count == 5
         }

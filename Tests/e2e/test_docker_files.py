@@ -163,3 +163,14 @@ def test_the_dockerfile_builds_with_the_projects_toolchain_runs_as_a_user_and_ch
         if package != "libjs-chart.js":  # the page's chart library: the runtime stage has it
             assert package in build_stage, package
     assert "libjs-chart.js" in dockerfile.split("FROM debian")[1]
+
+
+def test_the_readme_documents_every_flag_of_serve():
+    """docs/OPERATIONS.md sends operators to the README's table for every setting."""
+    help_text = subprocess.run([BINARY, "serve", "--help"], capture_output=True, text=True, check=True).stdout
+    flags = set(re.findall(r"^  (--[a-z][a-z-]+)", help_text, re.MULTILINE)) - {"--help", "--version"}
+    readme = (ROOT / "README.md").read_text()
+    documented = set(re.findall(r"^\| `(--[a-z][a-z-]+)", readme, re.MULTILINE))
+    assert len(flags) > 20
+    assert flags - documented == set(), "flags missing from the README's table"
+    assert documented - flags == set(), "the README's table names flags serve does not have"
