@@ -148,7 +148,7 @@ struct Routes: Sendable {
         let waiting: String? = switch timelines.readiness {
         case .ready: nil
         case .waitingForKafka(let reason): "the timeline consumer waits for Kafka: \(reason)"
-        case .joiningGroup: "the timeline consumer is joining its group"
+        case .joiningGroup: "the timeline consumer is joining its group and starting to read each partition"
         case .replaying(let remaining): "rebuilding timelines from Kafka: \(remaining) records to go"
         }
         if let reason = waiting ?? leaderboard.loadingReason {

@@ -23,6 +23,7 @@ final class HTTPMetrics {
     private var latencies: [Route: Timer] = [:]
     private let webSocketClients: Gauge
     private let droppedFrames: Counter
+    private let frameDelay: Timer
 
     static let unmatched = "unmatched"
     static let staticFile = "static"
@@ -31,6 +32,7 @@ final class HTTPMetrics {
         self.factory = factory
         webSocketClients = Gauge(label: "websocket_clients", dimensions: [], factory: factory)
         droppedFrames = Counter(label: "websocket_dropped_frames_total", dimensions: [], factory: factory)
+        frameDelay = Timer(label: "websocket_frame_delay_seconds", dimensions: [], factory: factory)
         webSocketClients.record(0)
     }
 
@@ -51,8 +53,12 @@ final class HTTPMetrics {
             latencies[route] = made
             return made
         }()
-        let elapsed = (ContinuousClock.now - startedAt).components
-        latency.recordNanoseconds(elapsed.seconds &* 1_000_000_000 &+ elapsed.attoseconds / 1_000_000_000)
+        latency.record(ContinuousClock.now - startedAt)
+    }
+
+    /// An update frame written to a client's socket, `delay` after it was made.
+    func frameWritten(after delay: Duration) {
+        frameDelay.record(delay)
     }
 
     func webSocketClients(_ count: Int) {
@@ -61,5 +67,13 @@ final class HTTPMetrics {
 
     func droppedFrame() {
         droppedFrames.increment()
+    }
+}
+
+extension Timer {
+    /// Records a `Duration` (swift-metrics takes nanoseconds).
+    func record(_ duration: Duration) {
+        let parts = duration.components
+        recordNanoseconds(parts.seconds &* 1_000_000_000 &+ parts.attoseconds / 1_000_000_000)
     }
 }

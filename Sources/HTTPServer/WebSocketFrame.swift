@@ -16,6 +16,8 @@ final class WebSocketFrame: @unchecked Sendable {
     /// A newer frame with the same key replaces this one in a client's backlog (the
     /// latest snapshot wins over an older one not yet sent).
     let coalesceKey: String?
+    /// When it was made: the time to the client's socket is measured from here.
+    let createdAt = ContinuousClock.now
 
     init(text: String, coalesceKey: String?) {
         var text = text

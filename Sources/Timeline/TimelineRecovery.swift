@@ -10,7 +10,9 @@ public struct TimelineRecovery: Sendable {
     public enum Readiness: Sendable, Equatable {
         /// The log's end could not be read yet (the reason).
         case waitingForKafka(String)
-        /// The consumer has not been given its partitions yet.
+        /// The consumer has not been given its partitions yet, or has not started reading
+        /// each of them (librdkafka retries a partition whose leader it did not know yet
+        /// after half a second: posts taken meanwhile took that long to show).
         case joiningGroup
         /// Replaying: records still to read before the end of the log at start.
         case replaying(remaining: Int64)
@@ -21,15 +23,22 @@ public struct TimelineRecovery: Sendable {
     private var pending: [Int32: Int64]?
     private var waitingReason: String?
     private var assigned = false
+    /// Partitions the consumer has been reading from (a record, or their end reached).
+    private var fetching: Set<Int32> = []
+    private let partitionCount: Int
 
-    public init() {}
+    /// `partitionCount`: how many partitions must be read from before posts are taken
+    /// (0: any, as soon as the partitions are assigned).
+    public init(partitionCount: Int = 0) {
+        self.partitionCount = partitionCount
+    }
 
-    public var isReady: Bool { assigned && pending?.isEmpty == true }
+    public var isReady: Bool { assigned && fetching.count >= partitionCount && pending?.isEmpty == true }
 
     /// Where recovery stands, given the next offset to read per partition.
     public func readiness(positions: [Int32: Int64]) -> Readiness {
         guard let pending else { return .waitingForKafka(waitingReason ?? "reading the end of user-timeline") }
-        guard assigned else { return .joiningGroup }
+        guard assigned, fetching.count >= partitionCount else { return .joiningGroup }
         if pending.isEmpty { return .ready }
         return .replaying(remaining: pending.reduce(0) { total, entry in
             let left = max(0, entry.value - (positions[entry.key] ?? 0))
@@ -59,11 +68,20 @@ public struct TimelineRecovery: Sendable {
         return !wasReady && isReady
     }
 
+    /// The consumer is reading `partition`: it delivered a record or reached the end.
+    public mutating func reading(partition: Int32) -> Bool {
+        guard fetching.count < partitionCount else { return false }
+        let wasReady = isReady
+        fetching.insert(partition)
+        return !wasReady && isReady
+    }
+
     /// The consumer's next offset in `partition` is now `position`.
     public mutating func advanced(partition: Int32, to position: Int64) -> Bool {
-        guard let end = pending?[partition], position >= end else { return false }
+        let started = reading(partition: partition)
+        guard let end = pending?[partition], position >= end else { return started }
         let wasReady = isReady
         pending?[partition] = nil
-        return !wasReady && isReady
+        return started || (!wasReady && isReady)
     }
 }

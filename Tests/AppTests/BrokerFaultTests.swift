@@ -103,7 +103,9 @@ struct BrokerFaultTests {
         )
         reader.run { event in if case .record(let record) = event { seen.withLock { $0.append(record) } } }
         let highest = acknowledged.compactMap { $0.response.json?["offset"] as? Int }.max() ?? 0
-        #expect(await eventuallyAsync(timeout: .seconds(15)) { seen.withLock { $0.count } >= acknowledged.count && seen.withLock { $0.count } > highest / 6 })
+        // A fresh reader after leader moves, in the parallel suite: seen taking over 15 s
+        // twice (every record then read and checked below), so up to 30.
+        #expect(await eventuallyAsync(timeout: .seconds(30)) { seen.withLock { $0.count } >= acknowledged.count && seen.withLock { $0.count } > highest / 6 })
         try await pause(1)
         reader.close()
         var copies: [String: Int] = [:]

@@ -13,15 +13,19 @@ struct LiveChannelsStateTests {
     func postsAndPanels() {
         var state = LiveChannels.State()
         let message = RecentPosts.Message(userID: "ada", content: "hi", sequence: 1, timestamp: 1, partition: 0, offset: 0)
-        state.record(.post(message, violation: nil))
-        state.record(.reread)
-        #expect(state.takeMessages().map(\.userID) == ["ada"])
-        #expect(state.takeMessages().isEmpty)
+        let applied = ContinuousClock.now
+        state.record(.post(message, violation: nil), at: applied)
+        state.record(.reread, at: .now)
+        let taken = state.takeMessages()
+        #expect(taken.messages.map(\.userID) == ["ada"])
+        // When it was applied goes with it: the frame window is measured from there.
+        #expect(taken.appliedAt == [applied])
+        #expect(state.takeMessages().messages.isEmpty)
         #expect(state.takeChanged() == [.partitions, .throughput, .ordering])
         #expect(state.takeChanged().isEmpty)
         // A record that is not shown changes the messages snapshot's counts only.
-        state.record(.malformed(TimelineService.MalformedRecord(partition: 0, offset: 1, reason: .notJSON, bytes: 3)))
-        #expect(state.takeMessages().isEmpty)
+        state.record(.malformed(TimelineService.MalformedRecord(partition: 0, offset: 1, reason: .notJSON, bytes: 3)), at: .now)
+        #expect(state.takeMessages().messages.isEmpty)
         #expect(state.takeChanged().contains(.messages))
     }
 
@@ -43,7 +47,7 @@ struct LiveChannelsStateTests {
     @Test("a post in order still changes the ordering panel: its checked count")
     func orderedPostChangesOrdering() {
         var state = LiveChannels.State()
-        state.record(.post(RecentPosts.Message(userID: "ada", content: "hi", sequence: 1, timestamp: 1, partition: 0, offset: 0), violation: nil))
+        state.record(.post(RecentPosts.Message(userID: "ada", content: "hi", sequence: 1, timestamp: 1, partition: 0, offset: 0), violation: nil), at: .now)
         #expect(state.takeChanged().contains(.ordering))
     }
 

@@ -42,6 +42,7 @@ struct MetricsTests {
             after = latest
             return latest["streamsocial_malformed_records_total", ["topic": "user-timeline"]] == 1
                 && latest["streamsocial_records_judged_total", ["topic": "actions", "team": "team-7", "outcome": "ghost_user"]] == 1
+                && latest["streamsocial_records_judged_total", ["topic": "actions", "team": "unknown", "outcome": "unknown_team"]] == 1
                 && latest["streamsocial_records_judged_total", ["topic": "team_stats", "team": "team-2", "outcome": "key_correct"]] == 1
                 && latest["websocket_clients", [:]] == 1
         }

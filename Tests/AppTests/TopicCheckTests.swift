@@ -80,10 +80,11 @@ struct TopicCheckTests {
         let cluster = try EmbeddedKafka(topics: topics, logger: quietLogger)
         defer { cluster.stop() }
         let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
-        let client = try running.client()
         var check: [String: Any]?
-        let done = await eventuallyAsync(timeout: .seconds(30)) {
-            check = ((try? client.get("/api/status"))?.json?["kafka"] as? [String: Any])?["topic_check"] as? [String: Any]
+        // One check asks CreateTopics and DescribeConfigs, which this cluster leaves
+        // unanswered (5 s and 3 s); under the parallel suite's load, a retry may follow.
+        let done = await eventuallyAsync(timeout: .seconds(60)) {
+            check = ((try? running.client().get("/api/status"))?.json?["kafka"] as? [String: Any])?["topic_check"] as? [String: Any]
             return check != nil
         }
         #expect(done)

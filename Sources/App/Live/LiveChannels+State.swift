@@ -9,6 +9,8 @@ extension LiveChannels {
         static let unlockFeedLength = 50
 
         private(set) var pendingMessages: [RecentPosts.Message] = []
+        /// When each pending post was applied, for the frame window's measure.
+        private var pendingSince: [ContinuousClock.Instant] = []
         var changed: Set<Name> = []
         /// The latest unlocks, oldest first.
         private(set) var recentUnlocks: [LeaderboardState.Unlock] = []
@@ -30,10 +32,11 @@ extension LiveChannels {
 
         /// A record the timeline applied: a post waits for the next `messages` frame,
         /// and marks the panels it changes.
-        mutating func record(_ applied: TimelineService.Applied) {
+        mutating func record(_ applied: TimelineService.Applied, at instant: ContinuousClock.Instant) {
             switch applied {
             case .post(let message, _):
                 pendingMessages.append(message)
+                pendingSince.append(instant)
                 // Every post is checked for order: the panel's counts change with each.
                 changed.formUnion([.partitions, .throughput, .ordering])
             case .duplicate, .malformed:
@@ -60,9 +63,12 @@ extension LiveChannels {
             }
         }
 
-        mutating func takeMessages() -> [RecentPosts.Message] {
-            defer { pendingMessages.removeAll(keepingCapacity: true) }
-            return pendingMessages
+        mutating func takeMessages() -> (messages: [RecentPosts.Message], appliedAt: [ContinuousClock.Instant]) {
+            defer {
+                pendingMessages.removeAll(keepingCapacity: true)
+                pendingSince.removeAll(keepingCapacity: true)
+            }
+            return (pendingMessages, pendingSince)
         }
 
         mutating func takeChanged() -> Set<Name> {

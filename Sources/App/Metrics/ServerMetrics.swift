@@ -16,6 +16,8 @@ public final class ServerMetrics: Sendable {
     /// For the parts that report through swift-metrics.
     public let factory: PrometheusMetricsFactory
     private let teams: Set<String>
+    /// A post's way to the screen, stage by stage (``PostStage``).
+    private let stages: [PostStage: CoreMetrics.Timer]
     private let counters = Mutex<[Series: CoreMetrics.Counter]>([:])
     private let gauges = Mutex<[Series: CoreMetrics.Gauge]>([:])
 
@@ -29,12 +31,18 @@ public final class ServerMetrics: Sendable {
         self.teams = Set(teams)
         var factory = PrometheusMetricsFactory(registry: registry)
         // Most answers take well under a millisecond; the default buckets start at 5 ms.
-        factory.durationHistogramBuckets["http_request_duration_seconds"] = [
-            .microseconds(250), .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10),
-            .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1),
-            .milliseconds(2500), .seconds(5), .seconds(10),
+        let fine: [Duration] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(20), .milliseconds(30), .milliseconds(40), .milliseconds(50), .milliseconds(75), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500), .seconds(5), .seconds(10),
         ]
+        for label in ["http_request_duration_seconds", "websocket_frame_delay_seconds", Self.postStageLabel] {
+            factory.durationHistogramBuckets[label] = fine
+        }
         self.factory = factory
+        stages = Dictionary(uniqueKeysWithValues: PostStage.allCases.map { stage in
+            (stage, CoreMetrics.Timer(label: Self.postStageLabel, dimensions: [("stage", stage.rawValue)], factory: factory))
+        })
     }
 
     /// The registry as Prometheus' text exposition format.
@@ -43,6 +51,26 @@ public final class ServerMetrics: Sendable {
     }
 
     // MARK: What the server reports
+
+    static let postStageLabel = "streamsocial_post_stage_seconds"
+
+    /// The stages of a post's way from its POST to the dashboards; the last one, from
+    /// the frame to the socket, is the HTTP server's `websocket_frame_delay_seconds`.
+    enum PostStage: String, CaseIterable, Sendable {
+        /// From handing the record to the producer to the brokers' acknowledgement.
+        case ack
+        /// From the record's timestamp (set when it was produced) to the timeline
+        /// consumer reading it: the acknowledgement and the fetch (millisecond clock).
+        case read
+        /// From the post applied to its `messages` frame made (the frame window).
+        case frame
+    }
+
+    /// One post spent `duration` in `stage`.
+    func postStage(_ stage: PostStage, _ duration: Duration) {
+        let parts = duration.components
+        stages[stage]?.recordNanoseconds(parts.seconds &* 1_000_000_000 &+ parts.attoseconds / 1_000_000_000)
+    }
 
     /// An `actions` record the board judged.
     func judged(topic: String, _ outcome: LeaderboardState.ActionOutcome) {

@@ -107,9 +107,11 @@ extension Routes {
             return
         }
         let record = PostRecord(userID: post.userID, content: post.content, sequence: sequence, timestamp: timestamp)
+        let sent = ContinuousClock.now
         producer.send(topic: timelines.topic, key: post.keyStrategy.key(for: post.userID), value: record.encoded()) { result in
             switch result {
             case .success(let report):
+                metrics.postStage(.ack, ContinuousClock.now - sent)
                 timelines.sendSucceeded(at: timestamp / 1000)
                 completion(.success(SendMessageResponse(
                     userID: post.userID, sequence: sequence, partition: report.partition, offset: report.offset, timestamp: timestamp

@@ -85,7 +85,8 @@ public final class TimelineService: Sendable {
         state = Mutex(State(
             timelines: TimelineState(capacity: timelineCapacity),
             analyzer: PartitionAnalyzer(partitionCount: partitionCount),
-            recent: RecentPosts(capacity: recentMessages)
+            recent: RecentPosts(capacity: recentMessages),
+            recovery: TimelineRecovery(partitionCount: partitionCount)
         ))
         self.logger = logger
     }
@@ -108,6 +109,12 @@ public final class TimelineService: Sendable {
     /// The timeline consumer got partitions: records will flow.
     func partitionsAssigned() {
         let users = state.withLock { state in state.recovery.partitionsAssigned() ? state.becameReady() : nil }
+        logReady(users)
+    }
+
+    /// The timeline consumer reached the end of `partition`: it is reading it.
+    func reachedEnd(partition: Int32) {
+        let users = state.withLock { state in state.recovery.reading(partition: partition) ? state.becameReady() : nil }
         logReady(users)
     }
 

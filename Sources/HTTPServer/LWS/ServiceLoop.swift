@@ -385,6 +385,8 @@ final class ServiceLoop {
         let more = !client.backlog.isEmpty
         clients[id] = client
         if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
+        // Updates only: a snapshot sent to a client that just connected is old news by design.
+        if frame.coalesceKey == nil { metrics?.frameWritten(after: ContinuousClock.now - frame.createdAt) }
         if more { lws_callback_on_writable(wsi) }
         return 0
     }
