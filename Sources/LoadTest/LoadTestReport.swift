@@ -22,6 +22,9 @@ public struct LoadTestReport: Sendable, Codable {
     public var webSocketLatency: LatencySummary?
     /// Acknowledged posts never seen on the WebSocket.
     public var webSocketMissing: Int?
+    /// The server's stages of a post's way to the screen during the run (with the
+    /// WebSocket watch, from servers that have `/metrics`).
+    public var serverStages: ServerStages?
     public var verification: Verification?
 
     /// The report as people read it.
@@ -34,10 +37,20 @@ public struct LoadTestReport: Sendable, Codable {
         if let ws = webSocketLatency {
             lines.append("websocket ms  p50 \(format(ws.p50))  p90 \(format(ws.p90))  p99 \(format(ws.p99))  max \(format(ws.max))  (\(ws.count) seen, \(webSocketMissing ?? 0) missing)")
         }
+        if let serverStages {
+            let stages = serverStages.stages.map { stage in
+                "\(stage.name) p50 \(bound(stage.p50)) p99 \(bound(stage.p99)) max \(bound(stage.max))"
+            }
+            lines.append("server stages ms (bucket bounds): " + stages.joined(separator: " · "))
+        }
         if let verification {
             lines.append("verified      lost \(verification.lost), violations \(verification.violations), users out of order \(verification.usersOutOfOrder)" + (verification.complete ? "" : " (INCOMPLETE: the server had not consumed everything)"))
         }
         return lines.joined(separator: "\n")
+    }
+
+    private func bound(_ value: Double?) -> String {
+        value.map { "≤" + format($0) } ?? "–"
     }
 
     private func format(_ value: Double) -> String {

@@ -12,6 +12,8 @@ public enum LoadTestRunner {
         let next = Atomic<Int>(0)
         let outcomes = Mutex<[WorkerOutcome]>([])
         let watcher = try configuration.watchWebSocket ? WebSocketWatcher(host: configuration.host, port: configuration.port, prefix: configuration.userPrefix) : nil
+        // A server without /metrics (an older one) just has no stages in the report.
+        let stagesBefore = watcher == nil ? nil : try? ServerStages.scrape(host: configuration.host, port: configuration.port)
 
         let start = ContinuousClock.now
         let concurrency = max(1, configuration.concurrency)
@@ -66,6 +68,9 @@ public enum LoadTestRunner {
             let (latency, missing) = watcher.finish(expecting: acknowledged, timeout: .seconds(10))
             report.webSocketLatency = latency
             report.webSocketMissing = missing
+            if let stagesBefore, let stagesAfter = try? ServerStages.scrape(host: configuration.host, port: configuration.port) {
+                report.serverStages = ServerStages(before: stagesBefore, after: stagesAfter)
+            }
         }
         if configuration.verify {
             report.verification = try verify(acknowledged, users: users, configuration: configuration)

@@ -72,6 +72,14 @@ struct MetricsTests {
         let inf = after["http_request_duration_seconds_bucket", ["route": "/api/send-message", "method": "POST", "le": "+Inf"]]
         #expect(inf != nil && inf == after["http_request_duration_seconds_count", ["route": "/api/send-message", "method": "POST"]])
 
+        // The load generator's reading of the post-path histograms: the three posts in
+        // each stage the server measures (the socket stage: the frames this client got).
+        let stages = ServerStages(before: [:], after: try ServerStages.scrape(host: "127.0.0.1", port: running.port))
+        #expect(stages.stages.map(\.name) == ["ack", "read", "frame", "socket"])
+        #expect(stages.stages.prefix(3).map(\.count) == [3, 3, 3], "\(stages.stages)")
+        #expect(stages.stages.prefix(3).allSatisfy { ($0.p50 ?? 0) > 0 && ($0.max ?? 0) >= ($0.p99 ?? .infinity) })
+        #expect((stages.stages.last?.count ?? 0) >= 1)
+
         socket.close()
         #expect(await eventuallyAsync { (try? scrape())?["websocket_clients", [:]] == 0 })
     }
