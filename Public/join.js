@@ -4,8 +4,9 @@
 // textContent (dom.js).
 import { $, byTeamNumber, el } from "./dom.js";
 
-// `passwords`: each team's, once the instructor's token fetched them (memory only).
-const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {}, passwords: {} };
+// `credentials`: each team's user and password, once the instructor's token fetched
+// them (memory only).
+const state = { bootstrap: "", properties: {}, team: "", client: "kafka-python", rules: {}, credentials: {} };
 
 const INSTALL = {
   "kafka-python": "pip install kafka-python==2.0.2, then python3 team_app.py",
@@ -17,7 +18,8 @@ function security(team) {
   const protocol = state.properties["security.protocol"];
   if (!protocol || protocol === "PLAINTEXT") return null;
   const mechanism = state.properties["sasl.mechanism"] || state.properties["sasl.mechanisms"] || "SCRAM-SHA-256";
-  return { protocol, mechanism, password: state.passwords[team] };
+  const credentials = state.credentials[team];
+  return { protocol, mechanism, user: credentials?.username ?? team, password: credentials?.password };
 }
 
 // A string literal in Python and in Java alike (the password is the file's, not ours).
@@ -25,7 +27,7 @@ const literal = (text) => JSON.stringify(text);
 
 function kafkaPython(team, sasl) {
   const auth = sasl
-    ? `\nAUTH = dict(security_protocol="${sasl.protocol}", sasl_mechanism="${sasl.mechanism}",\n            sasl_plain_username=TEAM_NAME, sasl_plain_password=${literal(sasl.password ?? "<your team's password, from the instructor>")})\n`
+    ? `\nAUTH = dict(security_protocol="${sasl.protocol}", sasl_mechanism="${sasl.mechanism}",\n            sasl_plain_username=${sasl.user === team ? "TEAM_NAME" : literal(sasl.user)}, sasl_plain_password=${literal(sasl.password ?? "<your team's password, from the instructor>")})\n`
     : "\nAUTH = {}\n";
   return `# ${team} · StreamSocial workshop · kafka-python 2.0.2
 import json
@@ -49,7 +51,7 @@ for message in consumer:
 
 function confluent(team, sasl) {
   const auth = sasl
-    ? `,\n        "security.protocol": "${sasl.protocol}", "sasl.mechanism": "${sasl.mechanism}",\n        "sasl.username": TEAM_NAME, "sasl.password": ${literal(sasl.password ?? "<your team's password, from the instructor>")}`
+    ? `,\n        "security.protocol": "${sasl.protocol}", "sasl.mechanism": "${sasl.mechanism}",\n        "sasl.username": ${sasl.user === team ? "TEAM_NAME" : literal(sasl.user)}, "sasl.password": ${literal(sasl.password ?? "<your team's password, from the instructor>")}`
     : "";
   return `# ${team} · StreamSocial workshop · confluent-kafka
 import json
@@ -75,7 +77,7 @@ while True:
 
 function java(team, sasl) {
   const auth = sasl
-    ? `\n        settings.put("security.protocol", "${sasl.protocol}");\n        settings.put("sasl.mechanism", "${sasl.mechanism}");\n        settings.put("sasl.jaas.config", ${literal(`org.apache.kafka.common.security.scram.ScramLoginModule required username="${team}" password="${(sasl.password ?? "<your team's password>").replace(/[\\"]/g, "\\$&")}";`)});`
+    ? `\n        settings.put("security.protocol", "${sasl.protocol}");\n        settings.put("sasl.mechanism", "${sasl.mechanism}");\n        settings.put("sasl.jaas.config", ${literal(`org.apache.kafka.common.security.scram.ScramLoginModule required username="${sasl.user.replace(/[\\"]/g, "\\$&")}" password="${(sasl.password ?? "<your team's password>").replace(/[\\"]/g, "\\$&")}";`)});`
     : "";
   return `// ${team} · StreamSocial workshop · Apache Kafka's Java client
 import java.time.Duration;
@@ -189,7 +191,7 @@ $("token-form").addEventListener("submit", async (event) => {
   } else if (!body.configured) {
     $("token-status").textContent = "This server was not given the teams' passwords (start it with --team-credentials teams.csv).";
   } else {
-    state.passwords = Object.fromEntries(body.teams.map((entry) => [entry.team, entry.password]));
+    state.credentials = Object.fromEntries(body.teams.map((entry) => [entry.team, entry]));
     $("token").value = "";
     $("token-status").textContent = `Passwords filled in for ${body.teams.length} teams: each team's program shows its own.`;
     render();

@@ -41,18 +41,19 @@ for team in "${teams[@]}"; do
   grant "$team" Describe --group "$team"
 done
 
-# The server: reads every workshop topic and its own, writes the generator's users, the
-# posts and its snapshots, creates user-timeline when missing, describes the teams'
-# groups (members, committed offsets: the board's instances and lag) and uses its own.
+# The server: reads every workshop topic and its own, and their settings (the topic check
+# at start: cleanup policies), writes the generator's users, the posts and its snapshots,
+# creates user-timeline when missing, describes the teams' groups (members, committed
+# offsets: the board's instances and lag) and uses its own.
 for topic in new_users actions team_stats watchlist leaderboard_state user-timeline; do
   grant "$server" Read --topic "$topic"
   grant "$server" Describe --topic "$topic"
+  grant "$server" DescribeConfigs --topic "$topic"
 done
 for topic in new_users leaderboard_state user-timeline; do
   grant "$server" Write --topic "$topic"
 done
 grant "$server" Create --topic user-timeline
-grant "$server" DescribeConfigs --topic user-timeline
 grant "$server" Describe --cluster
 grant "$server" Read --group timeline-consumer-group- --resource-pattern-type prefixed
 grant "$server" Describe --group timeline-consumer-group- --resource-pattern-type prefixed

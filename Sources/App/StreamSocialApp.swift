@@ -150,7 +150,8 @@ public final class StreamSocialApp: Sendable {
             // answer early when a post arrives: the wait is what a post waits for the
             // dashboard at worst (50 ms made the p99 55-70 ms at every rate). Ten
             // milliseconds cost the idle server 100 empty fetches a second per broker.
-            consumerConfiguration.maxFetchWait = .milliseconds(10)
+            // Real brokers answer as soon as a record arrives: the default stays there.
+            if configuration.bootstrapServers == nil { consumerConfiguration.maxFetchWait = .milliseconds(10) }
             let consumer = try KafkaConsumer(configuration: kafka, consumer: consumerConfiguration, logger: logger)
             lifecycle.started("timeline-consumer") { consumer.close() }
             return (producer, admin, consumer)
@@ -225,15 +226,19 @@ public final class StreamSocialApp: Sendable {
                 switch applied {
                 case .malformed: metrics.malformed(topic: record.topic)
                 case .post:
-                    if let produced = record.timestampMilliseconds {
-                        metrics.postStage(.read, .milliseconds(max(0, currentMilliseconds() - produced)))
+                    // The timestamp is the producer's: any 64-bit value a student chose
+                    // (Int64.min overflowed the subtraction and aborted the server, and the
+                    // replay after a restart again). Live posts only, within an hour.
+                    if let produced = record.timestampMilliseconds, timelines.readiness == .ready {
+                        let (delay, overflow) = currentMilliseconds().subtractingReportingOverflow(produced)
+                        if !overflow, (0...3_600_000).contains(delay) { metrics.postStage(.read, .milliseconds(delay)) }
                     }
                 default: break
                 }
                 channels.publish(applied)
             case .assigned(let partitions):
                 logger.info("timeline consumer assigned", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
-                timelines.partitionsAssigned()
+                timelines.partitionsAssigned(partitions.map(\.partition))
             case .revoked(let partitions):
                 logger.info("timeline consumer revoked", metadata: ["kafka.partitions": .stringConvertible(partitions.count)])
             case .error(let error):
@@ -323,8 +328,8 @@ public final class StreamSocialApp: Sendable {
         // with 1001 and the rest stops behind.
         lifecycle.started("http-server") { [logger, drainTimeout = configuration.sendTimeout + .seconds(1)] in
             let unanswered = server.drain(timeout: drainTimeout)
-            if unanswered > 0 {
-                logger.warning("stopping with requests unanswered", metadata: ["http.requests": .stringConvertible(unanswered)])
+            if unanswered != 0 {
+                logger.warning("stopping with requests unanswered", metadata: ["http.requests": .string(unanswered < 0 ? "unknown" : String(unanswered))])
             }
             server.stop()
         }
@@ -377,17 +382,23 @@ public final class StreamSocialApp: Sendable {
         let missing = topics.filter { existing[$0.name] == nil }
         if !missing.isEmpty {
             do throws(KafkaError) {
-                _ = try admin.ensureTopics(missing, timeout: .seconds(5))
-                found.created = Set(missing.map(\.name))
-                for topic in missing {
-                    logger.info("created topic", metadata: ["kafka.topic": .string(topic.name), "kafka.partitions": .stringConvertible(topic.partitions)])
+                for (name, outcome) in try admin.ensureTopics(missing, timeout: .seconds(5)) {
+                    switch outcome {
+                    case .created:
+                        found.created.insert(name)
+                        logger.info("created topic", metadata: ["kafka.topic": .string(name)])
+                    case .refused(let reason):
+                        found.creationRefused[name] = reason
+                    case .existed(let partitions):
+                        found.partitions[name] = partitions
+                    }
                 }
             } catch {
                 found.creationError = error.description
             }
         }
         do throws(KafkaError) {
-            found.configs = try admin.topicConfigs(topics.map(\.name).filter { existing[$0] != nil }, timeout: .seconds(3))
+            (found.configs, found.configRefused) = try admin.topicConfigs(topics.map(\.name).filter { existing[$0] != nil }, timeout: .seconds(3))
         } catch {
             found.configError = error.description
         }
@@ -398,7 +409,7 @@ public final class StreamSocialApp: Sendable {
         for note in check.notes {
             logger.info("topic check: \(note)")
         }
-        if check.problems.isEmpty {
+        if check.problems.isEmpty, check.notes.isEmpty {
             logger.info("topic check: every topic is as the server expects", metadata: ["kafka.topics": .stringConvertible(topics.count)])
         }
         return check

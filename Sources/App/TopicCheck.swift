@@ -17,11 +17,15 @@ struct TopicCheck: Sendable, Equatable, Encodable {
         var partitions: [String: Int]
         /// Topics the server created just now.
         var created: Set<String> = []
-        /// Why missing topics could not be created, if they could not.
+        /// Why missing topics could not be created, if they could not: all of them (the
+        /// request failed), or one by one.
         var creationError: String?
+        var creationRefused: [String: String] = [:]
         /// Each topic's settings, or nil with `configError` when they cannot be read.
         var configs: [String: [String: String]]?
         var configError: String?
+        /// Topics whose settings the brokers would not describe, with the reason.
+        var configRefused: [String: String] = [:]
     }
 
     var problems: [Problem]
@@ -41,7 +45,8 @@ struct TopicCheck: Sendable, Equatable, Encodable {
                 let settings = topic.config.sorted { $0.key < $1.key }.map { " --config \($0.key)=\($0.value)" }.joined()
                 problems.append(Problem(
                     topic: topic.name,
-                    problem: "topic \(topic.name) does not exist" + (found.creationError.map { ", and the server could not create it (\($0))" } ?? ""),
+                    problem: "topic \(topic.name) does not exist"
+                        + ((found.creationRefused[topic.name] ?? found.creationError).map { ", and the server could not create it (\($0))" } ?? ""),
                     fix: "create it: kafka-topics.sh \(tool) --create --topic \(topic.name) --partitions \(topic.partitions)\(settings)"
                         + " (docker/create-topics.sh creates every topic the server needs)"
                 ))
@@ -74,6 +79,11 @@ struct TopicCheck: Sendable, Equatable, Encodable {
                     problem: "topic \(topic.name) has cleanup.policy=\(actual); the server expects \(wanted): \(why)",
                     fix: "kafka-configs.sh \(tool) --alter --entity-type topics --entity-name \(topic.name) --add-config cleanup.policy=\(wanted)"
                 ))
+            }
+            for topic in expected where found.partitions[topic.name] != nil {
+                if let reason = found.configRefused[topic.name] {
+                    notes.append("cleanup policy of \(topic.name) not checked: the cluster would not describe it (\(reason))")
+                }
             }
         } else {
             notes.append("cleanup policies not checked: the cluster did not describe its topics (\(found.configError ?? "no answer"))")

@@ -76,7 +76,8 @@ public final class HTTPServer: Sendable {
     /// flight (a POST waiting for Kafka's acknowledgement) are answered as their answers
     /// come, for up to `timeout`. Call before ``stop()``, while whatever answers those
     /// requests still runs. Blocking.
-    /// - Returns: the requests still unanswered when it returned (0: all answered).
+    /// - Returns: the requests still unanswered when it returned (0: all answered; -1:
+    ///   the service thread never counted them, as when it is stuck).
     @discardableResult
     public func drain(timeout: Duration) -> Int {
         guard state.withLock({ $0.running }) else { return 0 }
@@ -86,7 +87,7 @@ public final class HTTPServer: Sendable {
         while true {
             let left = core.stats.requestsInFlight
             if left == 0 { return 0 }
-            if ContinuousClock.now >= deadline { return left ?? 0 }
+            if ContinuousClock.now >= deadline { return left ?? -1 }
             usleep(5_000)
         }
     }

@@ -131,6 +131,8 @@ extension KafkaAdmin {
     public enum TopicOutcome: Sendable, Equatable {
         case existed(partitions: Int)
         case created
+        /// The broker refused to create it (not allowed, invalid settings…): its reason.
+        case refused(String)
     }
 
     /// Creates the topics that do not exist yet (CreateTopics), with a replication factor
@@ -151,12 +153,15 @@ extension KafkaAdmin {
         }
         guard !missing.isEmpty else { return outcomes }
         let replication = Int32(max(1, min(3, metadata.brokers.count)))
-        try using { handle throws(KafkaError) in try Self.createTopics(missing, replicationFactor: replication, timeout: timeout, client: handle) }
-        for topic in missing { outcomes[topic.name] = .created }
+        let refusals = try using { handle throws(KafkaError) in try Self.createTopics(missing, replicationFactor: replication, timeout: timeout, client: handle) }
+        for topic in missing { outcomes[topic.name] = refusals[topic.name].map(TopicOutcome.refused) ?? .created }
         return outcomes
     }
 
-    private static func createTopics(_ topics: [KafkaTopicSpec], replicationFactor: Int32, timeout: Duration, client: OpaquePointer) throws(KafkaError) {
+    /// Returns the topics the broker refused, with its reason; the others were created.
+    private static func createTopics(
+        _ topics: [KafkaTopicSpec], replicationFactor: Int32, timeout: Duration, client: OpaquePointer
+    ) throws(KafkaError) -> [String: String] {
         var errorBuffer = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         defer { for topic in newTopics { rd_kafka_NewTopic_destroy(topic) } }
@@ -178,26 +183,30 @@ extension KafkaAdmin {
         defer { rd_kafka_event_destroy(event) }
         guard let result = rd_kafka_event_CreateTopics_result(event) else { throw KafkaError(.other, "CreateTopics: no result") }
         var count = 0
-        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return }
+        guard let results = rd_kafka_CreateTopics_result_topics(result, &count) else { return [:] }
+        var refused: [String: String] = [:]
         for index in 0..<count {
             guard let topicResult = results[index] else { continue }
             let err = rd_kafka_topic_result_error(topicResult)
             if err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS { continue }
             let name = String(cString: rd_kafka_topic_result_name(topicResult))
             let message = rd_kafka_topic_result_error_string(topicResult).map { String(cString: $0) } ?? ""
-            throw KafkaError(KafkaError.code(for: err), "create topic \(name): \(message)", rdKafkaCode: err.rawValue)
+            refused[name] = KafkaError(KafkaError.code(for: err), message, rdKafkaCode: err.rawValue).description
         }
+        return refused
     }
 }
 
 extension KafkaAdmin {
     /// Each topic's settings as the brokers report them (DescribeConfigs): every entry,
-    /// defaults included, so `cleanup.policy` is there whether or not it was set.
-    /// Topics the brokers answer with an error are left out.
+    /// defaults included, so `cleanup.policy` is there whether or not it was set; and
+    /// the topics the brokers would not describe (not allowed…), with their reason.
     /// - Throws: when the brokers cannot describe configurations (librdkafka's embedded
     ///   cluster cannot) or do not answer within `timeout`.
-    public func topicConfigs(_ names: [String], timeout: Duration = .seconds(5)) throws(KafkaError) -> [String: [String: String]] {
-        guard !names.isEmpty else { return [:] }
+    public func topicConfigs(
+        _ names: [String], timeout: Duration = .seconds(5)
+    ) throws(KafkaError) -> (configs: [String: [String: String]], refused: [String: String]) {
+        guard !names.isEmpty else { return ([:], [:]) }
         return try using { client throws(KafkaError) in
             var resources: [OpaquePointer?] = names.map { rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, $0) }
             defer { for resource in resources { rd_kafka_ConfigResource_destroy(resource) } }
@@ -209,10 +218,17 @@ extension KafkaAdmin {
             defer { rd_kafka_event_destroy(event) }
             guard let result = rd_kafka_event_DescribeConfigs_result(event) else { throw KafkaError(.other, "DescribeConfigs: no result") }
             var count = 0
-            guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return [:] }
+            guard let described = rd_kafka_DescribeConfigs_result_resources(result, &count) else { return ([:], [:]) }
             var configs: [String: [String: String]] = [:]
+            var refused: [String: String] = [:]
             for index in 0..<count {
-                guard let resource = described[index], rd_kafka_ConfigResource_error(resource) == RD_KAFKA_RESP_ERR_NO_ERROR else { continue }
+                guard let resource = described[index] else { continue }
+                let err = rd_kafka_ConfigResource_error(resource)
+                guard err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                    let message = rd_kafka_ConfigResource_error_string(resource).map { String(cString: $0) } ?? ""
+                    refused[String(cString: rd_kafka_ConfigResource_name(resource))] = KafkaError(KafkaError.code(for: err), message, rdKafkaCode: err.rawValue).description
+                    continue
+                }
                 var entryCount = 0
                 guard let entries = rd_kafka_ConfigResource_configs(resource, &entryCount) else { continue }
                 var settings: [String: String] = [:]
@@ -222,7 +238,7 @@ extension KafkaAdmin {
                 }
                 configs[String(cString: rd_kafka_ConfigResource_name(resource))] = settings
             }
-            return configs
+            return (configs, refused)
         }
     }
 

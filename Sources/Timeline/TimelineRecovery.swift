@@ -23,22 +23,21 @@ public struct TimelineRecovery: Sendable {
     private var pending: [Int32: Int64]?
     private var waitingReason: String?
     private var assigned = false
-    /// Partitions the consumer has been reading from (a record, or their end reached).
+    /// The partitions the consumer was given (the cluster's, whatever the server was
+    /// told to expect), and those it has been reading from (a record, or the end reached).
+    private var partitions: Set<Int32> = []
     private var fetching: Set<Int32> = []
-    private let partitionCount: Int
 
-    /// `partitionCount`: how many partitions must be read from before posts are taken
-    /// (0: any, as soon as the partitions are assigned).
-    public init(partitionCount: Int = 0) {
-        self.partitionCount = partitionCount
-    }
+    public init() {}
 
-    public var isReady: Bool { assigned && fetching.count >= partitionCount && pending?.isEmpty == true }
+    private var readingAll: Bool { fetching.isSuperset(of: partitions) }
+
+    public var isReady: Bool { assigned && readingAll && pending?.isEmpty == true }
 
     /// Where recovery stands, given the next offset to read per partition.
     public func readiness(positions: [Int32: Int64]) -> Readiness {
         guard let pending else { return .waitingForKafka(waitingReason ?? "reading the end of user-timeline") }
-        guard assigned, fetching.count >= partitionCount else { return .joiningGroup }
+        guard assigned, readingAll else { return .joiningGroup }
         if pending.isEmpty { return .ready }
         return .replaying(remaining: pending.reduce(0) { total, entry in
             let left = max(0, entry.value - (positions[entry.key] ?? 0))
@@ -61,16 +60,17 @@ public struct TimelineRecovery: Sendable {
         waitingReason = reason
     }
 
-    /// The consumer got its partitions: records will flow.
-    public mutating func partitionsAssigned() -> Bool {
+    /// The consumer got `partitions`: records will flow once it reads each of them.
+    public mutating func partitionsAssigned(_ partitions: Set<Int32> = []) -> Bool {
         let wasReady = isReady
         assigned = true
+        self.partitions.formUnion(partitions)
         return !wasReady && isReady
     }
 
     /// The consumer is reading `partition`: it delivered a record or reached the end.
     public mutating func reading(partition: Int32) -> Bool {
-        guard fetching.count < partitionCount else { return false }
+        guard !fetching.contains(partition) else { return false }
         let wasReady = isReady
         fetching.insert(partition)
         return !wasReady && isReady

@@ -161,6 +161,13 @@ struct Serve: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "streamsocial")
+        // A clean stop may wait the send timeout plus a second for posts in flight, then
+        // up to 5 s for the producer's flush.
+        if stopTimeout * 1000 < sendTimeoutMs + 7000 {
+            logger.warning("--stop-timeout may cut a clean stop short: it can take up to --send-timeout-ms + 7 s", metadata: [
+                "stop_timeout.s": .stringConvertible(stopTimeout), "send_timeout.ms": .stringConvertible(sendTimeoutMs),
+            ])
+        }
 
         var configuration = AppConfiguration()
         configuration.host = host

@@ -36,6 +36,9 @@ struct TopicCheckTests {
         #expect(problem.topic == "watchlist")
         #expect(problem.problem == "topic watchlist does not exist, and the server could not create it (topic_authorization_failed: not allowed)")
         #expect(problem.fix.hasPrefix("create it: kafka-topics.sh --bootstrap-server kafka:9092 --create --topic watchlist --partitions 5 --config cleanup.policy=compact"))
+        // Refused one by one: each missing topic with its own reason.
+        let one = Self.check(.init(partitions: partitions, creationRefused: ["watchlist": "topic_authorization_failed: no Create"], configs: Self.policies))
+        #expect(one.problems.first?.problem == "topic watchlist does not exist, and the server could not create it (topic_authorization_failed: no Create)")
         // Created by the server just now: no problem.
         #expect(Self.check(.init(partitions: partitions, created: ["watchlist"], configs: Self.policies)).problems.isEmpty)
     }
@@ -68,6 +71,13 @@ struct TopicCheckTests {
         let unread = Self.check(.init(partitions: Self.everything, configError: "timed_out: no controller"))
         #expect(unread.problems.isEmpty)
         #expect(unread.notes == ["cleanup policies not checked: the cluster did not describe its topics (timed_out: no controller)"])
+        // One topic the cluster would not describe: a note for it, the others checked.
+        var described = Self.policies
+        described["team_stats"] = nil
+        described["actions"]?["cleanup.policy"] = "compact"
+        let partly = Self.check(.init(partitions: Self.everything, configs: described, configRefused: ["team_stats": "topic_authorization_failed: no DescribeConfigs"]))
+        #expect(partly.problems.map(\.topic) == ["actions"])
+        #expect(partly.notes == ["cleanup policy of team_stats not checked: the cluster would not describe it (topic_authorization_failed: no DescribeConfigs)"])
     }
 
     /// The embedded cluster stands in for a hand-made real one: it cannot create topics
@@ -97,5 +107,23 @@ struct TopicCheckTests {
         #expect(timeline?["problem"] == "topic user-timeline has 3 partitions; this server is set for 6")
         let notes = check?["notes"] as? [String] ?? []
         #expect(notes.count == 1 && notes.first?.hasPrefix("cleanup policies not checked") == true, "\(notes)")
+    }
+
+    /// Readiness waited for as many partitions as the flag said, so a topic with fewer
+    /// never became ready and every post got 503 (found in review).
+    @Test("user-timeline with fewer partitions than --timeline-partitions: a warning, not an outage; posts are taken")
+    func fewerPartitionsStillServes() async throws {
+        let topics = Topics.expected(workshop: .default).map { $0.name == "user-timeline" ? KafkaTopicSpec("user-timeline", partitions: 3) : $0 }
+        let cluster = try EmbeddedKafka(topics: topics, logger: quietLogger)
+        defer { cluster.stop() }
+        let running = try RunningApp(bootstrapServers: cluster.bootstrapServers)
+        var reason = ""
+        let ready = await eventuallyAsync(timeout: .seconds(30)) {
+            guard let response = try? running.client().get("/readyz") else { return false }
+            reason = response.text
+            return response.status == 200
+        }
+        #expect(ready, "\(reason)")
+        #expect(try running.client().postJSON("/api/send-message", #"{"user_id":"ada","content":"three partitions"}"#).status == 201)
     }
 }

@@ -124,6 +124,9 @@ def test_the_acls_grant_each_team_what_the_workshop_needs_and_nothing_more():
     server = {(operation, kind, resource) for principal, operation, kind, resource, _ in grants if principal == "User:streamsocial"}
     assert ("Write", "topic", "leaderboard_state") in server and ("Create", "topic", "user-timeline") in server
     assert all(("Describe", "group", team) in server for team in teams)
+    # The topic check reads every topic's cleanup policy.
+    assert all(("DescribeConfigs", "topic", topic) in server
+               for topic in ("new_users", "actions", "team_stats", "watchlist", "leaderboard_state", "user-timeline"))
     assert not any(operation in ("All", "Alter", "AlterConfigs", "Delete") for _, operation, _, _, _ in grants)
     # The bonus challenge's read of team_stats and watchlist only when asked for.
     recovery = dry_run("kafka-acls.sh", "k:9091", "streamsocial", "team-1", STATE_RECOVERY="1")

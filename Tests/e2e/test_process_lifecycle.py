@@ -266,3 +266,36 @@ def test_sigterm_under_load_answers_posts_in_flight_commits_writes_the_board_and
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=10)
+
+
+def test_a_post_record_stamped_at_the_end_of_time_is_read_without_bringing_the_server_down(tmp_path):
+    """A student's producer may stamp a record with any 64-bit timestamp. The server's
+    post-path measure subtracted it from the clock: Int64.min overflowed and aborted the
+    process, and the replay after a restart aborted again on the same record."""
+    import json as _json
+
+    from kafka import KafkaProducer
+
+    server = start(tmp_path, "stamped")
+    try:
+        deadline = time.time() + 30
+        while server.request("GET", "/readyz")[0] != 200:
+            assert time.time() < deadline
+            time.sleep(0.2)
+        bootstrap = server.status()["kafka"]["bootstrap_servers"]
+        producer = KafkaProducer(bootstrap_servers=bootstrap)
+        for stamp in (-(2 ** 63), 2 ** 63 - 1, -1):
+            post = {"user_id": f"stamp{stamp}", "content": "when?", "seq": 1, "ts": 1}
+            producer.send("user-timeline", key=post["user_id"].encode(), value=_json.dumps(post).encode(), timestamp_ms=stamp).get(timeout=10)
+        producer.close()
+        assert server.post("after-stamps", "still here?")[0] == 201
+        # The three were read as posts (not refused as malformed): the measure met them.
+        deadline = time.time() + 10
+        while server.request("GET", f"/api/timeline/stamp{-(2 ** 63)}")[0] != 200 and time.time() < deadline:
+            assert server.process.poll() is None, server.log_path.read_text()[-3000:]
+            time.sleep(0.2)
+        assert server.process.poll() is None, server.log_path.read_text()[-3000:]
+        assert server.request("GET", "/healthz")[0] == 200
+    finally:
+        server.process.terminate()
+        server.process.wait(timeout=20)

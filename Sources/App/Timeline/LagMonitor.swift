@@ -12,6 +12,9 @@ final class LagMonitor: Sendable {
     /// Next offset the server will read per partition.
     private let consumed: @Sendable () -> [Int32: Int64]
     private let latest: Mutex<LagReport>
+    /// The topic's partition count on the cluster, once read (it may differ from the
+    /// configured one: the topic check says so, the lag still covers what is there).
+    private let clusterPartitions = Mutex<Int?>(nil)
 
     init(admin: KafkaAdmin, topic: String, group: String, partitionCount: Int, consumed: @escaping @Sendable () -> [Int32: Int64]) {
         self.admin = admin
@@ -34,8 +37,15 @@ final class LagMonitor: Sendable {
     func measure() -> [Int32: (low: Int64, high: Int64)] {
         var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
         do throws(KafkaError) {
-            watermarks = try admin.watermarks(topic: topic, partitionCount: partitionCount, timeout: .seconds(1))
-            let partitions = (0..<Int32(partitionCount)).map { KafkaTopicPartition(topic: topic, partition: $0) }
+            let count: Int
+            if let known = clusterPartitions.withLock({ $0 }) {
+                count = known
+            } else {
+                count = try admin.metadata(timeout: .seconds(1)).topics.first { $0.name == topic && $0.error == nil }?.partitionCount ?? partitionCount
+                clusterPartitions.withLock { $0 = count }
+            }
+            watermarks = try admin.watermarks(topic: topic, partitionCount: count, timeout: .seconds(1))
+            let partitions = (0..<Int32(count)).map { KafkaTopicPartition(topic: topic, partition: $0) }
             let committed = (try? admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))) ?? [:]
             let positions = consumed()
             var rows: [LagReport.Partition] = []

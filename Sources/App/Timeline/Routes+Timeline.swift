@@ -145,13 +145,16 @@ extension Routes {
             guard ["posts", "user", "violations"].contains(sort) else {
                 throw HTTPError.badRequest("sort must be posts, user or violations", code: "invalid_field")
             }
-            let rows = timelines.allUsers().map { UsersResponse.Row(userID: $0.key, user: $0.value) }
-            let sorted: [UsersResponse.Row] = switch sort {
-            case "user": rows.sorted { $0.userID < $1.userID }
-            case "violations": rows.sorted { ($0.violations, $1.userID) > ($1.violations, $0.userID) }
-            default: rows.sorted { ($0.postCount, $1.userID) > ($1.postCount, $0.userID) }
+            let users = timelines.allUsers()
+            // Ranked by what the sort needs; rows are built for the page only.
+            typealias Entry = (key: String, value: TimelineState.User)
+            let order: (Entry, Entry) -> Bool = switch sort {
+            case "user": { $0.key < $1.key }
+            case "violations": { ($0.value.violations, $1.key) > ($1.value.violations, $0.key) }
+            default: { ($0.value.postCount, $1.key) > ($1.value.postCount, $0.key) }
             }
-            return .json(UsersResponse(total: rows.count, offset: offset, users: Array(sorted.dropFirst(offset).prefix(limit))))
+            let page = PageSelection.page(of: users, offset: offset, limit: limit, by: order)
+            return .json(UsersResponse(total: users.count, offset: offset, users: page.map { UsersResponse.Row(userID: $0.key, user: $0.value) }))
         } catch {
             return error.response
         }

@@ -85,8 +85,7 @@ public final class TimelineService: Sendable {
         state = Mutex(State(
             timelines: TimelineState(capacity: timelineCapacity),
             analyzer: PartitionAnalyzer(partitionCount: partitionCount),
-            recent: RecentPosts(capacity: recentMessages),
-            recovery: TimelineRecovery(partitionCount: partitionCount)
+            recent: RecentPosts(capacity: recentMessages)
         ))
         self.logger = logger
     }
@@ -98,7 +97,10 @@ public final class TimelineService: Sendable {
     /// Learns where the log ended at start (blocking; retried by the caller until it
     /// succeeds). Partitions already consumed that far, or empty, count as caught up.
     func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
-        let ends = try admin.watermarks(topic: topic, partitionCount: partitionCount)
+        // The cluster's partitions, which the topic check reports when they differ from
+        // the configured count: a topic with fewer must still take posts.
+        let count = try admin.metadata().topics.first { $0.name == topic && $0.error == nil }?.partitionCount ?? partitionCount
+        let ends = try admin.watermarks(topic: topic, partitionCount: count)
             .filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let users = state.withLock { state in
             state.recovery.setTargets(ends: ends, positions: state.positions) ? state.becameReady() : nil
@@ -106,9 +108,9 @@ public final class TimelineService: Sendable {
         logReady(users)
     }
 
-    /// The timeline consumer got partitions: records will flow.
-    func partitionsAssigned() {
-        let users = state.withLock { state in state.recovery.partitionsAssigned() ? state.becameReady() : nil }
+    /// The timeline consumer got `partitions`: records will flow once each is read.
+    func partitionsAssigned(_ partitions: [Int32] = []) {
+        let users = state.withLock { state in state.recovery.partitionsAssigned(Set(partitions)) ? state.becameReady() : nil }
         logReady(users)
     }
 
