@@ -32,6 +32,8 @@ struct Routes: Sendable {
     let admin: KafkaAdmin
     let adminQueue: DispatchQueue
     let timelines: TimelineService
+    /// `/api/users`' kept rankings for large classes.
+    let usersRanking: UsersRanking
     let lag: LagMonitor
     let kafkaHealth: KafkaHealth
     let leaderboard: LeaderboardService
@@ -63,7 +65,8 @@ struct Routes: Sendable {
         router.on(.post, "/api/send-message", handler: sendMessage)
         router.on(.post, "/api/send-messages", maxBodySize: 1024 * 1024, handler: sendMessages)
         router.on(.get, "/api/timeline/{user_id}", respond: timeline)
-        router.on(.get, "/api/users") { request, responder in reportQueue.async { responder.respond(users(request)) } }
+        // Pages of the kept ranking, side by side (the ranking has its own lock).
+        router.on(.get, "/api/users") { request, responder in DispatchQueue.global().async { responder.respond(users(request)) } }
         router.on(.get, "/api/partitions") { _, responder in
             reportQueue.async { responder.respond(.json(timelines.partitionReport(now: currentSecond()))) }
         }

@@ -201,7 +201,8 @@ public final class StreamSocialApp: Sendable {
         let simulator = configuration.makeSimulator?(simulation) ?? NoClassSimulator()
         let kafkaHealth = KafkaHealth()
         let routes = Routes(
-            producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines, lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
+            producer: producer, admin: admin, adminQueue: DispatchQueue(label: "streamsocial.kafka-admin"), timelines: timelines,
+            usersRanking: UsersRanking(service: timelines), lag: lag, kafkaHealth: kafkaHealth, leaderboard: leaderboard, generator: generator,
             simulator: simulator, faults: FaultControl(cluster: embedded, topics: Topics.expected(workshop: configuration.workshop, timeline: configuration.timelineTopic)),
             adminToken: configuration.adminToken, teamCredentials: configuration.teamCredentials, hub: server.hub, connectedClients: connected, metrics: metrics,
             status: StatusContext(

@@ -141,20 +141,11 @@ extension Routes {
         do throws(HTTPError) {
             let limit = try Self.limit(request.query["limit"], default: 100, maximum: 1000)
             let offset = try Self.limit(request.query["offset"], default: 0, maximum: Int.max, minimum: 0, name: "offset")
-            let sort = request.query["sort"] ?? "posts"
-            guard ["posts", "user", "violations"].contains(sort) else {
+            guard let order = UsersRanking.Order(rawValue: request.query["sort"] ?? "posts") else {
                 throw HTTPError.badRequest("sort must be posts, user or violations", code: "invalid_field")
             }
-            let users = timelines.allUsers()
-            // Ranked by what the sort needs; rows are built for the page only.
-            typealias Entry = (key: String, value: TimelineState.User)
-            let order: (Entry, Entry) -> Bool = switch sort {
-            case "user": { $0.key < $1.key }
-            case "violations": { ($0.value.violations, $1.key) > ($1.value.violations, $0.key) }
-            default: { ($0.value.postCount, $1.key) > ($1.value.postCount, $0.key) }
-            }
-            let page = PageSelection.page(of: users, offset: offset, limit: limit, by: order)
-            return .json(UsersResponse(total: users.count, offset: offset, users: page.map { UsersResponse.Row(userID: $0.key, user: $0.value) }))
+            let (total, page) = usersRanking.page(order: order, offset: offset, limit: limit)
+            return .json(UsersResponse(total: total, offset: offset, users: page.map { UsersResponse.Row(userID: $0.key, user: $0.value) }))
         } catch {
             return error.response
         }

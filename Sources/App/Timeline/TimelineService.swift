@@ -56,6 +56,9 @@ public final class TimelineService: Sendable {
         /// log holds it once), just the consumer fetching it twice.
         var rereads = 0
         var sequences = SequenceAllocator()
+        /// Counts records applied: a ranking of the users built at one value is current
+        /// while it stays.
+        var usersVersion: UInt64 = 0
 
         var readiness: TimelineRecovery.Readiness { recovery.readiness(positions: positions) }
 
@@ -193,6 +196,7 @@ public final class TimelineService: Sendable {
         let decoded = PostRecord.decode(record.value)
         let key = record.key.map { String(decoding: $0.prefix(PartitionAnalyzer.maxKeyBytes + 4), as: UTF8.self) }
         let (applied, readyUsers) = state.withLock { state -> (Applied, Int?) in
+            state.usersVersion &+= 1
             guard record.offset >= (state.positions[record.partition] ?? 0) else {
                 state.rereads += 1
                 return (.reread, nil)
@@ -236,9 +240,13 @@ public final class TimelineService: Sendable {
     }
 
     /// Every user (a copy: built into rows after the lock is released).
-    func allUsers() -> [String: TimelineState.User] {
-        state.withLock { $0.timelines.users }
+    /// Every user and the version they are at (see ``State/usersVersion``).
+    func versionedUsers() -> (users: [String: TimelineState.User], version: UInt64) {
+        state.withLock { ($0.timelines.users, $0.usersVersion) }
     }
+
+    /// The version of the users now, without copying them.
+    var usersVersion: UInt64 { state.withLock { $0.usersVersion } }
 }
 
 /// The timeline panels' reports: the few values each needs are copied under the lock,

@@ -1,0 +1,91 @@
+import Dispatch
+import Synchronization
+import Timeline
+
+/// `/api/users` for a large class: the users ranked once per order and kept, so a page is
+/// a slice and 20 readers at once do not each rank 100,000 users.
+///
+/// Up to ``exactBelow`` users every request ranks its page from the current users
+/// (``PageSelection``: milliseconds), exact as ever. Above, a request is always served
+/// from the kept ranking; when posts arrived since, it is rebuilt on `queue` in the
+/// background, at most every ``minInterval``: the list can be a rebuild behind, never
+/// slow. Only the first request of an order waits for it to be built.
+final class UsersRanking: Sendable {
+    enum Order: String, Sendable, CaseIterable {
+        case posts, user, violations
+    }
+
+    struct Ranked: Sendable {
+        var version: UInt64
+        var builtAt: ContinuousClock.Instant
+        var users: [String: TimelineState.User]
+        var keys: [String]
+    }
+
+    static let exactBelow = 10_000
+    /// Least time between two rebuilds of one order while posts flow.
+    static let minInterval: Duration = .milliseconds(500)
+
+    private let service: TimelineService
+    private let queue = DispatchQueue(label: "streamsocial.users-ranking")
+    private let kept = Mutex<[Order: Ranked]>([:])
+    private let rebuilding = Mutex<Set<Order>>([])
+
+    init(service: TimelineService) {
+        self.service = service
+    }
+
+    /// The page: the total, and the users from `offset`, at most `limit`.
+    func page(order: Order, offset: Int, limit: Int) -> (total: Int, users: [(key: String, value: TimelineState.User)]) {
+        if let ranked = kept.withLock({ $0[order] }), ranked.users.count >= Self.exactBelow {
+            if ranked.version != service.usersVersion { rebuildInBackground(order, after: ranked.builtAt) }
+            return (ranked.users.count, Self.slice(ranked, offset: offset, limit: limit))
+        }
+        let (users, version) = service.versionedUsers()
+        guard users.count >= Self.exactBelow else {
+            return (users.count, PageSelection.page(of: users, offset: offset, limit: limit, by: Self.areInIncreasingOrder(order)))
+        }
+        let ranked = Self.rank(users, version: version, order: order)
+        kept.withLock { $0[order] = ranked }
+        return (users.count, Self.slice(ranked, offset: offset, limit: limit))
+    }
+
+    private func rebuildInBackground(_ order: Order, after builtAt: ContinuousClock.Instant) {
+        guard rebuilding.withLock({ $0.insert(order).inserted }) else { return }
+        let wait = Self.minInterval - (ContinuousClock.now - builtAt)
+        queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: max(.zero, wait).wholeNanoseconds))) { [self] in
+            let (users, version) = service.versionedUsers()
+            let ranked = Self.rank(users, version: version, order: order)
+            kept.withLock { $0[order] = ranked }
+            rebuilding.withLock { _ = $0.remove(order) }
+        }
+    }
+
+    private static func slice(_ ranked: Ranked, offset: Int, limit: Int) -> [(key: String, value: TimelineState.User)] {
+        guard offset < ranked.keys.count else { return [] }
+        let end = limit >= ranked.keys.count - offset ? ranked.keys.count : offset + limit
+        return ranked.keys[offset..<end].compactMap { key in ranked.users[key].map { (key, $0) } }
+    }
+
+    /// Sorts small (name, posts, violations) entries, not the users themselves: moving
+    /// 100,000 users with their posts around made a rebuild take 400 ms.
+    private static func rank(_ users: [String: TimelineState.User], version: UInt64, order: Order) -> Ranked {
+        var entries = users.map { (key: $0.key, posts: $0.value.postCount, violations: $0.value.violations) }
+        switch order {
+        case .user: entries.sort { $0.key < $1.key }
+        case .violations: entries.sort { ($0.violations, $1.key) > ($1.violations, $0.key) }
+        case .posts: entries.sort { ($0.posts, $1.key) > ($1.posts, $0.key) }
+        }
+        return Ranked(version: version, builtAt: .now, users: users, keys: entries.map(\.key))
+    }
+
+    typealias Entry = (key: String, value: TimelineState.User)
+
+    static func areInIncreasingOrder(_ order: Order) -> (Entry, Entry) -> Bool {
+        switch order {
+        case .user: { $0.key < $1.key }
+        case .violations: { ($0.value.violations, $1.key) > ($1.value.violations, $0.key) }
+        case .posts: { ($0.value.postCount, $1.key) > ($1.value.postCount, $0.key) }
+        }
+    }
+}
