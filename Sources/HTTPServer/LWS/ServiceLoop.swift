@@ -270,14 +270,18 @@ final class ServiceLoop {
     /// `LWS_CALLBACK_HTTP_WRITEABLE`: write the whole response in one `lws_write`.
     func writeResponse(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>) -> Int32 {
         let id = session.pointee.requestID
-        guard let pending = requests[id], case .ready(let response) = pending.state else { return 0 }
+        guard let pending = requests[id], case .ready(var response) = pending.state else { return 0 }
         requests[id] = nil
         lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
+        // Stopping: the client must not send its next request on this connection, which
+        // closes once this answer is out (it would meet a closed socket, or a server gone).
+        let closing = pending.closeAfter || draining
+        if draining { response.headers.append(("connection", "close")) }
         guard write(response, on: wsi, withBody: pending.request.method != .head) else { return -1 }
         metrics?.answered(route: pending.label, method: pending.request.method, status: response.status, startedAt: pending.startedAt)
         // A request whose body has no usable length: what follows on the connection
-        // cannot be read as the next request.
-        if pending.closeAfter { return -1 }
+        // cannot be read as the next request. Or the server is stopping.
+        if closing { return -1 }
         lastResponseIteration[wsi] = serviceIteration
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
