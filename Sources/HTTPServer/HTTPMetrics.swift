@@ -1,4 +1,5 @@
 import CoreMetrics
+import ServerSupport
 
 /// Request counts and latencies by route, method and status, and the WebSocket figures,
 /// reported through swift-metrics to whatever factory the server is given (Prometheus in
@@ -53,12 +54,12 @@ final class HTTPMetrics {
             latencies[route] = made
             return made
         }()
-        latency.record(ContinuousClock.now - startedAt)
+        latency.recordNanoseconds((ContinuousClock.now - startedAt).wholeNanoseconds)
     }
 
     /// An update frame written to a client's socket, `delay` after it was made.
     func frameWritten(after delay: Duration) {
-        frameDelay.record(delay)
+        frameDelay.recordNanoseconds(delay.wholeNanoseconds)
     }
 
     func webSocketClients(_ count: Int) {
@@ -67,13 +68,5 @@ final class HTTPMetrics {
 
     func droppedFrame() {
         droppedFrames.increment()
-    }
-}
-
-extension Timer {
-    /// Records a `Duration` (swift-metrics takes nanoseconds).
-    func record(_ duration: Duration) {
-        let parts = duration.components
-        recordNanoseconds(parts.seconds &* 1_000_000_000 &+ parts.attoseconds / 1_000_000_000)
     }
 }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Leaderboard
 public import Prometheus
+import ServerSupport
 import Synchronization
 
 /// The server's figures in Prometheus' text format, for `GET /metrics`: one registry per
@@ -68,8 +69,7 @@ public final class ServerMetrics: Sendable {
 
     /// One post spent `duration` in `stage`.
     func postStage(_ stage: PostStage, _ duration: Duration) {
-        let parts = duration.components
-        stages[stage]?.recordNanoseconds(parts.seconds &* 1_000_000_000 &+ parts.attoseconds / 1_000_000_000)
+        stages[stage]?.recordNanoseconds(duration.wholeNanoseconds)
     }
 
     /// An `actions` record the board judged.
