@@ -377,8 +377,7 @@ public final class StreamSocialApp: Sendable {
     static func checkTopics(
         _ topics: [KafkaTopicSpec], timelineTopic: String, bootstrap: String, admin: KafkaAdmin, logger: Logger
     ) throws(KafkaError) -> TopicCheck {
-        let metadata = try admin.metadata()
-        let existing = Dictionary(metadata.topics.filter { $0.error == nil }.map { ($0.name, $0.partitionCount) }) { first, _ in first }
+        let existing = try admin.metadata().partitionCounts
         var found = TopicCheck.Found(partitions: existing)
         let missing = topics.filter { existing[$0.name] == nil }
         if !missing.isEmpty {

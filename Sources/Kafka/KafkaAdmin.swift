@@ -138,15 +138,16 @@ extension KafkaAdmin {
     /// Creates the topics that do not exist yet (CreateTopics), with a replication factor
     /// of up to 3 (fewer on smaller clusters). Existing topics are left as they are, even
     /// with another partition count: the caller decides whether that matters.
-    /// - Throws: the first topic's error, e.g. when the broker refuses or does not
-    ///   support CreateTopics.
+    /// A topic the broker refuses to create is `.refused`, with its reason.
+    /// - Throws: when the request as a whole fails, e.g. a broker that does not answer
+    ///   CreateTopics.
     public func ensureTopics(_ topics: [KafkaTopicSpec], timeout: Duration = .seconds(10)) throws(KafkaError) -> [String: TopicOutcome] {
         let metadata = try self.metadata(timeout: timeout)
         var outcomes: [String: TopicOutcome] = [:]
         var missing: [KafkaTopicSpec] = []
         for topic in topics {
-            if let existing = metadata.topics.first(where: { $0.name == topic.name && $0.error == nil }) {
-                outcomes[topic.name] = .existed(partitions: existing.partitionCount)
+            if let partitions = metadata.partitionCount(of: topic.name) {
+                outcomes[topic.name] = .existed(partitions: partitions)
             } else {
                 missing.append(topic)
             }

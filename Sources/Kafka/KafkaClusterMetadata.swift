@@ -20,6 +20,16 @@ public struct KafkaClusterMetadata: Sendable, Equatable {
     /// Sorted by name.
     public var topics: [Topic]
 
+    /// The partition count of each topic the brokers reported without an error.
+    public var partitionCounts: [String: Int] {
+        Dictionary(topics.filter { $0.error == nil }.map { ($0.name, $0.partitionCount) }) { first, _ in first }
+    }
+
+    /// `topic`'s partition count, if the brokers reported it without an error.
+    public func partitionCount(of topic: String) -> Int? {
+        topics.first { $0.name == topic && $0.error == nil }?.partitionCount
+    }
+
     /// Blocking metadata request for all topics on `client`.
     static func fetch(client: OpaquePointer, timeout: Duration) throws(KafkaError) -> KafkaClusterMetadata {
         var metadata: UnsafePointer<rd_kafka_metadata>?

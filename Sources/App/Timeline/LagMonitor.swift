@@ -41,7 +41,7 @@ final class LagMonitor: Sendable {
             if let known = clusterPartitions.withLock({ $0 }) {
                 count = known
             } else {
-                count = try admin.metadata(timeout: .seconds(1)).topics.first { $0.name == topic && $0.error == nil }?.partitionCount ?? partitionCount
+                count = try admin.metadata(timeout: .seconds(1)).partitionCount(of: topic) ?? partitionCount
                 clusterPartitions.withLock { $0 = count }
             }
             watermarks = try admin.watermarks(topic: topic, partitionCount: count, timeout: .seconds(1))

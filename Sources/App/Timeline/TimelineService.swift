@@ -102,7 +102,7 @@ public final class TimelineService: Sendable {
     func setRecoveryTargets(from admin: KafkaAdmin, topic: String) throws(KafkaError) {
         // The cluster's partitions, which the topic check reports when they differ from
         // the configured count: a topic with fewer must still take posts.
-        let count = try admin.metadata().topics.first { $0.name == topic && $0.error == nil }?.partitionCount ?? partitionCount
+        let count = try admin.metadata().partitionCount(of: topic) ?? partitionCount
         let ends = try admin.watermarks(topic: topic, partitionCount: count)
             .filter { $0.value.high > $0.value.low }.mapValues(\.high)
         let users = state.withLock { state in
@@ -239,8 +239,8 @@ public final class TimelineService: Sendable {
         state.withLock { $0.timelines.users[userID] }
     }
 
-    /// Every user (a copy: built into rows after the lock is released).
-    /// Every user and the version they are at (see ``State/usersVersion``).
+    /// Every user (a copy, ranked after the lock is released) and the version they are
+    /// at (see ``State/usersVersion``).
     func versionedUsers() -> (users: [String: TimelineState.User], version: UInt64) {
         state.withLock { ($0.timelines.users, $0.usersVersion) }
     }
