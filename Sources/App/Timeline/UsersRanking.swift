@@ -43,7 +43,8 @@ final class UsersRanking: Sendable {
         }
         let (users, version) = service.versionedUsers()
         guard users.count >= Self.exactBelow else {
-            return (users.count, PageSelection.page(of: users, offset: offset, limit: limit, by: Self.areInIncreasingOrder(order)))
+            let page = PageSelection.page(of: users.map(Standing.init), offset: offset, limit: limit, by: Self.precedes(order))
+            return (users.count, page.compactMap { standing in users[standing.key].map { (standing.key, $0) } })
         }
         let ranked = Self.rank(users, version: version, order: order)
         kept.withLock { $0[order] = ranked }
@@ -67,25 +68,30 @@ final class UsersRanking: Sendable {
         return ranked.keys[offset..<end].compactMap { key in ranked.users[key].map { (key, $0) } }
     }
 
-    /// Sorts small (name, posts, violations) entries, not the users themselves: moving
+    /// Ranks small (name, posts, violations) standings, not the users themselves: moving
     /// 100,000 users with their posts around made a rebuild take 400 ms.
     private static func rank(_ users: [String: TimelineState.User], version: UInt64, order: Order) -> Ranked {
-        var entries = users.map { (key: $0.key, posts: $0.value.postCount, violations: $0.value.violations) }
-        switch order {
-        case .user: entries.sort { $0.key < $1.key }
-        case .violations: entries.sort { ($0.violations, $1.key) > ($1.violations, $0.key) }
-        case .posts: entries.sort { ($0.posts, $1.key) > ($1.posts, $0.key) }
-        }
-        return Ranked(version: version, builtAt: .now, users: users, keys: entries.map(\.key))
+        let keys = users.map(Standing.init).sorted(by: precedes(order)).map(\.key)
+        return Ranked(version: version, builtAt: .now, users: users, keys: keys)
     }
 
-    typealias Entry = (key: String, value: TimelineState.User)
+    /// What a ranking compares of a user.
+    struct Standing {
+        var key: String
+        var posts: Int
+        var violations: Int
 
-    static func areInIncreasingOrder(_ order: Order) -> (Entry, Entry) -> Bool {
+        init(_ entry: (key: String, value: TimelineState.User)) {
+            (key, posts, violations) = (entry.key, entry.value.postCount, entry.value.violations)
+        }
+    }
+
+    /// The order of `order`: most posts or violations first, ties by name.
+    static func precedes(_ order: Order) -> (Standing, Standing) -> Bool {
         switch order {
         case .user: { $0.key < $1.key }
-        case .violations: { ($0.value.violations, $1.key) > ($1.value.violations, $0.key) }
-        case .posts: { ($0.value.postCount, $1.key) > ($1.value.postCount, $0.key) }
+        case .violations: { ($0.violations, $1.key) > ($1.violations, $0.key) }
+        case .posts: { ($0.posts, $1.key) > ($1.posts, $0.key) }
         }
     }
 }
