@@ -97,6 +97,35 @@ struct MetricsTests {
     }
 }
 
+@Suite("The load generator's reading of the server's stages")
+struct ServerStagesTests {
+    /// The load generator reads whatever answers at the server's address: lines that are
+    /// not the stage histograms, or are broken, are skipped, never trusted.
+    @Test("garbage, broken labels and other series are ignored; the stage buckets are read")
+    func garbageIsIgnored() {
+        let text = """
+        streamsocial_post_stage_seconds_bucket{stage="ack",le="0.005"} 3
+        streamsocial_post_stage_seconds_bucket{stage="ack",le="+Inf"} 4
+        streamsocial_post_stage_seconds_bucket{stage="ack",le="0.01"}
+        streamsocial_post_stage_seconds_bucket{stage="ack",le=0.02} 9
+        streamsocial_post_stage_seconds_bucket{stage="ack,le="0.03"} 9
+        streamsocial_post_stage_seconds_bucket{stage="read",le="x"} 9
+        streamsocial_post_stage_seconds_bucket{ 7
+        other_bucket{stage="ack",le="0.5"} 8
+        \u{0}\u{FF}}}}{{{"le"=
+        websocket_frame_delay_seconds_bucket{le="0.001"} NaN-ish
+        websocket_frame_delay_seconds_bucket{le="+Inf"} 2
+        """
+        let buckets = ServerStages.parse(text)
+        #expect(buckets == ["ack": [0.005: 3, .infinity: 4], "socket": [.infinity: 2]])
+        let stages = ServerStages(before: [:], after: buckets).stages
+        // 3 of 4 under 5 ms: the median there; the 99th and the slowest above the last bound.
+        #expect(stages.first?.name == "ack" && stages.first?.count == 4 && stages.first?.p50 == 5)
+        #expect(stages.first?.p99 == nil && stages.first?.max == nil)
+        #expect(stages.map(\.count) == [4, 0, 0, 2])
+    }
+}
+
 /// One scrape parsed by the text format's rules: `# TYPE name kind` before a family's
 /// samples, each sample `name{label="value",...} number`, label values escaped.
 struct Scrape {

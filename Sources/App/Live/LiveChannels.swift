@@ -8,8 +8,9 @@ import Timeline
 
 /// The dashboard's WebSocket channels. Posts are pushed on `messages` as they are read:
 /// the first after a quiet spell at once, the ones that follow within 10 ms gathered
-/// into the next frame (thousands of posts a second stay a hundred frames); the panels (`partitions`, `ordering`, `throughput`, `lag`) are pushed as
-/// snapshots, at most every 250 ms and only when they changed. A client gets a snapshot
+/// into the next frame (thousands of posts a second stay a hundred frames); the panels
+/// (`partitions`, `ordering`, `throughput`, `lag`) are pushed as snapshots, at most
+/// every 250 ms and only when they changed. A client gets a snapshot
 /// of each channel it subscribes to; a slow client's queued snapshots are replaced by
 /// newer ones.
 ///
