@@ -34,6 +34,10 @@ public struct Router: Sendable {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters by method and canonical path (`/a/b`), for the
+    /// common request that names one exactly: no split, no walk over every route. Only
+    /// routes no earlier route shadows are here, so the answer is the walk's.
+    private var exact: [HTTPMethod: [String: Route]] = [:]
     /// Path prefixes that belong to the API: unknown paths under them are 404 at once,
     /// without looking for a static file.
     public private(set) var apiPrefixes: [String] = []
@@ -55,10 +59,18 @@ public struct Router: Sendable {
     /// - Parameter maxBodySize: a body limit for this route instead of the server's
     ///   (``HTTPServerConfiguration/maxBodySize``).
     public mutating func on(_ method: HTTPMethod, _ pattern: String, body: Body? = nil, maxBodySize: Int? = nil, handler: @escaping HTTPHandler) {
-        routes.append(Route(
+        let route = Route(
             method: method, pattern: pattern, body: body ?? (method.hasBody ? .json : .none), maxBodySize: maxBodySize,
             segments: Self.parse(pattern), handler: handler
-        ))
+        )
+        let literals = route.segments.compactMap { segment -> Substring? in
+            if case .literal(let literal) = segment { literal } else { nil }
+        }
+        let shadowed = routes.contains { ($0.method == method || (method == .head && $0.method == .get)) && Self.bind($0.segments, to: literals) != nil }
+        if literals.count == route.segments.count, !shadowed {
+            exact[method, default: [:]]["/" + literals.joined(separator: "/")] = route
+        }
+        routes.append(route)
     }
 
     /// Adds a route answered synchronously on the service thread: keep it quick.
@@ -83,6 +95,7 @@ public struct Router: Sendable {
     /// Finds the route for `method` and `path`. HEAD takes the GET route (the server
     /// writes its headers without the body).
     public func match(_ method: HTTPMethod, _ path: String) -> Match {
+        if let route = exact[method]?[path] { return .found(route, parameters: [:]) }
         let parts = Self.split(path)
         var allowed: [HTTPMethod] = []
         for route in routes {

@@ -22,6 +22,27 @@ struct RouterTests {
         guard case .found = router.match(.get, "/api/status/") else { Issue.record("trailing slash"); return }
     }
 
+    @Test("the first route registered wins, whether the path names a literal route exactly or not")
+    func firstRouteWins() {
+        var router = Router()
+        router.get("/a/{x}") { _ in HTTPResponse(status: 200) }
+        router.get("/a/b") { _ in HTTPResponse(status: 201) }
+        router.get("/c/d") { _ in HTTPResponse(status: 202) }
+        router.get("/c/{y}") { _ in HTTPResponse(status: 203) }
+        router.on(.head, "/c/d", respond: { _ in HTTPResponse(status: 204) })
+        let expected: [(HTTPMethod, String, String)] = [
+            (.get, "/a/b", "/a/{x}"), (.get, "/a/b/", "/a/{x}"), (.get, "//a//b", "/a/{x}"),
+            (.get, "/c/d", "/c/d"), (.get, "/c/d/", "/c/d"), (.get, "/c/e", "/c/{y}"),
+            // HEAD takes the GET route registered before its own.
+            (.head, "/c/d", "/c/d"),
+        ]
+        for (method, path, pattern) in expected {
+            guard case .found(let route, _) = router.match(method, path) else { Issue.record("\(path): no match"); continue }
+            #expect(route.pattern == pattern, "\(method) \(path)")
+            #expect(route.method == (method == .head ? .get : method), "\(method) \(path)")
+        }
+    }
+
     @Test("{param} segments bind their value")
     func parameters() {
         guard case .found(_, let parameters) = router.match(.get, "/api/timeline/alice") else {
@@ -56,6 +77,13 @@ struct RouterTests {
         #expect(ServiceLoop.isJSON("Application/JSON; charset=utf-8"))
         #expect(!ServiceLoop.isJSON("text/plain"))
         #expect(!ServiceLoop.isJSON("application/jsonx"))
+        #expect(ServiceLoop.isJSON(" \tapplication/json \t;charset=utf-8"))
+        #expect(!ServiceLoop.isJSON(""))
+        #expect(!ServiceLoop.isJSON(";application/json"))
+        #expect(!ServiceLoop.isJSON("application/js"))
+        #expect(ServiceLoop.isJSON("APPLICATION/JSON"))
+        // 0x0F | 0x20 is "/": only letters may differ in case.
+        #expect(!ServiceLoop.isJSON("application\u{0F}json"))
     }
 }
 

@@ -27,9 +27,6 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
     case LWS_CALLBACK_HTTP_WRITEABLE:
         guard let session else { return -1 }
         return loop.writeResponse(wsi: wsi, session: session)
-    case LWS_CALLBACK_TIMER:
-        if let session { loop.requestTimedOut(session: session) }
-        return 0
     case LWS_CALLBACK_CLOSED_HTTP, LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         loop.forgetRequest(session: session)
         return 0

@@ -13,14 +13,25 @@ struct SessionData {
     var bodyCompletions: UInt32
 }
 
+/// The deadline timer's callback, on the service thread.
+private let deadlineTimerFired: @convention(c) (UnsafeMutablePointer<lws_sorted_usec_list_t>?) -> Void = { node in
+    // The node is the first field of its CLibWebSockets_ContextTimer.
+    guard let node, let context = UnsafeMutableRawPointer(node).assumingMemoryBound(to: CLibWebSockets_ContextTimer.self).pointee.context,
+          let opaque = lws_context_user(context) else { return }
+    Unmanaged<ServiceLoop>.fromOpaque(opaque).takeUnretainedValue().checkDeadlines()
+}
+
 /// Everything the service thread owns. Not `Sendable`, and never shared: libwebsockets
 /// calls back on its single service thread only (Debian's build has `LWS_MAX_SMP 1`),
 /// and callbacks reach this object through `lws_context_user` + `Unmanaged`.
 final class ServiceLoop {
-    struct PendingRequest {
+    /// A request from its headers to its answer's write. A class: it changes state
+    /// several times and its body grows in place, with no copy of its fields each time.
+    final class PendingRequest {
         enum State {
             case receivingBody
-            case handling
+            /// The handler runs; it has until `deadline`.
+            case handling(deadline: ContinuousClock.Instant)
             case ready(HTTPResponse)
         }
 
@@ -34,6 +45,16 @@ final class ServiceLoop {
         /// The route's pattern, or ``HTTPMetrics/unmatched``: the metrics' label.
         var label: String
         let startedAt: ContinuousClock.Instant
+
+        init(wsi: OpaquePointer, request: HTTPRequest, route: Router.Route?, state: State, closeAfter: Bool = false, label: String, startedAt: ContinuousClock.Instant) {
+            self.wsi = wsi
+            self.request = request
+            self.route = route
+            self.state = state
+            self.closeAfter = closeAfter
+            self.label = label
+            self.startedAt = startedAt
+        }
     }
 
     struct Client {
@@ -137,7 +158,9 @@ final class ServiceLoop {
                 requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody, label: route.pattern, startedAt: startedAt)
                 return 0
             }
-            return dispatch(id: id, wsi: wsi, request: request, route: route, startedAt: startedAt)
+            let pending = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody, label: route.pattern, startedAt: startedAt)
+            requests[id] = pending
+            return dispatch(id: id, pending, route: route)
         case .methodNotAllowed(let allowed):
             return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response, startedAt: startedAt)
         case .notFound:
@@ -154,7 +177,7 @@ final class ServiceLoop {
     /// `LWS_CALLBACK_HTTP_BODY`: a chunk of the body.
     func appendBody(wsi: OpaquePointer, session: UnsafeMutablePointer<SessionData>, bytes: UnsafeRawBufferPointer) -> Int32 {
         let id = session.pointee.requestID
-        guard var pending = requests[id], case .receivingBody = pending.state else { return 0 }
+        guard let pending = requests[id], case .receivingBody = pending.state else { return 0 }
         if pending.request.body.isEmpty, RequestFraming.echoesRequestLine(bytes, method: pending.request.method) {
             // libwebsockets 4.1.6 hands a request pipelined behind another the start of
             // its own request line as body (lws_http_action reads the buffer list from
@@ -175,9 +198,7 @@ final class ServiceLoop {
             requests[id] = nil
             return startResponse(id: id, wsi: pending.wsi, request: pending.request, response: HTTPError.payloadTooLarge(limit: limit).response, label: pending.label, startedAt: pending.startedAt)
         }
-        requests[id] = nil  // keep the body array uniquely referenced while appending
         pending.request.body.append(contentsOf: bytes)
-        requests[id] = pending
         return 0
     }
 
@@ -197,7 +218,7 @@ final class ServiceLoop {
         guard session.pointee.bodyCompletions == 1 else { return 0 }
         let id = session.pointee.requestID
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
-        return dispatch(id: id, wsi: pending.wsi, request: pending.request, route: route, startedAt: pending.startedAt)
+        return dispatch(id: id, pending, route: route)
     }
 
     static let stopping = HTTPError(
@@ -230,11 +251,11 @@ final class ServiceLoop {
     /// Runs the handler. The connection stops reading until the answer is written
     /// (``markReady``): bytes pipelined behind this request would otherwise keep the
     /// service loop polling without a timeout while the handler works.
-    private func dispatch(id: UInt64, wsi: OpaquePointer, request: HTTPRequest, route: Router.Route, startedAt: ContinuousClock.Instant) -> Int32 {
-        lws_rx_flow_control(wsi, 0)
-        requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .handling, label: route.pattern, startedAt: startedAt)
-        lws_set_timer_usecs(wsi, lws_usec_t(configuration.responseTimeout.wholeMicroseconds))
-        route.handler(request, HTTPResponder(requestID: id, core: core))
+    private func dispatch(id: UInt64, _ pending: PendingRequest, route: Router.Route) -> Int32 {
+        lws_rx_flow_control(pending.wsi, 0)
+        pending.state = .handling(deadline: .now + configuration.responseTimeout)
+        scheduleDeadlineCheck()
+        route.handler(pending.request, HTTPResponder(requestID: id, core: core))
         drainCommands()
         return 0
     }
@@ -249,20 +270,55 @@ final class ServiceLoop {
         return 0
     }
 
-    /// `LWS_CALLBACK_TIMER`: the handler missed its deadline.
-    func requestTimedOut(session: UnsafeMutablePointer<SessionData>) {
-        let id = session.pointee.requestID
-        guard let pending = requests[id], case .handling = pending.state else { return }
-        let seconds = Double(configuration.responseTimeout.wholeMicroseconds) / 1e6
-        logger.warning("handler missed its deadline", metadata: ["http.path": .string(pending.request.path), "timeout.s": .stringConvertible(seconds)])
-        markReady(id: id, pending, HTTPError.gatewayTimeout(after: seconds).response)
+    // MARK: Deadlines
+
+    /// One timer for the whole server checks handlers' deadlines while any is running,
+    /// instead of a libwebsockets timer per request: inserting each into lws's sorted
+    /// timer list cost more than routing the request. A 504 comes up to
+    /// ``deadlineCheckPeriod`` late.
+    private let deadlineTimer: UnsafeMutablePointer<CLibWebSockets_ContextTimer> = {
+        let timer = UnsafeMutablePointer<CLibWebSockets_ContextTimer>.allocate(capacity: 1)
+        timer.initialize(to: CLibWebSockets_ContextTimer())
+        return timer
+    }()
+    private var deadlineCheckScheduled = false
+
+    /// How often running handlers' deadlines are checked.
+    var deadlineCheckPeriod: Duration { min(.milliseconds(50), configuration.responseTimeout / 4) }
+
+    private func scheduleDeadlineCheck() {
+        guard !deadlineCheckScheduled, let context else { return }
+        deadlineCheckScheduled = true
+        deadlineTimer.pointee.context = context
+        let node = UnsafeMutableRawPointer(deadlineTimer).assumingMemoryBound(to: lws_sorted_usec_list_t.self)
+        lws_sul_schedule(context, 0, node, deadlineTimerFired, lws_usec_t(deadlineCheckPeriod.wholeMicroseconds))
+    }
+
+    /// The deadline timer fired: every handler past its deadline gets 504.
+    func checkDeadlines() {
+        deadlineCheckScheduled = false
+        let now = ContinuousClock.now
+        var running = false
+        for pending in requests.values {
+            guard case .handling(let deadline) = pending.state else { continue }
+            guard now >= deadline else {
+                running = true
+                continue
+            }
+            let seconds = Double(configuration.responseTimeout.wholeMicroseconds) / 1e6
+            logger.warning("handler missed its deadline", metadata: ["http.path": .string(pending.request.path), "timeout.s": .stringConvertible(seconds)])
+            markReady(pending, HTTPError.gatewayTimeout(after: seconds).response)
+        }
+        if running { scheduleDeadlineCheck() }
+    }
+
+    deinit {
+        deadlineTimer.deallocate()
     }
 
     /// The handler answered: read the connection again and write when it is writable.
-    private func markReady(id: UInt64, _ pending: PendingRequest, _ response: HTTPResponse) {
-        var pending = pending
+    private func markReady(_ pending: PendingRequest, _ response: HTTPResponse) {
         pending.state = .ready(response)
-        requests[id] = pending
         lws_rx_flow_control(pending.wsi, 1)
         lws_callback_on_writable(pending.wsi)
     }
@@ -272,7 +328,6 @@ final class ServiceLoop {
         let id = session.pointee.requestID
         guard let pending = requests[id], case .ready(var response) = pending.state else { return 0 }
         requests[id] = nil
-        lws_set_timer_usecs(wsi, -1)  // LWS_SET_TIMER_USEC_CANCEL
         // Stopping: the client must not send its next request on this connection, which
         // closes once this answer is out (it would meet a closed socket, or a server gone).
         let closing = pending.closeAfter || draining
@@ -433,7 +488,7 @@ final class ServiceLoop {
             switch command {
             case .respond(let id, let response):
                 guard let pending = requests[id], case .handling = pending.state else { continue }
-                markReady(id: id, pending, response)
+                markReady(pending, response)
             case .publish(let channel, let update, let snapshot):
                 if let snapshot {
                     if let index = snapshots.firstIndex(where: { $0.channel == channel }) {
@@ -469,21 +524,24 @@ final class ServiceLoop {
 
     // MARK: Reading the request
 
+    private static let methodTokens: [(lws_token_indexes, HTTPMethod)] = [
+        (WSI_TOKEN_GET_URI, .get), (WSI_TOKEN_POST_URI, .post), (WSI_TOKEN_PUT_URI, .put),
+        (WSI_TOKEN_PATCH_URI, .patch), (WSI_TOKEN_DELETE_URI, .delete), (WSI_TOKEN_OPTIONS_URI, .options),
+        (WSI_TOKEN_HEAD_URI, .head),
+    ]
+
     private static func method(of wsi: OpaquePointer) -> HTTPMethod? {
-        let tokens: [(lws_token_indexes, HTTPMethod)] = [
-            (WSI_TOKEN_GET_URI, .get), (WSI_TOKEN_POST_URI, .post), (WSI_TOKEN_PUT_URI, .put),
-            (WSI_TOKEN_PATCH_URI, .patch), (WSI_TOKEN_DELETE_URI, .delete), (WSI_TOKEN_OPTIONS_URI, .options),
-            (WSI_TOKEN_HEAD_URI, .head),
-        ]
-        return tokens.first { lws_hdr_total_length(wsi, $0.0) > 0 }?.1
+        methodTokens.first { lws_hdr_total_length(wsi, $0.0) > 0 }?.1
     }
 
+    /// A header's value up to its first NUL, copied once, on the stack.
     private static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
         let length = Int(lws_hdr_total_length(wsi, token))
         guard length > 0 else { return nil }
-        var buffer = [CChar](repeating: 0, count: length + 1)
-        guard lws_hdr_copy(wsi, &buffer, Int32(buffer.count), token) >= 0 else { return nil }
-        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> String? in
+            guard let base = buffer.baseAddress, lws_hdr_copy(wsi, base, Int32(buffer.count), token) >= 0 else { return nil }
+            return String(cString: base)
+        }
     }
 
     private static func headers(of wsi: OpaquePointer) -> [String: String] {
@@ -517,8 +575,16 @@ final class ServiceLoop {
         return query
     }
 
+    /// Whether the media type (before any `;` parameter, spaces and tabs around it
+    /// ignored, any case) is `application/json`. On bytes: it runs for every post, and
+    /// Foundation's trimming cost more than the rest of the request's routing.
     static func isJSON(_ contentType: String) -> Bool {
-        let mediaType = contentType.split(separator: ";", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces).lowercased()
-        return mediaType == "application/json"
+        var bytes = contentType.utf8[...]
+        if let semicolon = bytes.firstIndex(of: UInt8(ascii: ";")) { bytes = bytes[..<semicolon] }
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        while let first = bytes.first, isBlank(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, isBlank(last) { bytes = bytes.dropLast() }
+        let lowercased = { (byte: UInt8) in (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte }
+        return bytes.elementsEqual("application/json".utf8) { lowercased($0) == $1 }
     }
 }
