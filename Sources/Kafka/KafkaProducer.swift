@@ -162,11 +162,16 @@ public final class KafkaProducer: Sendable {
     private func deliver(_ event: OpaquePointer) {
         var outcomes: [(id: UInt, result: Result<KafkaDeliveryReport, KafkaError>)] = []
         outcomes.reserveCapacity(Int(rd_kafka_event_message_count(event)))
+        // An event's reports mostly share one topic: its name is read once per run.
+        var lastTopic: (handle: OpaquePointer?, name: String) = (nil, "")
         while let message = rd_kafka_event_message_next(event) {
             let id = UInt(bitPattern: message.pointee._private)
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                let topic = String(cString: rd_kafka_topic_name(message.pointee.rkt))
+                if lastTopic.handle != message.pointee.rkt || lastTopic.handle == nil {
+                    lastTopic = (message.pointee.rkt, String(cString: rd_kafka_topic_name(message.pointee.rkt)))
+                }
+                let topic = lastTopic.name
                 var type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
                 let timestamp = rd_kafka_message_timestamp(message, &type)
                 outcomes.append((id, .success(KafkaDeliveryReport(

@@ -64,6 +64,30 @@ struct JSONWriterShapeTests {
         }
     }
 
+    @Test("the messages channel's snapshot: no post, one and several")
+    func messagesSnapshot() throws {
+        let posts = Self.strings.enumerated().map { index, text in
+            RecentPosts.Message(userID: text, content: text, sequence: Int64(index + 1), timestamp: Int64.min, partition: Int32(index), offset: Int64(index) * 1000)
+        }
+        for batch in [[], Array(posts.prefix(1)), posts] {
+            let snapshot = MessagesSnapshot(messages: batch, consumed: batch.count * 7, malformed: Int.max)
+            let message = WebSocketMessage(type: "snapshot", channel: "messages", data: snapshot)
+            #expect(WebSocketMessage.messagesSnapshot(snapshot) == (try Self.encoded(message)))
+        }
+    }
+
+    @Test("a page of /api/users: no user, one and several", arguments: strings)
+    func usersPage(text: String) throws {
+        let rows = [
+            UsersResponse.Row(userID: text, postCount: 0, partitions: [], lastSequence: -1, violations: 0),
+            UsersResponse.Row(userID: text + "2", postCount: Int.max, partitions: [0, 5, Int32.max], lastSequence: Int64.max, violations: 3),
+        ]
+        for users in [[], Array(rows.prefix(1)), rows] {
+            let page = UsersResponse(total: 100_000, offset: 7, users: users)
+            #expect(String(decoding: page.json, as: UTF8.self) == (try Self.encoded(page)))
+        }
+    }
+
     @Test("a flat object, keys given sorted")
     func flatObject() throws {
         for text in Self.strings {

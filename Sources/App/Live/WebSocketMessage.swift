@@ -14,13 +14,21 @@ struct SubscribeRequest: Decodable {
 }
 
 extension WebSocketMessage where Payload == [RecentPosts.Message] {
-    /// A `messages` frame, written by ``JSONWriter``: one is built every 20 ms while
-    /// posts flow. The same text as encoding this message with ``JSONCoding``.
+    /// A `messages` frame, written by ``JSONWriter``: up to a hundred are built a second
+    /// while posts flow. The same text as encoding this message with ``JSONCoding``.
     static func messagesFrame(_ posts: [RecentPosts.Message]) -> String {
         var json = JSONWriter(capacity: 64 + posts.count * 160)
         json.beginObject()
         json.field("channel", LiveChannels.Name.messages.rawValue)
         json.key("data")
+        writePosts(posts, to: &json)
+        json.field("type", "messages")
+        json.endObject()
+        return String(decoding: json.bytes, as: UTF8.self)
+    }
+
+    /// The posts as an array of objects, keys sorted.
+    static func writePosts(_ posts: [RecentPosts.Message], to json: inout JSONWriter) {
         json.beginArray()
         for post in posts {
             json.beginObject()
@@ -33,7 +41,26 @@ extension WebSocketMessage where Payload == [RecentPosts.Message] {
             json.endObject()
         }
         json.endArray()
-        json.field("type", "messages")
+    }
+}
+
+extension WebSocketMessage where Payload == MessagesSnapshot {
+    /// The `messages` channel's snapshot, written by ``JSONWriter``: it is rebuilt with
+    /// every `messages` frame (its recent posts included), and Foundation's encoder made
+    /// it the costliest thing the server did per post under load. The same text as
+    /// encoding this message with ``JSONCoding``.
+    static func messagesSnapshot(_ snapshot: MessagesSnapshot) -> String {
+        var json = JSONWriter(capacity: 128 + snapshot.messages.count * 160)
+        json.beginObject()
+        json.field("channel", LiveChannels.Name.messages.rawValue)
+        json.key("data")
+        json.beginObject()
+        json.field("consumed", snapshot.consumed)
+        json.field("malformed", snapshot.malformed)
+        json.key("messages")
+        WebSocketMessage<[RecentPosts.Message]>.writePosts(snapshot.messages, to: &json)
+        json.endObject()
+        json.field("type", "snapshot")
         json.endObject()
         return String(decoding: json.bytes, as: UTF8.self)
     }
