@@ -145,7 +145,7 @@ extension Routes {
                 throw HTTPError.badRequest("sort must be posts, user or violations", code: "invalid_field")
             }
             let (total, page) = usersRanking.page(order: order, offset: offset, limit: limit)
-            return .json(UsersResponse(total: total, offset: offset, users: page.map { UsersResponse.Row(userID: $0.key, user: $0.value) }))
+            return HTTPResponse(status: 200, body: UsersResponse(total: total, offset: offset, users: page.map { UsersResponse.Row(userID: $0.key, user: $0.value) }).json)
         } catch {
             return error.response
         }

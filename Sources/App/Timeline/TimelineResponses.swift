@@ -129,18 +129,49 @@ struct UsersResponse: Encodable, Sendable {
             case lastSequence = "last_seq"
         }
 
-        init(userID: String, user: TimelineState.User) {
+        init(userID: String, postCount: Int, partitions: [Int32], lastSequence: Int64, violations: Int) {
             self.userID = userID
-            postCount = user.postCount
-            partitions = user.partitions
-            lastSequence = user.lastSequence
-            violations = user.violations
+            self.postCount = postCount
+            self.partitions = partitions
+            self.lastSequence = lastSequence
+            self.violations = violations
+        }
+
+        init(userID: String, user: TimelineState.User) {
+            self.init(userID: userID, postCount: user.postCount, partitions: user.partitions, lastSequence: user.lastSequence, violations: user.violations)
         }
     }
 
     var total: Int
     var offset: Int
     var users: [Row]
+
+    /// The same JSON as `Encodable` gives (sorted keys), written by hand: `JSONEncoder`
+    /// took about 0.9 ms for a page of 100 users, most of what a page cost with 100,000
+    /// users and 20 readers.
+    var json: [UInt8] {
+        var json = JSONWriter(capacity: 64 + users.count * 112)
+        json.beginObject()
+        json.field("offset", offset)
+        json.field("total", total)
+        json.key("users")
+        json.beginArray()
+        for row in users {
+            json.beginObject()
+            json.field("last_seq", row.lastSequence)
+            json.key("partitions")
+            json.beginArray()
+            for partition in row.partitions { json.integer(partition) }
+            json.endArray()
+            json.field("post_count", row.postCount)
+            json.field("user_id", row.userID)
+            json.field("violations", row.violations)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
 }
 
 /// The body of `GET /api/metrics`.

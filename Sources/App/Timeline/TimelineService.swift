@@ -239,11 +239,25 @@ public final class TimelineService: Sendable {
         state.withLock { $0.timelines.users[userID] }
     }
 
-    /// Every user (a copy, ranked after the lock is released) and the version they are
-    /// at (see ``State/usersVersion``).
-    func versionedUsers() -> (users: [String: TimelineState.User], version: UInt64) {
-        state.withLock { ($0.timelines.users, $0.usersVersion) }
+    /// What a ranking compares of every user, and the version the users are at (see
+    /// ``State/usersVersion``). Small values made under the lock: a copy of the users
+    /// themselves would be paid for by the consumer, which copies the whole dictionary on
+    /// its next write while a reader holds it.
+    func standings() -> (standings: [UsersRanking.Standing], version: UInt64) {
+        state.withLock { state in
+            (state.timelines.users.map(UsersRanking.Standing.init), state.usersVersion)
+        }
     }
+
+    /// The users named, in that order, under one lock; a name without posts is left out.
+    func users(named keys: some Sequence<String>) -> [(key: String, value: TimelineState.User)] {
+        state.withLock { state in
+            keys.compactMap { key in state.timelines.users[key].map { (key, $0) } }
+        }
+    }
+
+    /// How many users have posted.
+    var userCount: Int { state.withLock { $0.timelines.users.count } }
 
     /// The version of the users now, without copying them.
     var usersVersion: UInt64 { state.withLock { $0.usersVersion } }

@@ -18,7 +18,7 @@ final class UsersRanking: Sendable {
     struct Ranked: Sendable {
         var version: UInt64
         var builtAt: ContinuousClock.Instant
-        var users: [String: TimelineState.User]
+        /// User names, in the order's sequence.
         var keys: [String]
     }
 
@@ -27,6 +27,8 @@ final class UsersRanking: Sendable {
     static let minInterval: Duration = .milliseconds(500)
 
     private let service: TimelineService
+    /// Builds rankings, one at a time: 20 readers asking for an order not built yet wait
+    /// for one build instead of each sorting every user.
     private let queue = DispatchQueue(label: "streamsocial.users-ranking")
     private let kept = Mutex<[Order: Ranked]>([:])
     private let rebuilding = Mutex<Set<Order>>([])
@@ -35,44 +37,51 @@ final class UsersRanking: Sendable {
         self.service = service
     }
 
-    /// The page: the total, and the users from `offset`, at most `limit`.
+    /// The page: the total, and the users from `offset`, at most `limit`. The order is
+    /// the kept ranking's, the rows are the users as they are now.
     func page(order: Order, offset: Int, limit: Int) -> (total: Int, users: [(key: String, value: TimelineState.User)]) {
-        if let ranked = kept.withLock({ $0[order] }), ranked.users.count >= Self.exactBelow {
+        if let ranked = kept.withLock({ $0[order] }), ranked.keys.count >= Self.exactBelow {
             if ranked.version != service.usersVersion { rebuildInBackground(order, after: ranked.builtAt) }
-            return (ranked.users.count, Self.slice(ranked, offset: offset, limit: limit))
+            return (ranked.keys.count, service.users(named: Self.slice(ranked.keys, offset: offset, limit: limit)))
         }
-        let (users, version) = service.versionedUsers()
-        guard users.count >= Self.exactBelow else {
-            let page = PageSelection.page(of: users.map(Standing.init), offset: offset, limit: limit, by: Self.precedes(order))
-            return (users.count, page.compactMap { standing in users[standing.key].map { (standing.key, $0) } })
+        guard service.userCount >= Self.exactBelow else {
+            let (standings, _) = service.standings()
+            let page = PageSelection.page(of: standings, offset: offset, limit: limit, by: Self.precedes(order))
+            return (standings.count, service.users(named: page.map(\.key)))
         }
-        let ranked = Self.rank(users, version: version, order: order)
-        kept.withLock { $0[order] = ranked }
-        return (users.count, Self.slice(ranked, offset: offset, limit: limit))
+        let ranked = queue.sync { () -> Ranked in
+            if let ranked = kept.withLock({ $0[order] }), ranked.keys.count >= Self.exactBelow { return ranked }
+            let ranked = Self.rank(service.standings(), order: order)
+            kept.withLock { $0[order] = ranked }
+            return ranked
+        }
+        // The class just became large: the other orders are built before anyone asks.
+        for other in Order.allCases where kept.withLock({ $0[other] }) == nil {
+            rebuildInBackground(other, after: ContinuousClock.now - Self.minInterval)
+        }
+        return (ranked.keys.count, service.users(named: Self.slice(ranked.keys, offset: offset, limit: limit)))
     }
 
     private func rebuildInBackground(_ order: Order, after builtAt: ContinuousClock.Instant) {
         guard rebuilding.withLock({ $0.insert(order).inserted }) else { return }
         let wait = Self.minInterval - (ContinuousClock.now - builtAt)
         queue.asyncAfter(deadline: .now() + .nanoseconds(Int(clamping: max(.zero, wait).wholeNanoseconds))) { [self] in
-            let (users, version) = service.versionedUsers()
-            let ranked = Self.rank(users, version: version, order: order)
+            let ranked = Self.rank(service.standings(), order: order)
             kept.withLock { $0[order] = ranked }
             rebuilding.withLock { _ = $0.remove(order) }
         }
     }
 
-    private static func slice(_ ranked: Ranked, offset: Int, limit: Int) -> [(key: String, value: TimelineState.User)] {
-        guard offset < ranked.keys.count else { return [] }
-        let end = limit >= ranked.keys.count - offset ? ranked.keys.count : offset + limit
-        return ranked.keys[offset..<end].compactMap { key in ranked.users[key].map { (key, $0) } }
+    private static func slice(_ keys: [String], offset: Int, limit: Int) -> ArraySlice<String> {
+        guard offset < keys.count else { return [] }
+        let end = limit >= keys.count - offset ? keys.count : offset + limit
+        return keys[offset..<end]
     }
 
     /// Ranks small (name, posts, violations) standings, not the users themselves: moving
     /// 100,000 users with their posts around made a rebuild take 400 ms.
-    private static func rank(_ users: [String: TimelineState.User], version: UInt64, order: Order) -> Ranked {
-        let keys = users.map(Standing.init).sorted(by: precedes(order)).map(\.key)
-        return Ranked(version: version, builtAt: .now, users: users, keys: keys)
+    private static func rank(_ standings: (standings: [Standing], version: UInt64), order: Order) -> Ranked {
+        Ranked(version: standings.version, builtAt: .now, keys: standings.standings.sorted(by: precedes(order)).map(\.key))
     }
 
     /// What a ranking compares of a user.
