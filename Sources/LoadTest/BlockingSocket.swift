@@ -28,6 +28,9 @@ public final class BlockingSocket {
 
     deinit { close() }
 
+    /// The socket's file descriptor, for a reader that polls many sockets at once.
+    var descriptor: Int32 { fd }
+
     public func close() {
         if fd >= 0 { Glibc.close(fd); fd = -1 }
     }

@@ -14,6 +14,9 @@ public struct LoadTestConfiguration: Sendable {
     public var rate: Double?
     /// Subscribe to the `messages` channel and measure post → WebSocket latency.
     public var watchWebSocket: Bool = false
+    /// WebSocket clients subscribed to every channel and reading throughout the run (the
+    /// watcher, with the WebSocket watch, subscribes to every channel too then).
+    public var webSocketCrowd: Int = 0
     /// Verify through the API that every acknowledged post reached its timeline.
     public var verify: Bool = true
     /// Users are named `<prefix>-<n>`; a fresh prefix per run keeps runs apart.

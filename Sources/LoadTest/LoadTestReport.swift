@@ -25,6 +25,8 @@ public struct LoadTestReport: Sendable, Codable {
     /// The server's stages of a post's way to the screen during the run (with the
     /// WebSocket watch, from servers that have `/metrics`).
     public var serverStages: ServerStages?
+    /// What the crowd of reading WebSocket clients saw, when there was one.
+    var webSocketCrowd: WebSocketCrowd.Report?
     public var verification: Verification?
 
     /// The report as people read it.
@@ -36,6 +38,9 @@ public struct LoadTestReport: Sendable, Codable {
         ]
         if let ws = webSocketLatency {
             lines.append("websocket ms  p50 \(format(ws.p50))  p90 \(format(ws.p90))  p99 \(format(ws.p99))  max \(format(ws.max))  (\(ws.count) seen, \(webSocketMissing ?? 0) missing)")
+        }
+        if let crowd = webSocketCrowd {
+            lines.append("crowd         \(crowd.connected) of \(crowd.clients) WebSocket clients connected, \(crowd.closedByServer) closed by the server, \(format(Double(crowd.bytes) / 1_048_576)) MiB read in \(format(crowd.seconds)) s")
         }
         if let serverStages {
             let stages = serverStages.stages.map { stage in

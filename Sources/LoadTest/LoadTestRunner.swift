@@ -11,7 +11,10 @@ public enum LoadTestRunner {
         let users = (0..<max(1, configuration.users)).map { "\(configuration.userPrefix)-\($0)" }
         let next = Atomic<Int>(0)
         let outcomes = Mutex<[WorkerOutcome]>([])
-        let watcher = try configuration.watchWebSocket ? WebSocketWatcher(host: configuration.host, port: configuration.port, prefix: configuration.userPrefix) : nil
+        let crowd = try configuration.webSocketCrowd > 0 ? WebSocketCrowd(count: configuration.webSocketCrowd, host: configuration.host, port: configuration.port) : nil
+        let watcher = try configuration.watchWebSocket
+            ? WebSocketWatcher(host: configuration.host, port: configuration.port, prefix: configuration.userPrefix, channels: crowd == nil ? ["messages"] : WebSocketCrowd.everyChannel)
+            : nil
         // A server without /metrics (an older one) just has no stages in the report.
         let stagesBefore = watcher == nil ? nil : try? ServerStages.scrape(host: configuration.host, port: configuration.port)
 
@@ -72,6 +75,7 @@ public enum LoadTestRunner {
                 report.serverStages = ServerStages(before: stagesBefore, after: stagesAfter)
             }
         }
+        report.webSocketCrowd = crowd?.finish()
         if configuration.verify {
             report.verification = try verify(acknowledged, users: users, configuration: configuration)
         }
@@ -151,9 +155,9 @@ final class WebSocketWatcher: @unchecked Sendable {
     private let stopFlag = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
 
-    init(host: String, port: Int, prefix: String) throws {
+    init(host: String, port: Int, prefix: String, channels: [String]) throws {
         socket = try WebSocketConnection(port: port, host: host, timeoutSeconds: 1)
-        try socket.send(#"{"subscribe":["messages"]}"#)
+        try socket.send(#"{"subscribe":["# + channels.map { "\"\($0)\"" }.joined(separator: ",") + "]}")
         let marker = Array("\"user_id\":\"".utf8)
         let prefixBytes = Array(prefix.utf8)
         Thread { [self] in

@@ -20,6 +20,9 @@ public final class WebSocketConnection: @unchecked Sendable {
 
     public func close() { socket.close() }
 
+    /// The socket's file descriptor, for a reader that polls many connections at once.
+    var descriptor: Int32 { socket.descriptor }
+
     /// Sends bytes as they are: for tests that send malformed frames.
     public func sendRaw(_ bytes: [UInt8]) throws { try socket.write(bytes) }
 

@@ -31,6 +31,9 @@ struct LoadTestCommand: ParsableCommand {
     @Flag(help: "Also measure post → WebSocket latency on the messages channel.")
     var watchWebsocket = false
 
+    @Option(help: "WebSocket clients subscribed to every channel, reading throughout the run (a class with the dashboard open).")
+    var websocketClients: Int = 0
+
     @Flag(help: "Skip the verification through the API.")
     var noVerify = false
 
@@ -39,6 +42,7 @@ struct LoadTestCommand: ParsableCommand {
 
     func validate() throws {
         guard LoadTestConfiguration.parse(url: url) != nil else { throw ValidationError("--url must look like http://host:port") }
+        guard (0...20_000).contains(websocketClients) else { throw ValidationError("--websocket-clients must be 0...20000") }
         guard users >= 1, messages >= 1, concurrency >= 1 else { throw ValidationError("--users, --messages and --concurrency must be positive") }
         guard ["user", "none", "random"].contains(keyStrategy) else { throw ValidationError("--key-strategy must be user, none or random") }
         if let rate, rate <= 0 { throw ValidationError("--rate must be positive") }
@@ -53,6 +57,7 @@ struct LoadTestCommand: ParsableCommand {
         configuration.keyStrategy = keyStrategy
         configuration.rate = rate
         configuration.watchWebSocket = watchWebsocket
+        configuration.webSocketCrowd = websocketClients
         configuration.verify = !noVerify
         let report = try LoadTestRunner.run(configuration) { line in
             if !json { FileHandle.standardError.write(Data((line + "\n").utf8)) }
