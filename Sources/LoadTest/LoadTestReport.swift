@@ -26,7 +26,7 @@ public struct LoadTestReport: Sendable, Codable {
     /// WebSocket watch, from servers that have `/metrics`).
     public var serverStages: ServerStages?
     /// What the crowd of reading WebSocket clients saw, when there was one.
-    var webSocketCrowd: WebSocketCrowd.Report?
+    public var webSocketCrowd: WebSocketCrowd.Report?
     public var verification: Verification?
 
     /// The report as people read it.

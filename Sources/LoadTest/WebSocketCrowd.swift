@@ -6,21 +6,21 @@ import Synchronization
 /// bytes, and notes each client the server closed. Latency is measured by the
 /// ``WebSocketWatcher``, one more reading client among them; parsing every crowd frame
 /// would take the load generator's CPU from the server it shares the machine with.
-final class WebSocketCrowd: @unchecked Sendable {
+public final class WebSocketCrowd: @unchecked Sendable {
     /// Every channel the dashboard shows (docs/API.md).
     static let everyChannel = ["messages", "partitions", "ordering", "throughput", "lag", "leaderboard", "achievements", "clients"]
 
     /// What the crowd saw.
-    struct Report: Sendable, Codable {
+    public struct Report: Sendable, Codable {
         /// Clients asked for.
-        var clients: Int
+        public var clients: Int
         /// Clients whose upgrade the server accepted (101).
-        var connected: Int
+        public var connected: Int
         /// Clients the server closed before the end of the run.
-        var closedByServer: Int
+        public var closedByServer: Int
         /// Bytes read over all clients.
-        var bytes: Int
-        var seconds: Double
+        public var bytes: Int
+        public var seconds: Double
     }
 
     private let connections: [WebSocketConnection]

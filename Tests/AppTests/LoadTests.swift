@@ -43,4 +43,25 @@ struct LoadTests {
         // 200 distinct records: no acknowledgement was shared or invented.
         #expect(offsets.count == 200)
     }
+
+    @Test("load-test's crowd: every client connects, reads every post, none is closed; the watcher among them sees every post")
+    func crowd() throws {
+        let running = try RunningApp()
+        var configuration = LoadTestConfiguration(host: "127.0.0.1", port: running.port)
+        configuration.users = 5
+        configuration.messages = 100
+        configuration.concurrency = 4
+        configuration.watchWebSocket = true
+        configuration.webSocketCrowd = 40
+        let report = try LoadTestRunner.run(configuration)
+        #expect(report.acknowledged == 100)
+        #expect(report.webSocketMissing == 0)
+        let crowd = try #require(report.webSocketCrowd)
+        #expect(crowd.clients == 40)
+        #expect(crowd.connected == 40)
+        #expect(crowd.closedByServer == 0)
+        // Each client read at least the 100 posts: each is over 60 bytes in a frame.
+        #expect(crowd.bytes >= 40 * 100 * 60, "\(crowd.bytes) bytes")
+        #expect(report.verification?.lost == 0)
+    }
 }
