@@ -55,5 +55,9 @@ struct UsersRankingTests {
         #expect(ranking.page(order: .posts, offset: 0, limit: 1).users.map(\.key) == ["zed"])
         #expect(await eventuallyAsync(timeout: .seconds(5)) { ranking.page(order: .posts, offset: 0, limit: 1).users.map(\.key) == ["u009999"] })
         #expect(ranking.page(order: .posts, offset: 0, limit: 1).users.first?.value.postCount == 9)
+        // Brought up to date by moving the changed user, not by ranking everyone again:
+        // still the very order of a full sort, every page of it.
+        let everyone = service.standings().standings.sorted(by: UsersRanking.precedes(.posts)).map(\.key)
+        #expect(ranking.page(order: .posts, offset: 0, limit: everyone.count).users.map(\.key) == everyone)
     }
 }

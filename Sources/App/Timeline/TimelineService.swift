@@ -59,6 +59,8 @@ public final class TimelineService: Sendable {
         /// Counts records applied: a ranking of the users built at one value is current
         /// while it stays.
         var usersVersion: UInt64 = 0
+        /// The users each applied post touched, by version: for rankings kept up to date.
+        var changes = UsersChangeLog()
 
         var readiness: TimelineRecovery.Readiness { recovery.readiness(positions: positions) }
 
@@ -215,6 +217,7 @@ public final class TimelineService: Sendable {
                 if state.malformed.recent.count > 50 { state.malformed.recent.removeFirst() }
                 applied = .malformed(entry)
             case .success(let post):
+                state.changes.record(post.userID, at: state.usersVersion)
                 switch state.timelines.apply(post, partition: record.partition, offset: record.offset) {
                 case .duplicate(let violation):
                     applied = .duplicate(violation)
@@ -246,6 +249,16 @@ public final class TimelineService: Sendable {
     func standings() -> (standings: [UsersRanking.Standing], version: UInt64) {
         state.withLock { state in
             (state.timelines.users.map(UsersRanking.Standing.init), state.usersVersion)
+        }
+    }
+
+    /// The standings of the users that changed after `version`, and the version now; nil
+    /// when the change log no longer reaches back that far (rank everyone again).
+    func changedStandings(after version: UInt64) -> (standings: [UsersRanking.Standing], version: UInt64)? {
+        state.withLock { state in
+            guard let changed = state.changes.changed(after: version) else { return nil }
+            let standings = changed.compactMap { key in state.timelines.users[key].map { UsersRanking.Standing((key, $0)) } }
+            return (standings, state.usersVersion)
         }
     }
 
