@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks, with the ceiling measured in the same run (never compare with another day):
-#   1. the ceiling: wrk against a bare libwebsockets responder (scripts/bench/bare_lws_responder.c)
-#   2. POST /api/send-message on the release server with its embedded Kafka, same wrk load
+#   1. the HTTP ceiling: wrk against a bare libwebsockets responder (scripts/bench/bare_lws_responder.c)
+#   2. the Kafka-path ceiling (scripts/bench/kafka_path_server.c: libwebsockets + librdkafka doing
+#      the product's Kafka work per post) against POST /api/send-message on the release server,
+#      alternating, a fresh process each run, with each one's CPU per request
 #   3. the HTTP layer alone: an unknown path answered with a JSON 404
 #   4. streamsocial load-test: 20,000 posts at concurrency 50, verified (zero errors, lost, violations)
 #   5. post → WebSocket latency at 1, 20, 200, 1,000 and --rate (default 5,000) posts/s, a
 #      fresh server each, with the server's own stages (ack, read, frame, socket)
-#   6. timeline rebuild: 1M records, 100k users, in memory: records/s and resident memory
-#   7. leaderboard rebuild, in memory
-#   8. what the Kafka gateway adds to a producer: throughput and latency, straight vs through it
+#   6. WebSocket fan-out: --websocket-clients (default 1,000) clients on every channel while
+#      1,000 posts/s flow: a reading client's post → screen p99, the server's RSS over the run
+#      and its CPU per client (against the same posts with no client)
+#   7. reading at 100,000 users and --reading-posts (default 1,000,000) posts: /api/users and
+#      /api/timeline/{user} under 20 concurrent readers, then /api/users while 200 posts/s flow
+#   8. timeline rebuild: 1M records, 100k users, in memory: records/s and resident memory
+#   9. leaderboard rebuild, in memory
+#  10. what the Kafka gateway adds to a producer: throughput and latency, straight vs through it
 # Prints the figures; record them in docs/BENCHMARKS.md with the machine and the date.
 #
 #   ./scripts/bench.sh [--duration SECONDS] [--connections N] [--rate POSTS_PER_SECOND]
+#                      [--websocket-clients N] [--reading-posts N]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -19,11 +27,15 @@ source scripts/lib.sh
 duration=10
 connections=50
 rate=5000
+websocket_clients=1000
+reading_posts=1000000
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --rate) rate="$2"; shift 2 ;;
+    --websocket-clients) websocket_clients="$2"; shift 2 ;;
+    --reading-posts) reading_posts="$2"; shift 2 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -68,22 +80,59 @@ wait_ready() {
 
 echo "==> machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -r); wrk -t1 -c$connections -d${duration}s"
 
-echo "==> 1. ceiling: bare libwebsockets responder"
+echo "==> 1. HTTP ceiling: bare libwebsockets responder"
 cc -O2 -o "$work/bare" scripts/bench/bare_lws_responder.c -lwebsockets
 bare_port=$(free_port)
 "$work/bare" "$bare_port" & pids+=($!)
 sleep 0.5
-wrk_run ceiling "bare lws POST (ceiling)" "http://127.0.0.1:$bare_port/" scripts/bench/post.lua
-
-echo "==> 2-3. streamsocial (release, embedded Kafka)"
-port=$(free_port)
-"$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error > "$work/server.log" 2>&1 & pids+=($!)
-wait_ready "$port"
-wrk_run post "POST /api/send-message" "http://127.0.0.1:$port/" scripts/bench/post.lua
-wrk_run notfound "GET unknown path (JSON 404)" "http://127.0.0.1:$port/api/nothing-here"
-ratio=$(python3 -c "print(f'{float(open(\"$work/post.rps\").read()) / float(open(\"$work/ceiling.rps\").read()):.2f}')")
-echo "ratio POST /api/send-message / ceiling: $ratio (target >= 0.6)"
+wrk_run ceiling "bare lws POST (HTTP ceiling)" "http://127.0.0.1:$bare_port/" scripts/bench/post.lua
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+# cpu_ticks PID: the process's user + system CPU so far, in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# post_run NAME LABEL PID PORT: wrk's POST load on a fresh server, and its CPU per request.
+post_run() {
+  local name="$1" label="$2" pid="$3" port="$4" before after
+  before=$(cpu_ticks "$pid")
+  wrk_run "$name" "$label" "http://127.0.0.1:$port/" scripts/bench/post.lua
+  after=$(cpu_ticks "$pid")
+  local requests
+  requests=$(awk '/requests in/ {print $1}' "$work/$name.txt")
+  awk -v ticks=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN {printf "%34s server CPU %.1f us per request\n", "", ticks * 1e6 / hz / n}'
+}
+
+echo "==> 2. Kafka-path ceiling (C: produce keyed by user, answer on the delivery report, a group reading back) vs POST /api/send-message"
+cc -O2 -o "$work/kafka-path" scripts/bench/kafka_path_server.c -lwebsockets -lrdkafka -lpthread
+for round in 1 2; do
+  kafka_port=$(free_port)
+  "$work/kafka-path" "$kafka_port" 2> "$work/kafka-path.log" & pids+=($!)
+  for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$kafka_port/" && break; sleep 0.1; done
+  sleep 2  # the read-back consumer joins its group (the embedded cluster's first join waits 3 s)
+  post_run "kafka-$round" "C Kafka path, run $round" "${pids[-1]}" "$kafka_port"
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+  echo "$(printf '%34s' '') $(tail -1 "$work/kafka-path.log")"
+
+  port=$(free_port)
+  "$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error > "$work/server.log" 2>&1 & pids+=($!)
+  wait_ready "$port"
+  post_run "post-$round" "POST /api/send-message, run $round" "${pids[-1]}" "$port"
+  if [ "$round" = 2 ]; then
+    wrk_run notfound "GET unknown path (JSON 404)" "http://127.0.0.1:$port/api/nothing-here"
+  fi
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+done
+python3 - "$work" <<'PY'
+import sys
+work = sys.argv[1]
+rps = lambda name: float(open(f"{work}/{name}.rps").read())
+kafka = (rps("kafka-1") + rps("kafka-2")) / 2
+post = (rps("post-1") + rps("post-2")) / 2
+ratio = post / kafka
+print(f"POST / Kafka-path ceiling (means of 2 runs): {post:.0f} / {kafka:.0f} req/s = {ratio:.2f} (goal >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'})")
+print(f"POST / HTTP ceiling: {post / rps('ceiling'):.2f}")
+PY
 
 echo "==> 4. load test: 20000 posts, concurrency 50, fresh server"
 port=$(free_port)
@@ -131,13 +180,90 @@ PY
   kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done
 
-echo "==> 6. timeline rebuild: 1M records, 100k users (in memory)"
+echo "==> 6. WebSocket fan-out: $websocket_clients clients on every channel while 1,000 posts/s flow (goal: a reading client's p99 < 100 ms, RSS flat)"
+# The same 10,000 posts at 1,000/s twice, on a fresh server each: with no client but the
+# latency watcher, then with the crowd; the difference in the server's CPU is the clients'.
+# The crowd is read by one thread of the load generator, on the same 2 cores.
+for crowd in 0 "$websocket_clients"; do
+  port=$(free_port)
+  "$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error --generator-rate 0 > "$work/server-crowd.log" 2>&1 & pids+=($!)
+  wait_ready "$port"
+  server=${pids[-1]}
+  (while kill -0 "$server" 2>/dev/null; do
+     echo "$(awk '/VmRSS/ {print $2}' "/proc/$server/status" 2>/dev/null) $(cpu_ticks "$server" 2>/dev/null)"; sleep 1
+   done > "$work/crowd-$crowd.samples") &
+  sampler=$!
+  "$bin" load-test --url "http://127.0.0.1:$port" --users 100 --messages 10000 --concurrency 20 --rate 1000 --watch-websocket --no-verify \
+    --websocket-clients "$crowd" --json > "$work/crowd-$crowd.json" 2>/dev/null || true
+  curl -s "http://127.0.0.1:$port/metrics" | awk '$1 == "websocket_dropped_frames_total" {print $2}' > "$work/crowd-$crowd.dropped"
+  kill "$server"; wait "$server" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+done
+python3 - "$work" "$websocket_clients" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+work, crowd, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def run(n):
+    report = json.load(open(f"{work}/crowd-{n}.json"))
+    samples = [tuple(map(int, line.split())) for line in open(f"{work}/crowd-{n}.samples") if len(line.split()) == 2]
+    return report, samples
+(alone, alone_samples), (busy, busy_samples) = run(0), run(crowd)
+ws = busy.get("webSocketLatency") or {}
+p99 = ws.get("p99")
+c = busy.get("webSocketCrowd") or {}
+print(f"  {c.get('connected', 0)} of {c.get('clients', crowd)} clients connected, {c.get('closedByServer', 0)} closed by the server, "
+      f"{c.get('bytes', 0) / 1048576 / max(c.get('seconds', 1), 1e-9):.0f} MiB/s read; frames dropped by the server: {open(f'{work}/crowd-{crowd}.dropped').read().strip() or '?'}")
+verdict = "met" if p99 is not None and p99 < 100 else "NOT met"
+print(f"  a reading client's post->screen: p50 {ws.get('p50', 0):.1f} p99 {p99 or 0:.1f} max {ws.get('max', 0):.1f} ms (goal p99 < 100: {verdict}); "
+      f"alone: p99 {(alone.get('webSocketLatency') or {}).get('p99', 0):.1f} ms")
+def cpu_per_second(samples):
+    # Over the posting seconds: from the 2nd sample to the last.
+    if len(samples) < 3: return float("nan")
+    return (samples[-1][1] - samples[1][1]) / hz / (len(samples) - 2)
+alone_cpu, busy_cpu = cpu_per_second(alone_samples), cpu_per_second(busy_samples)
+print(f"  server CPU: {alone_cpu:.2f} cores alone, {busy_cpu:.2f} with the clients: {(busy_cpu - alone_cpu) * 1000 / max(crowd, 1):.3f} ms of CPU per client per second")
+rss = [kb / 1024 for kb, _ in busy_samples]
+print("  server RSS (MiB, every second): " + " ".join(f"{r:.0f}" for r in rss))
+PY
+
+echo "==> 7. reading at 100,000 users and $reading_posts posts, 20 concurrent readers (goal: p99 < 20 ms)"
+port=$(free_port)
+"$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error --generator-rate 0 > "$work/server-reading.log" 2>&1 & pids+=($!)
+wait_ready "$port"
+posting_started=$(date +%s)
+"$bin" load-test --url "http://127.0.0.1:$port" --users 100000 --messages "$reading_posts" --concurrency 50 --no-verify > /dev/null 2>&1 || true
+echo "  $reading_posts posts of 100,000 users in $(( $(date +%s) - posting_started )) s; server RSS $(awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/${pids[-1]}/status")"
+for order in posts violations user; do curl -s -o /dev/null "http://127.0.0.1:$port/api/users?limit=1&sort=$order"; done
+sleep 1
+reader=$(curl -s "http://127.0.0.1:$port/api/users?limit=1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["users"][0]["user_id"])')
+connections_before=$connections; connections=20
+wrk_run users "GET /api/users?limit=100" "http://127.0.0.1:$port/api/users?limit=100"
+wrk_run users-deep "GET /api/users, violations, offset 5000" "http://127.0.0.1:$port/api/users?limit=100&sort=violations&offset=5000"
+wrk_run timeline "GET /api/timeline/{user}" "http://127.0.0.1:$port/api/timeline/$reader"
+"$bin" load-test --url "http://127.0.0.1:$port" --users 100000 --messages 3000 --concurrency 4 --rate 200 --no-verify > /dev/null 2>&1 &
+writer=$!
+sleep 1
+wrk_run users-busy "GET /api/users, 200 posts/s flowing" "http://127.0.0.1:$port/api/users?limit=100"
+wait "$writer" 2>/dev/null || true
+connections=$connections_before
+kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+python3 - "$work" <<'PY'
+import re, sys
+def p99_ms(name):
+    match = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s)\s*$", open(f"{sys.argv[1]}/{name}.txt").read(), re.M)
+    if not match: return None
+    return float(match.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[match.group(2)]
+for name, label in (("users", "/api/users"), ("users-deep", "/api/users, a deep page"), ("timeline", "/api/timeline/{user}"), ("users-busy", "/api/users while posts flow")):
+    p99 = p99_ms(name)
+    print(f"  {label:32} p99 {p99 if p99 is not None else float('nan'):7.2f} ms (goal < 20: {'met' if p99 is not None and p99 < 20 else 'NOT met'})")
+PY
+
+echo "==> 8. timeline rebuild: 1M records, 100k users (in memory)"
 "$bin" benchmark-replay --records 1000000 --users 100000
 
-echo "==> 7. leaderboard rebuild: a three-hour class (108k users, their actions and stats; in memory, merged by timestamp)"
+echo "==> 9. leaderboard rebuild: a three-hour class (108k users, their actions and stats; in memory, merged by timestamp)"
 "$bin" benchmark-board --users 108000
 
-echo "==> 8. Kafka gateway: one producer straight to the embedded brokers and through the gateway, alternating, 3 runs each"
+echo "==> 10. Kafka gateway: one producer straight to the embedded brokers and through the gateway, alternating, 3 runs each"
 echo "    (throughput: 50,000 records of 200 bytes, 10,000 in flight; latency: 2,000 records one at a time)"
 "$bin" benchmark-gateway --records 50000 --rounds 3 > "$work/gateway.json"
 python3 - "$work/gateway.json" <<'PY'
