@@ -33,6 +33,8 @@ final class LiveChannels: Sendable {
     /// Signalled when a post waits and none was signalled since the last push.
     private let postsWaiting = DispatchSemaphore(value: 0)
     private let signalled = Atomic<Bool>(false)
+    /// Counts `pushPanels` calls.
+    private let panelTicks = Atomic<UInt64>(0)
 
     /// The least time between two `messages` frames: a frame per post at classroom rates,
     /// at most a hundred a second under load (20 ms put the p99 at 42-44 ms at 1,000
@@ -44,6 +46,10 @@ final class LiveChannels: Sendable {
         let spread = Duration.seconds(Double(max(1, clients)) / Double(maxFrameWrites))
         return min(maxMessageWindow, max(minMessageWindow, spread))
     }
+
+    /// From here on the `messages` window is at its widest and panels go out every
+    /// 500 ms.
+    static let manyClients = 300
 
     static let minMessageWindow: Duration = .milliseconds(10)
     static let maxMessageWindow: Duration = .milliseconds(30)
@@ -105,8 +111,11 @@ final class LiveChannels: Sendable {
     }
 
     /// Pushes a snapshot of each panel that changed since the last call: the
-    /// `live-panels` job, every 250 ms.
+    /// `live-panels` job, every 250 ms; every 500 ms with more than ``manyClients``
+    /// clients, where each panel frame is hundreds of writes.
     func pushPanels() {
+        let tick = panelTicks.wrappingAdd(1, ordering: .relaxed).oldValue
+        if tick % 2 == 1, hub.clientCount > Self.manyClients { return }
         let changed = state.withLock { $0.takeChanged() }
         for channel in Name.allCases where channel != .messages && channel != .leaderboard && channel != .achievements && changed.contains(channel) {
             publishSnapshot(channel)
