@@ -8,14 +8,6 @@
 
 #if LWS_LIBRARY_VERSION_MAJOR < 4
 #error "StreamSocial needs libwebsockets 4.1 or newer"
-/// A timer of the whole context, not of one connection. libwebsockets hands its callback
-/// the list node only; with the node first, that pointer is this struct's, and the
-/// callback finds its context.
-typedef struct CLibWebSockets_ContextTimer {
-    lws_sorted_usec_list_t node;
-    struct lws_context *context;
-} CLibWebSockets_ContextTimer;
-
 #endif
 
 /// Headroom every lws_write buffer needs in front of its payload (LWS_PRE).

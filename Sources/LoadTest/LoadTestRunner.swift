@@ -12,9 +12,15 @@ public enum LoadTestRunner {
         let next = Atomic<Int>(0)
         let outcomes = Mutex<[WorkerOutcome]>([])
         let crowd = try configuration.webSocketCrowd > 0 ? WebSocketCrowd(count: configuration.webSocketCrowd, host: configuration.host, port: configuration.port) : nil
-        let watcher = try configuration.watchWebSocket
-            ? WebSocketWatcher(host: configuration.host, port: configuration.port, prefix: configuration.userPrefix, channels: crowd == nil ? ["messages"] : WebSocketCrowd.everyChannel)
-            : nil
+        let watcher: WebSocketWatcher?
+        do {
+            watcher = try configuration.watchWebSocket
+                ? WebSocketWatcher(host: configuration.host, port: configuration.port, prefix: configuration.userPrefix, channels: crowd == nil ? ["messages"] : WebSocketCrowd.everyChannel)
+                : nil
+        } catch {
+            _ = crowd?.finish()  // its reading thread and sockets
+            throw error
+        }
         // A server without /metrics (an older one) just has no stages in the report.
         let stagesBefore = watcher == nil ? nil : try? ServerStages.scrape(host: configuration.host, port: configuration.port)
 

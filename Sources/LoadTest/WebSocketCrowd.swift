@@ -28,7 +28,8 @@ public final class WebSocketCrowd: @unchecked Sendable {
     private let stopFlag = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
     private let counts = Mutex<(bytes: Int, closed: Int)>((0, 0))
-    private let start = ContinuousClock.now
+    /// When every client had connected: the report's seconds are reading time.
+    private let start: ContinuousClock.Instant
 
     /// Connects `count` clients one after the other, subscribes each to every channel
     /// and starts reading.
@@ -48,6 +49,7 @@ public final class WebSocketCrowd: @unchecked Sendable {
         }
         self.connections = connections
         self.refused = refused
+        start = .now
         Thread { [self] in
             read()
             done.signal()

@@ -50,6 +50,13 @@ struct LoadTestCommand: ParsableCommand {
 
     func run() throws {
         guard let (host, port) = LoadTestConfiguration.parse(url: url) else { throw ExitCode.validationFailure }
+        // Every connection is a descriptor: 1,000 WebSocket clients and the posting
+        // connections pass a default soft limit of 1,024.
+        let needed = rlim_t(websocketClients + concurrency + 64)
+        let limit = OpenFileLimit.raise()
+        guard limit >= needed else {
+            throw ValidationError("\(websocketClients) WebSocket clients and \(concurrency) connections need \(needed) open files; the limit is \(limit) (ulimit -n)")
+        }
         var configuration = LoadTestConfiguration(host: host, port: port)
         configuration.users = users
         configuration.messages = messages

@@ -60,4 +60,23 @@ struct UsersRankingTests {
         let everyone = service.standings().standings.sorted(by: UsersRanking.precedes(.posts)).map(\.key)
         #expect(ranking.page(order: .posts, offset: 0, limit: everyone.count).users.map(\.key) == everyone)
     }
+
+    @Test("a failed send that explains a gap moves its user in the kept violations ranking")
+    func holeWithdrawsAViolation() async {
+        let (service, offset) = Self.service(users: UsersRanking.exactBelow, busy: "zed")
+        // zzgappy posts 1 then 3: a gap (2 missing), one violation, first in the ranking.
+        _ = service.apply(TimelineServiceTests.record("zzgappy", seq: 1, partition: 2, offset: offset), now: 1)
+        _ = service.apply(TimelineServiceTests.record("zzgappy", seq: 3, partition: 2, offset: offset + 1), now: 1)
+        let ranking = UsersRanking(service: service)
+        #expect(ranking.page(order: .violations, offset: 0, limit: 1).users.map(\.key) == ["zzgappy"])
+        // Post 2's send failed: a known hole, not a gap. Nobody has a violation now, so
+        // the ranking is by name and zzgappy is last.
+        service.sendFailed(userID: "zzgappy", sequence: 2)
+        #expect(await eventuallyAsync(timeout: .seconds(5)) {
+            ranking.page(order: .violations, offset: 0, limit: 1).users.map(\.key) == ["u000000"]
+        })
+        let everyone = service.standings().standings.sorted(by: UsersRanking.precedes(.violations)).map(\.key)
+        #expect(everyone.last == "zzgappy")
+        #expect(ranking.page(order: .violations, offset: 0, limit: everyone.count).users.map(\.key) == everyone)
+    }
 }

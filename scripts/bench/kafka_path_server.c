@@ -379,12 +379,14 @@ int main(int argc, char **argv)
 	pthread_join(reader, NULL);
 	fprintf(stderr, "produced %lld acknowledged %lld read-back %lld\n", produced, acknowledged,
 		__atomic_load_n(&read_back, __ATOMIC_RELAXED));
-	lws_context_destroy(context);
+	/* Reports still to come are served by the flush, on this thread: they must find the
+	 * context alive, so it goes last. */
+	rd_kafka_flush(producer, 2000);
 	rd_kafka_consumer_close(consumer);
 	rd_kafka_destroy(consumer);
-	rd_kafka_flush(producer, 2000);
 	rd_kafka_topic_destroy(topic);
 	rd_kafka_destroy(producer);
+	lws_context_destroy(context);
 	rd_kafka_mock_cluster_destroy(cluster);
 	rd_kafka_destroy(host);
 	return 0;

@@ -173,7 +173,13 @@ public final class TimelineService: Sendable {
 
     /// A send that failed leaves a known hole in the user's sequence.
     func sendFailed(userID: String, sequence: Int64) {
-        state.withLock { $0.timelines.markHole(userID: userID, sequence: sequence) }
+        state.withLock { state in
+            state.timelines.markHole(userID: userID, sequence: sequence)
+            // A hole can withdraw a gap counted as a violation: kept rankings must move
+            // the user.
+            state.usersVersion &+= 1
+            state.changes.record(userID, at: state.usersVersion)
+        }
     }
 
     func sendSucceeded(at second: Int64) {
