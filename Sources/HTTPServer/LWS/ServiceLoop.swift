@@ -154,13 +154,10 @@ final class ServiceLoop {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response, label: route.pattern, startedAt: startedAt)
                 }
             }
-            if method.hasBody {
-                requests[id] = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody, label: route.pattern, startedAt: startedAt)
-                return 0
-            }
             let pending = PendingRequest(wsi: wsi, request: request, route: route, state: .receivingBody, label: route.pattern, startedAt: startedAt)
             requests[id] = pending
-            return dispatch(id: id, pending, route: route)
+            // A body comes first; the handler runs once it is complete (completeBody).
+            return method.hasBody ? 0 : dispatch(id: id, pending, route: route)
         case .methodNotAllowed(let allowed):
             return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.methodNotAllowed(method, path: path, allowed: allowed).response, startedAt: startedAt)
         case .notFound:
@@ -534,12 +531,18 @@ final class ServiceLoop {
         methodTokens.first { lws_hdr_total_length(wsi, $0.0) > 0 }?.1
     }
 
-    /// A header's value up to its first NUL, copied once, on the stack.
+    /// A header's value up to its first NUL.
     private static func header(_ wsi: OpaquePointer, _ token: lws_token_indexes) -> String? {
-        let length = Int(lws_hdr_total_length(wsi, token))
+        copied(length: Int(lws_hdr_total_length(wsi, token))) { lws_hdr_copy(wsi, $0, $1, token) }
+    }
+
+    /// The text libwebsockets' `copy` writes (`length` bytes and a NUL, into the buffer
+    /// and size it is given), up to its first NUL: copied once, on the stack. Nil when
+    /// there is none or the copy fails.
+    private static func copied(length: Int, _ copy: (UnsafeMutablePointer<CChar>, Int32) -> Int32) -> String? {
         guard length > 0 else { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { buffer -> String? in
-            guard let base = buffer.baseAddress, lws_hdr_copy(wsi, base, Int32(buffer.count), token) >= 0 else { return nil }
+            guard let base = buffer.baseAddress, copy(base, Int32(buffer.count)) >= 0 else { return nil }
             return String(cString: base)
         }
     }
@@ -561,10 +564,7 @@ final class ServiceLoop {
         var index: Int32 = 0
         while true {
             let length = Int(lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, index))
-            guard length > 0 else { break }
-            var buffer = [CChar](repeating: 0, count: length + 1)
-            guard lws_hdr_copy_fragment(wsi, &buffer, Int32(buffer.count), WSI_TOKEN_HTTP_URI_ARGS, index) >= 0 else { break }
-            let pair = String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let pair = copied(length: length, { lws_hdr_copy_fragment(wsi, $0, $1, WSI_TOKEN_HTTP_URI_ARGS, index) }) else { break }
             if let equals = pair.firstIndex(of: "=") {
                 query[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
             } else {
