@@ -163,7 +163,7 @@ final class WebSocketWatcher: @unchecked Sendable {
 
     init(host: String, port: Int, prefix: String, channels: [String]) throws {
         socket = try WebSocketConnection(port: port, host: host, timeoutSeconds: 1)
-        try socket.send(#"{"subscribe":["# + channels.map { "\"\($0)\"" }.joined(separator: ",") + "]}")
+        try socket.subscribe(to: channels)
         let marker = Array("\"user_id\":\"".utf8)
         let prefixBytes = Array(prefix.utf8)
         Thread { [self] in

@@ -38,6 +38,12 @@ public final class WebSocketConnection: @unchecked Sendable {
         }
     }
 
+    /// Asks for `channels` (the server's `{"subscribe": [...]}` message). Channel names
+    /// are plain words: nothing to escape.
+    public func subscribe(to channels: [String]) throws {
+        try send(#"{"subscribe":["# + channels.map { "\"\($0)\"" }.joined(separator: ",") + "]}")
+    }
+
     /// Sends a text frame.
     public func send(_ text: String) throws {
         let payload = Array(text.utf8)

@@ -36,7 +36,6 @@ public final class WebSocketCrowd: @unchecked Sendable {
     init(count: Int, host: String, port: Int) throws {
         var connections: [WebSocketConnection] = []
         var refused = 0
-        let subscribe = #"{"subscribe":["# + Self.everyChannel.map { "\"\($0)\"" }.joined(separator: ",") + "]}"
         for _ in 0..<count {
             let connection = try WebSocketConnection(port: port, host: host, timeoutSeconds: 5)
             guard connection.handshakeStatus == 101 else {
@@ -44,7 +43,7 @@ public final class WebSocketCrowd: @unchecked Sendable {
                 connection.close()
                 continue
             }
-            try connection.send(subscribe)
+            try connection.subscribe(to: Self.everyChannel)
             connections.append(connection)
         }
         self.connections = connections
