@@ -61,4 +61,16 @@ struct LiveChannelsStateTests {
         for (changed, after) in asks { pushes.append(state.leaderboardDue(changed: changed, now: start + .milliseconds(after))) }
         #expect(pushes == [true, false, true, false, true])
     }
+
+    @Test("the messages window: 10 ms up to 100 clients, widening to 30 ms, reached at manyClients")
+    func messageWindow() {
+        #expect(LiveChannels.messageWindow(clients: 0) == .milliseconds(10))
+        #expect(LiveChannels.messageWindow(clients: 100) == .milliseconds(10))
+        #expect(LiveChannels.messageWindow(clients: 200) == .milliseconds(20))
+        #expect(LiveChannels.manyClients == 300)
+        #expect(LiveChannels.messageWindow(clients: LiveChannels.manyClients - 1) < LiveChannels.maxMessageWindow)
+        #expect(LiveChannels.messageWindow(clients: LiveChannels.manyClients) == LiveChannels.maxMessageWindow)
+        #expect(LiveChannels.messageWindow(clients: 1_000_000) == .milliseconds(30))
+    }
 }
+

@@ -43,13 +43,13 @@ final class LiveChannels: Sendable {
     /// 1,000 clients at 100 frames a second each were 100,000 writes a second, and frames
     /// queued for a quarter of a second.
     static func messageWindow(clients: Int) -> Duration {
-        let spread = Duration.seconds(Double(max(1, clients)) / Double(maxFrameWrites))
+        let spread = Duration.seconds(1) * max(1, clients) / maxFrameWrites
         return min(maxMessageWindow, max(minMessageWindow, spread))
     }
 
-    /// From here on the `messages` window is at its widest and panels go out every
-    /// 500 ms.
-    static let manyClients = 300
+    /// From here on the `messages` window is at its widest (300 clients) and panels go
+    /// out every 500 ms.
+    static let manyClients = Int((maxMessageWindow * maxFrameWrites / .seconds(1)).rounded())
 
     static let minMessageWindow: Duration = .milliseconds(10)
     static let maxMessageWindow: Duration = .milliseconds(30)
