@@ -19,13 +19,7 @@ public enum PageSelection {
             if best.count == keep {
                 guard let last = best.last, areInIncreasingOrder(item, last) else { continue }
             }
-            var low = 0
-            var high = best.count
-            while low < high {
-                let middle = (low + high) / 2
-                if areInIncreasingOrder(item, best[middle]) { high = middle } else { low = middle + 1 }
-            }
-            best.insert(item, at: low)
+            best.insert(item, at: best.partitioningIndex { areInIncreasingOrder(item, $0) })
             if best.count > keep { best.removeLast() }
         }
         return Array(best.dropFirst(offset))

@@ -28,12 +28,7 @@ public struct UsersChangeLog: Sendable {
     /// reaches back that far.
     public func changed(after version: UInt64) -> Set<String>? {
         guard version >= forgottenThrough else { return nil }
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].version <= version { low = middle + 1 } else { high = middle }
-        }
-        return Set(entries[low...].lazy.map(\.user))
+        let first = entries.partitioningIndex { $0.version > version }
+        return Set(entries[first...].lazy.map(\.user))
     }
 }
