@@ -122,25 +122,22 @@ static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *message, void *o
 		lws_cancel_service(context);
 }
 
-/* On the service thread: hand each report to its connection. */
+/* On the service thread: hand each report to its connection. The queue's array is
+ * taken whole and the one drained last time given back in its place, so only
+ * delivered() ever grows one. */
 static void drain_reports(void)
 {
 	static struct report *taken;
 	static size_t taken_capacity;
-	size_t count;
+	struct report *spare = taken;
+	size_t spare_capacity = taken_capacity, count;
 
 	pthread_mutex_lock(&reports_lock);
+	taken = reports;
+	taken_capacity = reports_capacity;
 	count = reports_count;
-	if (count > taken_capacity) {
-		struct report *grown = realloc(taken, count * sizeof(*grown));
-		if (!grown) {
-			pthread_mutex_unlock(&reports_lock);
-			return;
-		}
-		taken = grown;
-		taken_capacity = count;
-	}
-	memcpy(taken, reports, count * sizeof(*taken));
+	reports = spare;
+	reports_capacity = spare_capacity;
 	reports_count = 0;
 	pthread_mutex_unlock(&reports_lock);
 
