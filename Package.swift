@@ -146,6 +146,7 @@ let package = Package(
             name: "streamsocial",
             dependencies: [
                 "App",
+                "HTTPServer",
                 "Simulation",
                 "Benchmarks",
                 "Kafka",

@@ -2,7 +2,7 @@
 # Debian machine with Swift lacks. Source it; don't run it.
 
 # The Debian packages the server builds and runs with.
-STREAMSOCIAL_APT_PACKAGES=(librdkafka-dev libwebsockets-dev libjs-chart.js pkg-config)
+STREAMSOCIAL_APT_PACKAGES=(librdkafka-dev libwebsockets-dev libwebsockets-evlib-ev libev-dev libjs-chart.js pkg-config)
 
 # apt_install PACKAGE...: installs the packages that are not installed yet.
 apt_install() {

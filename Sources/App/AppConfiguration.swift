@@ -1,3 +1,4 @@
+public import HTTPServer
 public import Kafka
 public import Leaderboard
 
@@ -31,6 +32,8 @@ public struct AppConfiguration: Sendable {
     public var recentMessages: Int = 50
     /// The workshop the leaderboard judges. Default: the tutorial's fifteen teams.
     public var workshop: Workshop = .default
+    /// How the HTTP server waits for its sockets. Default: epoll.
+    public var httpEventLoop: HTTPServerConfiguration.EventLoop = .epoll
     /// Fake users produced to new_users per second (0: paused). Default: 10.
     public var generatorRate: Double = 10
     /// Seed of the fake users. Default: 1.

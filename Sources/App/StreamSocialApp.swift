@@ -192,6 +192,7 @@ public final class StreamSocialApp: Sendable {
         http.responseTimeout = configuration.sendTimeout + .seconds(2)
         http.webSocketAllowedOrigins = configuration.allowedOrigins
         http.metricsFactory = metrics.factory
+        http.eventLoop = configuration.httpEventLoop
 
         let server = HTTPServer(configuration: http, logger: logger)
         let connected = clients.gateway.map { ConnectedClients(gateway: $0, workshop: configuration.workshop) }

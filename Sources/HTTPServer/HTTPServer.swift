@@ -26,7 +26,7 @@ public final class HTTPServer: Sendable {
     private let configuration: HTTPServerConfiguration
     private let logger: Logger
     /// The bound port (kept after stop), and whether the service thread runs.
-    private let state = Mutex<(port: Int?, running: Bool)>((nil, false))
+    private let state = Mutex<(port: Int?, running: Bool, eventLoop: HTTPServerConfiguration.EventLoop?)>((nil, false, nil))
     private let finished = DispatchSemaphore(value: 0)
 
     /// Creates a server that is not listening yet; its ``hub`` can be handed to the
@@ -42,13 +42,18 @@ public final class HTTPServer: Sendable {
     /// The port the server listens on, once started.
     public var port: Int? { state.withLock { $0.port } }
 
+    /// How the service thread waits for its sockets, once started: the configured
+    /// ``HTTPServerConfiguration/eventLoop``, or `poll` when libwebsockets could not load
+    /// its libev plugin.
+    public var eventLoop: HTTPServerConfiguration.EventLoop? { state.withLock { $0.eventLoop } }
+
     /// Binds and starts the service thread; returns once the server accepts connections.
     /// Call once.
     /// - Returns: the bound port (useful with port 0).
     /// - Throws: ``StartError`` when the address cannot be bound.
     @discardableResult
     public func start(router: Router, webSocket: WebSocketEvents = .init()) throws(StartError) -> Int {
-        let outcome = Mutex<Result<Int, StartError>?>(nil)
+        let outcome = Mutex<Result<(port: Int, eventLoop: HTTPServerConfiguration.EventLoop), StartError>?>(nil)
         let ready = DispatchSemaphore(value: 0)
         _ = Worker.once(name: "http-service") { [self] _ in
             serve(router: router, events: webSocket) { result in
@@ -59,9 +64,9 @@ public final class HTTPServer: Sendable {
         }
         ready.wait()
         switch outcome.withLock({ $0 }) {
-        case .success(let port):
-            state.withLock { $0 = (port, true) }
-            return port
+        case .success(let started):
+            state.withLock { $0 = (started.port, true, started.eventLoop) }
+            return started.port
         case .failure(let error):
             finished.wait()
             throw error
@@ -109,7 +114,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// The service thread: create the context, report the port, serve until stopped.
-    private func serve(router: Router, events: WebSocketEvents, started: (Result<Int, StartError>) -> Void) {
+    private func serve(router: Router, events: WebSocketEvents, started: (Result<(port: Int, eventLoop: HTTPServerConfiguration.EventLoop), StartError>) -> Void) {
         lwsLogger.withLock { if $0 == nil { $0 = logger } }
         lws_set_log_level(LLL_ERR | LLL_WARN, lwsLogCallback)
 
@@ -147,32 +152,67 @@ public final class HTTPServer: Sendable {
             info.options |= UInt64(LWS_SERVER_OPTION_DISABLE_IPV6)
         }
 
-        guard let context = lws_create_context(&info) else {
+        // The epoll loop is lws's libev plugin on a loop the server owns and runs.
+        var eventLoop = configuration.eventLoop == .epoll ? CLibWebSockets_newEventLoop() : nil
+        var created: OpaquePointer?
+        if let loopPointer = eventLoop {
+            var foreignLoops: [UnsafeMutableRawPointer?] = [loopPointer]
+            var withEventLoop = info
+            withEventLoop.options |= UInt64(LWS_SERVER_OPTION_LIBEV)
+            created = foreignLoops.withUnsafeMutableBufferPointer { loops in
+                withEventLoop.foreign_loops = loops.baseAddress
+                return lws_create_context(&withEventLoop)
+            }
+            if created == nil {
+                logger.warning("libwebsockets could not use libev (is libwebsockets-evlib-ev installed?): serving with poll()")
+                CLibWebSockets_destroyEventLoop(loopPointer)
+                eventLoop = nil
+            }
+        }
+        if created == nil { created = lws_create_context(&info) }
+        guard let context = created else {
+            if let eventLoop { CLibWebSockets_destroyEventLoop(eventLoop) }
             started(.failure(.cannotListen(host: configuration.host, port: configuration.port)))
             return
         }
         let port = lws_get_vhost_by_name(context, "default").map { Int(lws_get_vhost_listen_port($0)) } ?? configuration.port
         guard port > 0 else {
             lws_context_destroy(context)
+            if let eventLoop { CLibWebSockets_destroyEventLoop(eventLoop) }
             started(.failure(.cannotListen(host: configuration.host, port: configuration.port)))
             return
         }
         loop.context = context
+        loop.countsPolls = eventLoop == nil
+        let tick = eventLoop.flatMap { CLibWebSockets_startTick($0, context, Self.tickPeriod) }
         core.attach(context: context)
-        started(.success(port))
+        started(.success((port, eventLoop == nil ? .poll : .epoll)))
 
         while !loop.stopping {
             loop.serviceIteration &+= 1
-            if lws_service(context, 0) < 0 { break }
+            if let eventLoop {
+                CLibWebSockets_runEventLoopOnce(eventLoop)
+            } else if lws_service(context, 0) < 0 {
+                break
+            }
             if loop.draining { core.count { [inFlight = loop.requestsInFlight] in $0.requestsInFlight = inFlight } }
             // Going away and every WebSocket closed: done.
             if loop.goingAway, loop.webSocketCount == 0 { break }
         }
         core.detach()
+        if let eventLoop, let tick { CLibWebSockets_stopTick(eventLoop, tick) }
         lws_context_destroy(context)
+        if let eventLoop {
+            CLibWebSockets_runEventLoopNoWait(eventLoop)
+            CLibWebSockets_destroyEventLoop(eventLoop)
+        }
         loop.context = nil
         withExtendedLifetime(loop) {}
     }
+
+    /// How late a libwebsockets timeout may fire on the epoll loop (see
+    /// `CLibWebSockets_Tick`), in seconds.
+    static let tickPeriod = 0.05
 
     /// lws binds every interface when `iface` is NULL.
     private static func interface(for host: String) -> String? {

@@ -30,6 +30,18 @@ public struct HTTPServerConfiguration: Sendable {
     /// Where request counts and latencies by route, and WebSocket figures, are reported
     /// (``HTTPMetrics``); nil reports nothing. Default: nil.
     public var metricsFactory: (any MetricsFactory)?
+    /// How the service thread waits for its sockets. Default: ``EventLoop/epoll``.
+    public var eventLoop: EventLoop = .epoll
+
+    /// How the service thread waits for its sockets.
+    public enum EventLoop: String, Sendable, CaseIterable {
+        /// libev on epoll: a pass costs what is ready, not what is open, which a class
+        /// of dashboards (hundreds of WebSockets) needs.
+        case epoll
+        /// libwebsockets' own `poll()`: every pass walks every open connection. Kept to
+        /// compare against, and as the fallback when libwebsockets has no libev plugin.
+        case poll
+    }
 
     public init() {}
 }

@@ -23,6 +23,9 @@ public final class WebSocketCrowd: @unchecked Sendable {
         public var seconds: Double
     }
 
+    /// Microseconds between two polls of the crowd's sockets.
+    static let pollInterval: UInt32 = 2_000
+
     private let connections: [WebSocketConnection]
     private let refused: Int
     private let stopFlag = Atomic<Bool>(false)
@@ -55,7 +58,11 @@ public final class WebSocketCrowd: @unchecked Sendable {
         }.start()
     }
 
-    /// Polls every client's socket and drains whatever arrived.
+    /// Polls every client's socket and drains whatever arrived, at most once per
+    /// ``pollInterval``: each `poll()` walks every socket, and polling again for each
+    /// frame would take the load generator's CPU, on the cores the server runs on. The
+    /// sockets' buffers hold what arrives meanwhile; latency is the watcher's to
+    /// measure, on its own connection.
     private func read() {
         var descriptors = connections.map { pollfd(fd: $0.descriptor, events: Int16(POLLIN), revents: 0) }
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)
@@ -76,6 +83,7 @@ public final class WebSocketCrowd: @unchecked Sendable {
                 $0.bytes += bytes
                 $0.closed += closed.count
             }
+            usleep(Self.pollInterval)
         }
     }
 

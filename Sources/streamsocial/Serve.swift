@@ -1,4 +1,5 @@
 import App
+import HTTPServer
 import Leaderboard
 import Simulation
 import ArgumentParser
@@ -88,6 +89,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Seconds a stop (SIGINT/SIGTERM) may take before the process exits anyway (status 1); a second signal exits at once. A clean stop answers the posts in flight (up to the send timeout), flushes, commits and snapshots, then exits 0.")
     var stopTimeout: Int = 15
 
+    @Option(help: "How the HTTP server waits for its sockets: epoll (libev; a pass costs what is ready) or poll (libwebsockets' own; every pass walks every connection, kept to compare against).")
+    var eventLoop: String = "epoll"
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -102,6 +106,7 @@ struct Serve: ParsableCommand {
         guard sendTimeoutMs >= 1 else { throw ValidationError("--send-timeout-ms must be positive") }
         guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
         guard (0...100).contains(simulateTeams) else { throw ValidationError("--simulate-teams must be 0...100") }
+        guard HTTPServerConfiguration.EventLoop(rawValue: eventLoop) != nil else { throw ValidationError("--event-loop must be epoll or poll") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard (1...600).contains(stopTimeout) else { throw ValidationError("--stop-timeout must be 1...600 seconds") }
@@ -185,6 +190,7 @@ struct Serve: ParsableCommand {
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
         configuration.timelineTopic = timeline.spec
         configuration.generatorRate = generatorRate
+        configuration.httpEventLoop = HTTPServerConfiguration.EventLoop(rawValue: eventLoop) ?? .epoll
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams
         configuration.makeSimulator = { SimulatedClass($0) }
