@@ -10,7 +10,8 @@
 #      fresh server each, with the server's own stages (ack, read, frame, socket)
 #   6. WebSocket fan-out: --websocket-clients (default 1,000) clients on every channel while
 #      1,000 posts/s flow: a reading client's post → screen p99, the server's RSS over the run
-#      and its CPU per client (against the same posts with no client)
+#      and its CPU per client (against the same posts with no client), on the epoll loop and,
+#      to compare, on libwebsockets' poll()
 #   7. reading at 100,000 users and --reading-posts (default 1,000,000) posts: /api/users and
 #      /api/timeline/{user} under 20 concurrent readers, then /api/users while 200 posts/s flow
 #   8. timeline rebuild: 1M records, 100k users, in memory: records/s and resident memory
@@ -185,52 +186,59 @@ PY
 done
 
 echo "==> 6. WebSocket fan-out: $websocket_clients clients on every channel while 1,000 posts/s flow (goal: a reading client's p99 < 100 ms, RSS flat)"
-# The same 10,000 posts at 1,000/s twice, on a fresh server each: with no client but the
-# latency watcher, then with the crowd; the difference in the server's CPU is the clients'.
+# The same 10,000 posts at 1,000/s three times, on a fresh server each: with no client but
+# the latency watcher, then with the crowd, then with the crowd on the server's poll()
+# loop (--event-loop poll) to compare; the difference in the server's CPU is the clients'.
 # The crowd is read by one thread of the load generator, on the same 2 cores.
-for crowd in 0 "$websocket_clients"; do
+for run in alone crowd poll; do
+  crowd=$websocket_clients loop=epoll
+  [ "$run" = alone ] && crowd=0
+  [ "$run" = poll ] && loop=poll
   port=$(free_port)
-  "$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error --generator-rate 0 > "$work/server-crowd.log" 2>&1 & pids+=($!)
+  "$bin" serve --host 127.0.0.1 --port "$port" --public-dir Public --log-level error --generator-rate 0 --event-loop "$loop" > "$work/server-crowd.log" 2>&1 & pids+=($!)
   wait_ready "$port"
   server=${pids[-1]}
   (while kill -0 "$server" 2>/dev/null; do
      echo "$(awk '/VmRSS/ {print $2}' "/proc/$server/status" 2>/dev/null) $(cpu_ticks "$server" 2>/dev/null)"; sleep 1
-   done > "$work/crowd-$crowd.samples") &
+   done > "$work/crowd-$run.samples") &
   sampler=$!
   "$bin" load-test --url "http://127.0.0.1:$port" --users 100 --messages 10000 --concurrency 20 --rate 1000 --watch-websocket --no-verify \
-    --websocket-clients "$crowd" --json > "$work/crowd-$crowd.json" 2>/dev/null || true
-  { curl -s "http://127.0.0.1:$port/metrics" || true; } | awk '$1 == "websocket_dropped_frames_total" {print $2}' > "$work/crowd-$crowd.dropped"
+    --websocket-clients "$crowd" --json > "$work/crowd-$run.json" 2>/dev/null || true
+  { curl -s "http://127.0.0.1:$port/metrics" || true; } | awk '$1 == "websocket_dropped_frames_total" {print $2}' > "$work/crowd-$run.dropped"
   kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
 done
 python3 - "$work" "$websocket_clients" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 work, crowd, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def run(n):
+def run(name):
     try:
-        report = json.load(open(f"{work}/crowd-{n}.json"))
+        report = json.load(open(f"{work}/crowd-{name}.json"))
     except (OSError, ValueError):
         report = {}  # the load test failed: every figure shows as missing
-    samples = [tuple(map(int, line.split())) for line in open(f"{work}/crowd-{n}.samples") if len(line.split()) == 2]
+    samples = [tuple(map(int, line.split())) for line in open(f"{work}/crowd-{name}.samples") if len(line.split()) == 2]
     return report, samples
-(alone, alone_samples), (busy, busy_samples) = run(0), run(crowd)
-ws = busy.get("webSocketLatency") or {}
-p99 = ws.get("p99")
-c = busy.get("webSocketCrowd") or {}
-dropped = open(f"{work}/crowd-{crowd}.dropped").read().strip() or "?"
-print(f"  {c.get('connected', 0)} of {c.get('clients', crowd)} clients connected, {c.get('closedByServer', 0)} closed by the server, "
-      f"{c.get('bytes', 0) / 1048576 / max(c.get('seconds', 1), 1e-9):.0f} MiB/s read; frames dropped by the server: {dropped}")
-verdict = "met" if p99 is not None and p99 < 100 else "NOT met"
-print(f"  a reading client's post->screen: p50 {ws.get('p50', 0):.1f} p99 {p99 or 0:.1f} max {ws.get('max', 0):.1f} ms (goal p99 < 100: {verdict}); "
-      f"alone: p99 {(alone.get('webSocketLatency') or {}).get('p99', 0):.1f} ms")
 def cpu_per_second(samples):
     # Over the posting seconds: from the 2nd sample to the last.
     if len(samples) < 3: return float("nan")
     return (samples[-1][1] - samples[1][1]) / hz / (len(samples) - 2)
-alone_cpu, busy_cpu = cpu_per_second(alone_samples), cpu_per_second(busy_samples)
-print(f"  server CPU: {alone_cpu:.2f} cores alone, {busy_cpu:.2f} with the clients: {(busy_cpu - alone_cpu) * 1000 / max(crowd, 1):.3f} ms of CPU per client per second")
-rss = [kb / 1024 for kb, _ in busy_samples]
-print("  server RSS (MiB, every second): " + " ".join(f"{r:.0f}" for r in rss))
+alone, alone_samples = run("alone")
+alone_cpu = cpu_per_second(alone_samples)
+print(f"  alone (the watcher only): p99 {(alone.get('webSocketLatency') or {}).get('p99', 0):.1f} ms, server CPU {alone_cpu:.2f} cores")
+for name, label in (("crowd", "epoll (the default)"), ("poll", "poll (--event-loop poll)")):
+    busy, busy_samples = run(name)
+    ws = busy.get("webSocketLatency") or {}
+    p99 = ws.get("p99")
+    c = busy.get("webSocketCrowd") or {}
+    dropped = open(f"{work}/crowd-{name}.dropped").read().strip() or "?"
+    verdict = "met" if p99 is not None and p99 < 100 else "NOT met"
+    busy_cpu = cpu_per_second(busy_samples)
+    print(f"  {label}: {c.get('connected', 0)} of {c.get('clients', crowd)} clients connected, {c.get('closedByServer', 0)} closed by the server, "
+          f"{c.get('bytes', 0) / 1048576 / max(c.get('seconds', 1), 1e-9):.0f} MiB/s read; frames dropped by the server: {dropped}")
+    print(f"    a reading client's post->screen: p50 {ws.get('p50', 0):.1f} p99 {p99 or 0:.1f} max {ws.get('max', 0):.1f} ms (goal p99 < 100: {verdict})")
+    print(f"    server CPU: {busy_cpu:.2f} cores: {(busy_cpu - alone_cpu) * 1000 / max(crowd, 1):.3f} ms of CPU per client per second")
+    rss = [kb / 1024 for kb, _ in busy_samples]
+    print("    server RSS (MiB, every second): " + " ".join(f"{r:.0f}" for r in rss))
 PY
 
 echo "==> 7. reading at 100,000 users and $reading_posts posts, 20 concurrent readers (goal: p99 < 20 ms)"

@@ -249,6 +249,14 @@ public final class StreamSocialApp: Sendable {
                 timelines.reachedEnd(partition: partition.partition)
             }
         }
+        // Stopping, once the HTTP server answered its last post: the consumer reads the
+        // posts acknowledged last before it closes and commits.
+        lifecycle.started("timeline-catch-up") { [logger] in
+            let unread = timelines.waitUntilAcknowledgedRead(timeout: .seconds(3))
+            if unread > 0 {
+                logger.warning("stopping before the timeline consumer read every acknowledged post; the next start reads them", metadata: ["posts": .stringConvertible(unread)])
+            }
+        }
         // Recovery's first step, retried every second until Kafka tells where the log ended.
         lifecycle.started(Worker(name: "timeline-recovery", every: .seconds(1)) { worker in
             guard case .waitingForKafka = timelines.readiness else {

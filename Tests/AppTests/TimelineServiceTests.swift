@@ -52,4 +52,26 @@ struct TimelineServiceTests {
         }
         #expect(service.orderingReport().rereads == 0)
     }
+
+    /// A SIGTERM while posts flowed: the consumer was closed (and committed) before it
+    /// read the last acknowledged ones, which a clean stop now waits for.
+    @Test("a stop waits until the acknowledged posts are read, and no longer than its timeout")
+    func stopWaitsForAcknowledgedPosts() {
+        let service = TimelineService(partitionCount: 6, timelineCapacity: 100, recentMessages: 10, logger: quietLogger)
+        #expect(service.waitUntilAcknowledgedRead(timeout: .zero) == 0)
+        service.sendSucceeded(at: 1, partition: 2, offset: 3)
+        service.sendSucceeded(at: 1, partition: 4, offset: 0)
+        service.sendSucceeded(at: 1, partition: 2, offset: 1)  // an older report: the end stays past 3
+        #expect(service.unreadAcknowledged == 5)
+        for offset in 0..<3 {
+            _ = service.apply(Self.record("di", seq: Int64(offset + 1), partition: 2, offset: Int64(offset)), now: 1)
+        }
+        #expect(service.unreadAcknowledged == 2)
+        let start = ContinuousClock.now
+        #expect(service.waitUntilAcknowledgedRead(timeout: .milliseconds(100)) == 2)
+        #expect(ContinuousClock.now - start >= .milliseconds(100))
+        _ = service.apply(Self.record("di", seq: 4, partition: 2, offset: 3), now: 1)
+        _ = service.apply(Self.record("ed", seq: 1, partition: 4, offset: 0), now: 1)
+        #expect(service.waitUntilAcknowledgedRead(timeout: .seconds(10)) == 0)
+    }
 }

@@ -112,7 +112,7 @@ extension Routes {
             switch result {
             case .success(let report):
                 metrics.postStage(.ack, ContinuousClock.now - sent)
-                timelines.sendSucceeded(at: timestamp / 1000)
+                timelines.sendSucceeded(at: timestamp / 1000, partition: report.partition, offset: report.offset)
                 completion(.success(SendMessageResponse(
                     userID: post.userID, sequence: sequence, partition: report.partition, offset: report.offset, timestamp: timestamp
                 )))

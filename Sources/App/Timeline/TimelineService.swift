@@ -52,6 +52,9 @@ public final class TimelineService: Sendable {
         var recovery = TimelineRecovery()
         /// Next offset to read per partition, as consumed so far.
         var positions: [Int32: Int64] = [:]
+        /// Past the last post this server had acknowledged, per partition: what a clean
+        /// stop lets the consumer read (and commit) before it closes.
+        var acknowledgedEnds: [Int32: Int64] = [:]
         /// Records read again at an offset already applied: not duplicates of a post (the
         /// log holds it once), just the consumer fetching it twice.
         var rereads = 0
@@ -182,8 +185,35 @@ public final class TimelineService: Sendable {
         }
     }
 
-    func sendSucceeded(at second: Int64) {
-        state.withLock { $0.produced.record(at: second) }
+    /// A post was acknowledged at `offset` of `partition`.
+    func sendSucceeded(at second: Int64, partition: Int32, offset: Int64) {
+        state.withLock { state in
+            state.produced.record(at: second)
+            guard offset >= 0, offset < Int64.max else { return }
+            state.acknowledgedEnds[partition] = max(state.acknowledgedEnds[partition] ?? 0, offset + 1)
+        }
+    }
+
+    /// Posts acknowledged and not read back yet, over every partition.
+    var unreadAcknowledged: Int64 {
+        state.withLock { state in
+            state.acknowledgedEnds.reduce(0) { sum, end in sum + max(0, end.value - (state.positions[end.key] ?? 0)) }
+        }
+    }
+
+    /// Stopping: waits, up to `timeout`, until the consumer has read every post this
+    /// server acknowledged, so it commits them and the timelines shown until the end
+    /// have them. Those it has not read by then are read at the next start, from the
+    /// committed offsets: nothing is lost either way. Blocking.
+    /// - Returns: the posts still unread (0: all read).
+    @discardableResult
+    func waitUntilAcknowledgedRead(timeout: Duration) -> Int64 {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let unread = unreadAcknowledged
+            if unread == 0 || ContinuousClock.now >= deadline { return unread }
+            usleep(5_000)
+        }
     }
 
     // MARK: Consuming
