@@ -250,9 +250,11 @@ public final class StreamSocialApp: Sendable {
             }
         }
         // Stopping, once the HTTP server answered its last post: the consumer reads the
-        // posts acknowledged last before it closes and commits.
+        // posts acknowledged last before it closes and commits. Briefly: against slow
+        // brokers (300 ms round trips) it reads a few records a second per partition,
+        // and a stop must stay short.
         lifecycle.started("timeline-catch-up") { [logger] in
-            let unread = timelines.waitUntilAcknowledgedRead(timeout: .seconds(3))
+            let unread = timelines.waitUntilAcknowledgedRead(timeout: .milliseconds(1500))
             if unread > 0 {
                 logger.warning("stopping before the timeline consumer read every acknowledged post; the next start reads them", metadata: ["posts": .stringConvertible(unread)])
             }
