@@ -164,7 +164,9 @@ public final class HTTPServer: Sendable {
                 return lws_create_context(&withEventLoop)
             }
             if created == nil {
-                logger.warning("libwebsockets could not use libev (is libwebsockets-evlib-ev installed?): serving with poll()")
+                // Most likely the plugin is missing; a reason that poll() shares (the
+                // address) fails again below and is reported as such.
+                logger.warning("libwebsockets could not start on libev (is libwebsockets-evlib-ev installed?): trying poll()")
                 CLibWebSockets_destroyEventLoop(loopPointer)
                 eventLoop = nil
             }
