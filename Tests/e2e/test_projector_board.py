@@ -170,9 +170,16 @@ def test_no_sideways_scroll_on_a_phone(server, page):
             from selenium.webdriver.support.ui import Select
             Select(phone.find_element(By.ID, "my-team")).select_by_visible_text("team-13")
             row = phone.find_element(By.CSS_SELECTOR, "#rows tr[data-team='team-13']")
-            WebDriverWait(phone, 5).until(lambda d: d.execute_script(in_view, d.find_element(By.CSS_SELECTOR, "#rows tr[data-team='team-13']")))
-            assert "mine" in phone.find_element(By.CSS_SELECTOR, "#rows tr[data-team='team-13']").get_attribute("class")
             assert row is not None
+            # The board redraws its rows as updates arrive (every 250 ms): a row found a
+            # moment ago can be gone by the next call, so each check finds it afresh and
+            # a stale one is looked up again (CI met exactly that).
+            from selenium.common.exceptions import StaleElementReferenceException
+            mine = "#rows tr[data-team='team-13']"
+            WebDriverWait(phone, 5, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: d.execute_script(in_view, d.find_element(By.CSS_SELECTOR, mine)))
+            WebDriverWait(phone, 5, ignored_exceptions=[StaleElementReferenceException]).until(
+                lambda d: "mine" in (d.find_element(By.CSS_SELECTOR, mine).get_attribute("class") or ""))
         assert phone.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         phone.quit()
