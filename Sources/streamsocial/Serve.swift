@@ -2,7 +2,7 @@ import App
 import HTTPServer
 import Leaderboard
 import Simulation
-import ArgumentParser
+public import ArgumentParser
 import Foundation
 import Logging
 
@@ -90,7 +90,7 @@ struct Serve: ParsableCommand {
     var stopTimeout: Int = 15
 
     @Option(help: "How the HTTP server waits for its sockets: epoll (libev; a pass costs what is ready) or poll (libwebsockets' own; every pass walks every connection, kept to compare against).")
-    var eventLoop: String = "epoll"
+    var eventLoop: HTTPServerConfiguration.EventLoop = .epoll
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
@@ -106,7 +106,6 @@ struct Serve: ParsableCommand {
         guard sendTimeoutMs >= 1 else { throw ValidationError("--send-timeout-ms must be positive") }
         guard generatorRate >= 0, generatorRate <= 10_000 else { throw ValidationError("--generator-rate must be 0...10000") }
         guard (0...100).contains(simulateTeams) else { throw ValidationError("--simulate-teams must be 0...100") }
-        guard HTTPServerConfiguration.EventLoop(rawValue: eventLoop) != nil else { throw ValidationError("--event-loop must be epoll or poll") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("unknown --log-level \(logLevel)") }
         guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
         guard (1...600).contains(stopTimeout) else { throw ValidationError("--stop-timeout must be 1...600 seconds") }
@@ -190,7 +189,7 @@ struct Serve: ParsableCommand {
         configuration.sendTimeout = .milliseconds(sendTimeoutMs)
         configuration.timelineTopic = timeline.spec
         configuration.generatorRate = generatorRate
-        configuration.httpEventLoop = HTTPServerConfiguration.EventLoop(rawValue: eventLoop) ?? .epoll
+        configuration.httpEventLoop = eventLoop
         configuration.generatorSeed = seed
         configuration.simulatedTeams = simulateTeams
         configuration.makeSimulator = { SimulatedClass($0) }
@@ -237,3 +236,6 @@ struct Serve: ParsableCommand {
         logger.info("stopped")
     }
 }
+
+/// `--event-loop epoll|poll`, parsed and listed in `--help` by ArgumentParser.
+extension HTTPServerConfiguration.EventLoop: ExpressibleByArgument {}

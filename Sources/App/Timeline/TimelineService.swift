@@ -209,11 +209,8 @@ public final class TimelineService: Sendable {
     @discardableResult
     func waitUntilAcknowledgedRead(timeout: Duration) -> Int64 {
         let deadline = ContinuousClock.now + timeout
-        while true {
-            let unread = unreadAcknowledged
-            if unread == 0 || ContinuousClock.now >= deadline { return unread }
-            usleep(5_000)
-        }
+        while unreadAcknowledged > 0, ContinuousClock.now < deadline { usleep(5_000) }
+        return unreadAcknowledged
     }
 
     // MARK: Consuming

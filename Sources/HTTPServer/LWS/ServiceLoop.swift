@@ -342,7 +342,7 @@ final class ServiceLoop {
         // A request whose body has no usable length: what follows on the connection
         // cannot be read as the next request. Or the server is stopping.
         if closing { return -1 }
-        lastResponseIteration[wsi] = serviceIteration
+        if countsPolls { lastResponseIteration[wsi] = serviceIteration }
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
 
