@@ -26,6 +26,21 @@ public enum FlatJSON {
         }
     }
 
+    /// The values of the fields `names` of the top-level object in `bytes`, in the order
+    /// of `names` (nil where a field is absent), or nil when `bytes` is not exactly one
+    /// JSON object. The same answer as looking the names up in ``parseObject(_:)``'s
+    /// dictionary, without building it: a post and a record each have a few known
+    /// fields, read for every request and every record.
+    public static func parseObject(_ bytes: [UInt8], fields names: [StaticString]) -> [Value?]? {
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = Reader(bytes: buffer)
+            reader.skipWhitespace()
+            var values = [Value?](repeating: nil, count: names.count)
+            guard reader.object(fields: names, into: &values), reader.finished() else { return nil }
+            return values
+        }
+    }
+
     /// The elements of a top-level array: each object's fields, or nil for an element
     /// that is not an object. Nil when `bytes` is not exactly one valid JSON array.
     public static func parseArrayOfObjects(_ bytes: [UInt8]) -> [[String: Value]?]? {
@@ -74,36 +89,94 @@ public enum FlatJSON {
 
         /// An object starting at `index`, with its scalar fields.
         mutating func object() -> [String: Value]? {
-            guard peek() == UInt8(ascii: "{") else { return nil }
-            index += 1
             // Records and posts have 2 to 6 fields: no growth (a reallocation and a
             // rehash each time) for those.
             var fields: [String: Value] = Dictionary(minimumCapacity: 8)
+            guard enterObject() else { return nil }
+            var first = true
+            while let more = nextMember(first: &first) {
+                guard more else { return fields }
+                guard let key = string(), colon(), let value = value(depth: 0) else { return nil }
+                fields[key] = value
+            }
+            return nil
+        }
+
+        /// An object starting at `index`, keeping the values of the fields named in
+        /// `names` in `values` (the last one wins when a key repeats). Every other field
+        /// is read and validated as ``object()`` reads it, then dropped.
+        mutating func object(fields names: [StaticString], into values: inout [Value?]) -> Bool {
+            guard enterObject() else { return false }
+            var first = true
+            while let more = nextMember(first: &first) {
+                guard more else { return true }
+                guard let field = key(among: names), colon(), let value = value(depth: 0) else { return false }
+                if let field { values[field] = value }
+            }
+            return false
+        }
+
+        /// Reads the `{` of an object.
+        private mutating func enterObject() -> Bool {
+            guard peek() == UInt8(ascii: "{") else { return false }
+            index += 1
+            return true
+        }
+
+        /// Between an object's members: true when the next member's key starts at
+        /// `index`, false after the closing `}`, nil on a syntax error (a trailing
+        /// comma included).
+        private mutating func nextMember(first: inout Bool) -> Bool? {
             skipWhitespace()
+            if first {
+                first = false
+            } else if peek() == UInt8(ascii: ",") {
+                index += 1
+                skipWhitespace()
+                return peek() == UInt8(ascii: "\"") ? true : nil
+            } else if peek() != UInt8(ascii: "}") {
+                return nil
+            }
             if peek() == UInt8(ascii: "}") {
                 index += 1
-                return fields
+                return false
             }
-            while true {
-                skipWhitespace()
-                guard peek() == UInt8(ascii: "\""), let key = string() else { return nil }
-                skipWhitespace()
-                guard peek() == UInt8(ascii: ":") else { return nil }
-                index += 1
-                skipWhitespace()
-                guard let value = value(depth: 0) else { return nil }
-                fields[key] = value
-                skipWhitespace()
-                switch peek() {
-                case UInt8(ascii: ","):
-                    index += 1
-                case UInt8(ascii: "}"):
-                    index += 1
-                    return fields
-                default:
-                    return nil
+            return peek() == UInt8(ascii: "\"") ? true : nil
+        }
+
+        /// Reads the `:` between a key and its value, with the spaces around it.
+        private mutating func colon() -> Bool {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else { return false }
+            index += 1
+            skipWhitespace()
+            return true
+        }
+
+        /// Reads a key starting at its opening quote: `.some(position in names)` when it
+        /// is one of `names`, `.some(nil)` when it is another valid key, nil when it is
+        /// not a valid string. A key without escapes is compared as bytes, with no
+        /// `String` made.
+        private mutating func key(among names: [StaticString]) -> Int?? {
+            let start = index + 1
+            var end = start
+            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
+                end += 1
+            }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+                let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                if let position = names.firstIndex(where: { Self.equals(raw, $0) }) {
+                    index = end + 1
+                    return .some(position)
                 }
             }
+            // Escaped, invalid, or another key: read as any string, then compared.
+            guard let text = string() else { return nil }
+            return .some(names.firstIndex { $0.withUTF8Buffer { name in text.utf8.elementsEqual(name) } })
+        }
+
+        private static func equals(_ bytes: UnsafeBufferPointer<UInt8>, _ name: StaticString) -> Bool {
+            name.withUTF8Buffer { name in name.count == bytes.count && name.elementsEqual(bytes) }
         }
 
         mutating func finished() -> Bool {
@@ -188,7 +261,7 @@ public enum FlatJSON {
                 if byte == UInt8(ascii: "\"") {
                     let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                     index += 1
-                    return String(validating: slice, as: UTF8.self)
+                    return Self.text(slice)
                 }
                 if byte == UInt8(ascii: "\\") { break }
                 if byte < 0x20 { return nil }
@@ -226,6 +299,15 @@ public enum FlatJSON {
                 }
             }
             return nil
+        }
+
+        /// Valid UTF-8 as a `String`, else nil. ASCII, the common case, skips the
+        /// generic validating initializer (which looks up type metadata on every call).
+        private static func text(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+            var combined: UInt8 = 0
+            for byte in bytes { combined |= byte }
+            if combined < 0x80 { return String(decoding: bytes, as: UTF8.self) }
+            return String(validating: bytes, as: UTF8.self)
         }
 
         /// After `\u`: four hex digits, combining a surrogate pair when one follows.

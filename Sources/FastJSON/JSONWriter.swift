@@ -50,8 +50,28 @@ public struct JSONWriter {
 
     public mutating func integer(_ number: some BinaryInteger) {
         separate()
-        bytes.append(contentsOf: String(number).utf8)
+        if let value = Int64(exactly: number) {
+            Self.appendDecimal(value, to: &bytes)
+        } else {
+            bytes.append(contentsOf: String(number).utf8)
+        }
         needsComma = true
+    }
+
+    /// `value` in decimal, written in place: no `String` per number (every answer to a
+    /// post and every record carries three).
+    static func appendDecimal(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var start = digits.count
+            repeat {
+                start -= 1
+                digits[start] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
+        }
     }
 
     public mutating func bool(_ flag: Bool) {

@@ -20,6 +20,9 @@ final class HTTPMetrics {
     }
 
     private let factory: any MetricsFactory
+    /// The last answer's handles: a run of the same route and status (a load of posts)
+    /// skips hashing the route's pattern twice per request.
+    private var last: (answer: Answer, count: Counter, latency: Timer?)?
     private var counts: [Answer: Counter] = [:]
     private var latencies: [Route: Timer] = [:]
     private let webSocketClients: Gauge
@@ -42,19 +45,27 @@ final class HTTPMetrics {
     func answered(route pattern: String, method: HTTPMethod, status: Int, startedAt: ContinuousClock.Instant?) {
         let route = Route(pattern: pattern, method: method)
         let answer = Answer(route: route, status: status)
-        let count = counts[answer] ?? {
-            let made = Counter(label: "http_requests_total", dimensions: [("route", pattern), ("method", method.rawValue), ("status", String(status))], factory: factory)
-            counts[answer] = made
-            return made
-        }()
+        let count: Counter
+        var latency: Timer?
+        if let last, last.answer == answer {
+            (count, latency) = (last.count, last.latency)
+        } else {
+            count = counts[answer] ?? {
+                let made = Counter(label: "http_requests_total", dimensions: [("route", pattern), ("method", method.rawValue), ("status", String(status))], factory: factory)
+                counts[answer] = made
+                return made
+            }()
+        }
         count.increment()
+        defer { last = (answer, count, latency) }
         guard let startedAt else { return }
-        let latency = latencies[route] ?? {
+        let timer = latency ?? latencies[route] ?? {
             let made = Timer(label: "http_request_duration_seconds", dimensions: [("route", pattern), ("method", method.rawValue)], factory: factory)
             latencies[route] = made
             return made
         }()
-        latency.recordNanoseconds((ContinuousClock.now - startedAt).wholeNanoseconds)
+        latency = timer
+        timer.recordNanoseconds((ContinuousClock.now - startedAt).wholeNanoseconds)
     }
 
     /// An update frame written to a client's socket, `delay` after it was made.

@@ -26,6 +26,9 @@ public final class Worker: Sendable {
     public init(name: String, every interval: Duration = .zero, body: @escaping @Sendable (Worker) -> Void) {
         self.name = name
         let thread = Thread { [self] in
+            // Linux names only the running thread, and only up to 15 bytes (`top -H`,
+            // `perf`, `/proc/<pid>/task/*/comm`); a longer name would be refused whole.
+            Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
             let clock = ContinuousClock()
             var next = clock.now
             while !isStopping {
@@ -41,7 +44,6 @@ public final class Worker: Sendable {
             }
             finished.signal()
         }
-        thread.name = name
         thread.start()
     }
 

@@ -61,7 +61,13 @@ public struct PostRecord: Sendable, Equatable {
     /// grapheme clusters: "a" and 30,000 combining accents are one character to Swift's
     /// `count` but 60 KB on the wire.
     public static func isValidContent(_ content: String) -> Bool {
-        !content.isEmpty && content.unicodeScalars.count <= maxContentLength
+        !content.isEmpty && fits(content, maxLength: maxContentLength)
+    }
+
+    /// Whether `text` has at most `maxLength` Unicode code points. Its UTF-8 length
+    /// answers for most texts without a walk: a code point takes one byte or more.
+    public static func fits(_ text: String, maxLength: Int) -> Bool {
+        text.utf8.count <= maxLength || text.unicodeScalars.count <= maxLength
     }
 
     /// Values larger than this are not posts (a post is at most ~8 KB of JSON).
@@ -82,8 +88,8 @@ public struct PostRecord: Sendable, Equatable {
     /// Decodes a record value.
     public static func decode(_ value: [UInt8]) -> Result<PostRecord, Malformation> {
         guard value.count <= maxEncodedSize else { return .failure(.tooLarge) }
-        guard let fields = FlatJSON.parseObject(value) else { return .failure(.notJSON) }
-        guard let user = fields["user_id"], let content = fields["content"], let seq = fields["seq"], let ts = fields["ts"] else {
+        guard let fields = FlatJSON.parseObject(value, fields: ["user_id", "content", "seq", "ts"]) else { return .failure(.notJSON) }
+        guard let user = fields[0], let content = fields[1], let seq = fields[2], let ts = fields[3] else {
             return .failure(.missingField)
         }
         guard case .string(let userID) = user, !userID.isEmpty, case .string(let text) = content,

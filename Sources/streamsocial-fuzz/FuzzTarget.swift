@@ -52,6 +52,12 @@ enum FuzzTarget: String, CaseIterable {
                 }
             }
         }
+        // Reading a few named fields agrees with the whole object's dictionary.
+        let names: [StaticString] = ["user_id", "content", "seq", "ts", "k"]
+        let whole = FlatJSON.parseObject(bytes).map { fields in names.map { fields[$0.description] } }
+        guard FlatJSON.parseObject(bytes, fields: names) == whole else {
+            fatalError("named fields differ from the dictionary's: \(bytes)")
+        }
         _ = FlatJSON.parseArrayOfObjects(bytes)
     }
 

@@ -96,4 +96,25 @@ struct JSONWriterShapeTests {
             #expect(String(decoding: bytes, as: UTF8.self) == (try Self.encoded(Mirror(a: Int64.min, b: false, c: text))))
         }
     }
+
+    @Test("integers: every digit count, both signs, the ends of Int64 and past them")
+    func integers() throws {
+        var values: [Int64] = [0, Int64.max, Int64.min, Int64.min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            values += [power, power - 1, -power, -(power - 1), power + 7]
+            power *= 10
+        }
+        for value in values {
+            var writer = JSONWriter()
+            writer.integer(value)
+            #expect(String(decoding: writer.bytes, as: UTF8.self) == (try Self.encoded(value)), "\(value)")
+        }
+        var wide = JSONWriter()
+        wide.beginArray()
+        wide.integer(UInt64.max)
+        wide.integer(Int32.min)
+        wide.endArray()
+        #expect(String(decoding: wide.bytes, as: UTF8.self) == (try Self.encoded([String(UInt64.max), String(Int32.min)])).replacingOccurrences(of: "\"", with: ""))
+    }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import ServerSupport
 import Synchronization
 import Testing
@@ -36,6 +37,24 @@ struct LifecycleTests {
         single.stop()
         #expect(once.load(ordering: .relaxed) == 1)
         #expect(single.isStopping)
+    }
+
+    @Test("a worker's thread carries its name, cut to the 15 bytes Linux keeps")
+    func threadIsNamed() throws {
+        let seen = Mutex<[String]>([])
+        let names = ["test-named", "leaderboard-publisher"]
+        let workers = names.map { name in
+            Worker.once(name: name) { _ in
+                // The kernel's view of the running thread, as `top -H` and `perf` show it.
+                let comm = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? ""
+                seen.withLock { $0.append(comm.trimmingCharacters(in: .newlines)) }
+            }
+        }
+        // A stop asked for before the thread starts would skip the run: let each end itself.
+        let deadline = ContinuousClock.now + .seconds(5)
+        while workers.contains(where: { !$0.isStopping }), ContinuousClock.now < deadline {}
+        for worker in workers { worker.stop() }
+        #expect(seen.withLock { $0.sorted() } == ["leaderboard-pub", "test-named"])
     }
 
     @Test("parts stop newest first, once; every worker is asked to stop before any part is waited for")

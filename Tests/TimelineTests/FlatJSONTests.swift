@@ -46,6 +46,37 @@ struct FlatJSONTests {
         #expect(FlatJSON.parseObject(Array(#"{"a":""#.utf8) + [0xFF, 0xFE] + Array(#""}"#.utf8)) == nil)
     }
 
+    /// What reading only some fields must give: the whole object's dictionary, looked up.
+    private func lookedUp(_ bytes: [UInt8], _ names: [StaticString]) -> [FlatJSON.Value?]? {
+        FlatJSON.parseObject(bytes).map { fields in names.map { name in fields[name.description] } }
+    }
+
+    @Test("reading named fields gives what the whole object's dictionary gives", arguments: [
+        #"{"user_id":"ann","content":"hi"}"#, #" { "content" : "x" , "user_id" : "b" } "#, "{}",
+        #"{"user_id":"first","user_id":"last"}"#, #"{"user\u005fid":"escaped key","content":1}"#,
+        #"{"user":"prefix","user_idx":"longer","content":null}"#, #"{"other":{"user_id":"nested"},"content":[1,2]}"#,
+        #"{"é":"non-ASCII key","content":"ünï"}"#, #"{"user_id":"a","content":"b","key_strategy":"none","x":1.5}"#,
+        #"{"user_id":"a",}"#, #"{"user_id" "a"}"#, #"{"user_id":"a"} x"#, #"{"user_id":"a\q"}"#, "[]", "",
+        "{\"user_id\":\"tab\tinside\"}", #"{"content":"\ud83d"}"#,
+    ])
+    func namedFields(text: String) {
+        let names: [StaticString] = ["user_id", "content", "key_strategy"]
+        let bytes = Array(text.utf8)
+        #expect(FlatJSON.parseObject(bytes, fields: names) == lookedUp(bytes, names), "\(text)")
+    }
+
+    @Test("invalid UTF-8 in a field that is not read still makes the object invalid")
+    func invalidUTF8InSkippedField() {
+        let badKey = Array(#"{""#.utf8) + [0xC3, 0x28] + Array(#"":1,"content":"x"}"#.utf8)
+        let badValue = Array(#"{"other":""#.utf8) + [0xFF] + Array(#"","content":"x"}"#.utf8)
+        for bytes in [badKey, badValue] {
+            #expect(FlatJSON.parseObject(bytes) == nil)
+            #expect(FlatJSON.parseObject(bytes, fields: ["content"]) == nil)
+        }
+        let good = Array(#"{"other":"ok","content":"x"}"#.utf8)
+        #expect(FlatJSON.parseObject(good, fields: ["content", "absent"]) == [.string("x"), nil])
+    }
+
     @Test("deep nesting is refused, not a stack overflow")
     func deepNesting() {
         let deep = #"{"a":"# + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "}"

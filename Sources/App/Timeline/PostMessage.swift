@@ -13,22 +13,26 @@ struct PostMessage: Sendable, Equatable {
     /// Parses and validates a request body.
     /// - Throws: ``FieldError`` naming the field and what is wrong with it.
     static func parse(_ body: [UInt8]) throws(FieldError) -> PostMessage {
-        guard let fields = FlatJSON.parseObject(body) else {
+        guard let values = FlatJSON.parseObject(body, fields: ["user_id", "content", "key_strategy"]) else {
             throw FieldError(code: "invalid_json", message: "the body must be one valid JSON object")
         }
-        return try parse(fields: fields)
+        return try validate(userID: values[0], content: values[1], keyStrategy: values[2])
     }
 
     /// Validates one post given as a JSON object's fields.
     static func parse(fields: [String: FlatJSON.Value]) throws(FieldError) -> PostMessage {
-        let userID = try requiredString("user_id", in: fields, maxLength: maxUserIDLength)
+        try validate(userID: fields["user_id"], content: fields["content"], keyStrategy: fields["key_strategy"])
+    }
+
+    private static func validate(userID: FlatJSON.Value?, content: FlatJSON.Value?, keyStrategy: FlatJSON.Value?) throws(FieldError) -> PostMessage {
+        let userID = try requiredString("user_id", userID, maxLength: maxUserIDLength)
         guard PostRecord.isValidUserID(userID) else {
             throw FieldError(code: "invalid_field", message: "user_id may contain only letters, digits and _ . @ -")
         }
-        let content = try requiredString("content", in: fields, maxLength: maxContentLength)
+        let content = try requiredString("content", content, maxLength: maxContentLength)
         var strategy = KeyStrategy.user
-        if let value = fields["key_strategy"] {
-            guard case .string(let name) = value, let parsed = KeyStrategy(rawValue: name) else {
+        if let keyStrategy {
+            guard case .string(let name) = keyStrategy, let parsed = KeyStrategy(rawValue: name) else {
                 throw FieldError(code: "invalid_field", message: "key_strategy must be one of user, none, random")
             }
             strategy = parsed
@@ -38,14 +42,14 @@ struct PostMessage: Sendable, Equatable {
 
     /// A string field of 1 to `maxLength` Unicode code points (what JSON Schema's
     /// `maxLength` counts; grapheme clusters would let one "character" be kilobytes).
-    private static func requiredString(_ name: String, in fields: [String: FlatJSON.Value], maxLength: Int) throws(FieldError) -> String {
-        guard let value = fields[name] else {
+    private static func requiredString(_ name: String, _ value: FlatJSON.Value?, maxLength: Int) throws(FieldError) -> String {
+        guard let value else {
             throw FieldError(code: "invalid_field", message: "\(name) is required")
         }
         guard case .string(let string) = value else {
             throw FieldError(code: "invalid_field", message: "\(name) must be a string")
         }
-        guard !string.isEmpty, string.unicodeScalars.count <= maxLength else {
+        guard !string.isEmpty, PostRecord.fits(string, maxLength: maxLength) else {
             throw FieldError(code: "invalid_field", message: "\(name) must be 1 to \(maxLength) characters")
         }
         return string
