@@ -20,7 +20,9 @@
  *   cc -O2 -o kafka_path_server kafka_path_server.c -lwebsockets -lrdkafka -lpthread
  *   ./kafka_path_server PORT
  *
- * On SIGINT/SIGTERM it prints "produced N acknowledged N read-back N" to stderr.
+ * On SIGINT/SIGTERM it prints "produced N acknowledged N read-back N" to stderr, and the
+ * time from produce to delivery report ("ack mean M ms p50 P ms over N"): the Kafka part
+ * of a request's time, which bench.sh sets against the product's own ack stage.
  */
 #define _GNU_SOURCE
 #include <libwebsockets.h>
@@ -32,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define TOPIC "user-timeline"
 #define PARTITIONS 6
@@ -60,6 +63,32 @@ struct session {
 static struct session *slots[MAX_SLOTS];
 static uint32_t generations[MAX_SLOTS];
 static uint32_t next_slot;
+
+/* Produce → delivery report, per slot's request in flight; the histogram (10 µs buckets,
+ * the last one open) is the poller thread's alone. */
+#define ACK_BUCKETS 2000
+static uint64_t produced_at[MAX_SLOTS];
+static uint64_t ack_buckets[ACK_BUCKETS], ack_total_us, ack_count;
+
+static uint64_t now_us(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
+}
+
+static void print_ack_times(void)
+{
+	uint64_t seen = 0;
+	int p50 = -1;
+	for (int i = 0; i < ACK_BUCKETS && p50 < 0; i++) {
+		seen += ack_buckets[i];
+		if (seen * 2 >= ack_count)
+			p50 = i;
+	}
+	fprintf(stderr, "ack mean %.3f ms p50 %.2f ms over %llu\n", ack_count ? (double)ack_total_us / 1000.0 / (double)ack_count : 0.0,
+		p50 < 0 ? 0.0 : (p50 + 1) / 100.0, (unsigned long long)ack_count);
+}
 
 /* Delivery reports waiting for the service thread. */
 struct report {
@@ -104,6 +133,12 @@ static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *message, void *o
 
 	(void)rk;
 	(void)opaque;
+	if (!message->err) {
+		uint64_t took = now_us() - __atomic_load_n(&produced_at[report.slot % MAX_SLOTS], __ATOMIC_RELAXED);
+		ack_total_us += took;
+		ack_count++;
+		ack_buckets[took / 10 < ACK_BUCKETS ? took / 10 : ACK_BUCKETS - 1]++;
+	}
 	pthread_mutex_lock(&reports_lock);
 	if (reports_count == reports_capacity) {
 		size_t capacity = reports_capacity ? reports_capacity * 2 : 1024;
@@ -214,6 +249,7 @@ static int produce(struct session *session)
 
 	if (user_key(session->body, session->body_length, &key, &key_length))
 		return -1;
+	__atomic_store_n(&produced_at[session->slot % MAX_SLOTS], now_us(), __ATOMIC_RELAXED);
 	if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, session->body, session->body_length,
 			     key, key_length, (void *)(uintptr_t)pack(session->slot, session->generation)))
 		return -1;
@@ -374,6 +410,7 @@ int main(int argc, char **argv)
 		;
 	pthread_join(poller, NULL);
 	pthread_join(reader, NULL);
+	print_ack_times();
 	fprintf(stderr, "produced %lld acknowledged %lld read-back %lld\n", produced, acknowledged,
 		__atomic_load_n(&read_back, __ATOMIC_RELAXED));
 	/* Reports still to come are served by the flush, on this thread: they must find the
