@@ -207,7 +207,7 @@ struct Routes: Sendable {
             throw HTTPError(status: 403, code: "admin_disabled", message: "instructor routes are off: start the server with --admin-token or STREAMSOCIAL_ADMIN_TOKEN")
         }
         // The scheme is case-insensitive (RFC 9110 §11.1), the token is not.
-        guard let header = request.headers["authorization"], header.utf8.count > 7,
+        guard let header = request.headers.authorization, header.utf8.count > 7,
               header.prefix(7).lowercased() == "bearer ", Self.sameBytes(String(header.dropFirst(7)), adminToken)
         else {
             throw HTTPError(status: 401, code: "unauthorized", message: "instructor routes need Authorization: Bearer <token>", headers: [("www-authenticate", "Bearer")])

@@ -7,14 +7,14 @@ public struct HTTPRequest: Sendable {
     public var query: [String: String]
     /// Values of `{name}` segments of the matched route.
     public var pathParameters: [String: String]
-    /// Lower-cased header names; only the headers the server reads are filled in
-    /// (`content-type`, `authorization`, `user-agent`).
-    public var headers: [String: String]
+    /// The headers the server reads (`content-type`, `content-length`, `authorization`,
+    /// `user-agent`).
+    public var headers: HTTPHeaders
     public var body: [UInt8]
 
     public init(
         method: HTTPMethod, path: String, query: [String: String] = [:], pathParameters: [String: String] = [:],
-        headers: [String: String] = [:], body: [UInt8] = []
+        headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []
     ) {
         self.method = method
         self.path = path

@@ -9,8 +9,7 @@ public enum RequestFraming {
     /// A request whose framing the server will not read: a body without a usable
     /// `Content-Length` (libwebsockets 4.1 does not decode chunked request bodies, and
     /// without a length it waits for 100 MB), or a path too long to route.
-    /// - Parameter headers: lower-cased names.
-    public static func error(method: HTTPMethod, path: String, headers: [String: String], hasTransferEncoding: Bool) -> HTTPError? {
+    public static func error(method: HTTPMethod, path: String, headers: HTTPHeaders, hasTransferEncoding: Bool) -> HTTPError? {
         if path.utf8.count > maxPathLength {
             return HTTPError(status: 414, code: "uri_too_long", message: "the path is longer than \(maxPathLength) bytes")
         }
@@ -18,7 +17,7 @@ public enum RequestFraming {
         if hasTransferEncoding {
             return HTTPError(status: 411, code: "length_required", message: "chunked request bodies are not supported: send the body with Content-Length")
         }
-        guard let length = headers["content-length"] else {
+        guard let length = headers.contentLength else {
             return HTTPError(status: 411, code: "length_required", message: "a \(method.rawValue) needs Content-Length (0 for no body)")
         }
         guard contentLength(length) != nil else {

@@ -196,16 +196,16 @@ enum FuzzTarget: String, CaseIterable {
         func line(_ index: Int) -> String? { index < lines.count ? lines[index] : nil }
         let method = HTTPMethod(rawValue: line(0) ?? "") ?? .post
         let path = line(1) ?? "/"
-        var headers: [String: String] = [:]
-        if let length = line(2), !length.isEmpty { headers["content-length"] = length }
+        var headers = HTTPHeaders()
+        if let length = line(2), !length.isEmpty { headers.contentLength = length }
         let refusal = RequestFraming.error(method: method, path: path, headers: headers, hasTransferEncoding: line(3) == "chunked")
-        if let length = headers["content-length"], let parsed = RequestFraming.contentLength(length) {
+        if let length = headers.contentLength, let parsed = RequestFraming.contentLength(length) {
             let significant = length.drop { $0 == "0" }
             guard parsed >= 0, String(parsed) == (significant.isEmpty ? "0" : String(significant)) else {
                 fatalError("Content-Length \(length.debugDescription) read as \(parsed)")
             }
         }
-        if refusal == nil, method.hasBody, RequestFraming.contentLength(headers["content-length"] ?? "") == nil {
+        if refusal == nil, method.hasBody, RequestFraming.contentLength(headers.contentLength ?? "") == nil {
             fatalError("a body without a usable length was let through")
         }
         _ = router.match(method, path)

@@ -133,7 +133,7 @@ final class ServiceLoop {
         if draining {
             return startResponse(id: id, wsi: wsi, request: request, response: Self.stopping.response, startedAt: startedAt, closeAfter: true)
         }
-        if method.hasBody, request.headers["content-length"].flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
+        if method.hasBody, request.headers.contentLength.flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
             // libwebsockets 4.1.6 would hand this body the start of its own request line
             // and then loop on HTTP_BODY_COMPLETION forever (lws_http_action reads the
             // buffer list from its head); refusing here, before any body callback, is the
@@ -149,12 +149,12 @@ final class ServiceLoop {
         case .found(let route, let parameters):
             request.pathParameters = parameters
             if route.body == .json, method.hasBody {
-                if let type = request.headers["content-type"], Self.isJSON(type) {
+                if let type = request.headers.contentType, Self.isJSON(type) {
                 } else {
-                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers["content-type"]).response, label: route.pattern, startedAt: startedAt)
+                    return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.unsupportedMediaType(request.headers.contentType).response, label: route.pattern, startedAt: startedAt)
                 }
                 let limit = route.maxBodySize ?? configuration.maxBodySize
-                if let length = request.headers["content-length"].flatMap(RequestFraming.contentLength), length > limit {
+                if let length = request.headers.contentLength.flatMap(RequestFraming.contentLength), length > limit {
                     return startResponse(id: id, wsi: wsi, request: request, response: HTTPError.payloadTooLarge(limit: limit).response, label: route.pattern, startedAt: startedAt)
                 }
             }
@@ -445,9 +445,9 @@ final class ServiceLoop {
             return -1
         }
         let id = session.pointee.clientID
-        guard var client = clients[id], let frame = client.backlog.popFirst() else { return 0 }
-        let more = !client.backlog.isEmpty
-        clients[id] = client
+        // In place: a copy of the client taken out and put back copied its backlog too.
+        guard let frame = clients[id]?.backlog.popFirst() else { return 0 }
+        let more = clients[id]?.backlog.isEmpty == false
         if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
         // Updates only: a snapshot sent to a client that just connected is old news by design.
         if frame.coalesceKey == nil { metrics?.frameWritten(after: ContinuousClock.now - frame.createdAt) }
@@ -555,16 +555,11 @@ final class ServiceLoop {
         }
     }
 
-    private static func headers(of wsi: OpaquePointer) -> [String: String] {
-        // Room for all four: growing from empty reallocated and rehashed on every post.
-        var headers: [String: String] = Dictionary(minimumCapacity: 4)
-        for (name, token) in [
-            ("content-type", WSI_TOKEN_HTTP_CONTENT_TYPE), ("content-length", WSI_TOKEN_HTTP_CONTENT_LENGTH),
-            ("authorization", WSI_TOKEN_HTTP_AUTHORIZATION), ("user-agent", WSI_TOKEN_HTTP_USER_AGENT),
-        ] {
-            if let value = header(wsi, token) { headers[name] = value }
-        }
-        return headers
+    private static func headers(of wsi: OpaquePointer) -> HTTPHeaders {
+        HTTPHeaders(
+            contentType: header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE), contentLength: header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH),
+            authorization: header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), userAgent: header(wsi, WSI_TOKEN_HTTP_USER_AGENT)
+        )
     }
 
     /// Query arguments; libwebsockets splits them on `&` and decodes them.
