@@ -25,9 +25,14 @@ public final class Worker: Sendable {
     ///   longer is followed at once by the next, without a burst to catch up.
     public init(name: String, every interval: Duration = .zero, body: @escaping @Sendable (Worker) -> Void) {
         self.name = name
+        let started = DispatchSemaphore(value: 0)
         let thread = Thread { [self] in
             // Linux names only the running thread, and only up to 15 bytes (`top -H`,
             // `perf`, `/proc/<pid>/task/*/comm`); a longer name would be refused whole.
+            // Foundation applies a name only to the thread it has recorded as this one,
+            // which it does once `start()` returns: named any sooner, the thread kept its
+            // creator's name (a few times in a thousand, under load).
+            started.wait()
             Thread.current.name = String(decoding: name.utf8.prefix(15), as: UTF8.self)
             let clock = ContinuousClock()
             var next = clock.now
@@ -45,6 +50,7 @@ public final class Worker: Sendable {
             finished.signal()
         }
         thread.start()
+        started.signal()
     }
 
     /// Runs `body` once on a thread of its own: for a job that loops by itself (checking
