@@ -168,7 +168,7 @@ public final class KafkaProducer: Sendable {
             let id = UInt(bitPattern: message.pointee._private)
             let err = message.pointee.err
             if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                if lastTopic.handle != message.pointee.rkt || lastTopic.handle == nil {
+                if lastTopic.handle != message.pointee.rkt {
                     lastTopic = (message.pointee.rkt, String(cString: rd_kafka_topic_name(message.pointee.rkt)))
                 }
                 let topic = lastTopic.name
