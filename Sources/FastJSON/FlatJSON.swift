@@ -18,12 +18,7 @@ public enum FlatJSON {
     /// The fields of the top-level object in `bytes`, or nil when `bytes` is not exactly
     /// one JSON object. When a key repeats, the last value wins.
     public static func parseObject(_ bytes: [UInt8]) -> [String: Value]? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            reader.skipWhitespace()
-            guard let object = reader.object(), reader.finished() else { return nil }
-            return object
-        }
+        whole(bytes) { $0.object() }
     }
 
     /// The values of the fields `names` of the top-level object in `bytes`, in the order
@@ -32,23 +27,25 @@ public enum FlatJSON {
     /// dictionary, without building it: a post and a record each have a few known
     /// fields, read for every request and every record.
     public static func parseObject(_ bytes: [UInt8], fields names: [StaticString]) -> [Value?]? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            reader.skipWhitespace()
+        whole(bytes) { reader in
             var values = [Value?](repeating: nil, count: names.count)
-            guard reader.object(fields: names, into: &values), reader.finished() else { return nil }
-            return values
+            return reader.object(fields: names, into: &values) ? values : nil
         }
     }
 
     /// The elements of a top-level array: each object's fields, or nil for an element
     /// that is not an object. Nil when `bytes` is not exactly one valid JSON array.
     public static func parseArrayOfObjects(_ bytes: [UInt8]) -> [[String: Value]?]? {
+        whole(bytes) { $0.arrayOfObjects() }
+    }
+
+    /// What `read` reads from `bytes`, when it is all of `bytes` but white space.
+    private static func whole<T>(_ bytes: [UInt8], _ read: (inout Reader) -> T?) -> T? {
         bytes.withUnsafeBufferPointer { buffer in
             var reader = Reader(bytes: buffer)
             reader.skipWhitespace()
-            guard let elements = reader.arrayOfObjects(), reader.finished() else { return nil }
-            return elements
+            guard let value = read(&reader), reader.finished() else { return nil }
+            return value
         }
     }
 
@@ -159,10 +156,7 @@ public enum FlatJSON {
         /// `String` made.
         private mutating func key(among names: [StaticString]) -> Int?? {
             let start = index + 1
-            var end = start
-            while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 {
-                end += 1
-            }
+            let end = plainRun(from: start)
             if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
                 let raw = UnsafeBufferPointer(rebasing: bytes[start..<end])
                 if let position = names.firstIndex(where: { Self.equals(raw, $0) }) {
@@ -256,18 +250,14 @@ public enum FlatJSON {
             index += 1
             let start = index
             // Fast path: no escapes.
-            while index < bytes.count {
-                let byte = bytes[index]
-                if byte == UInt8(ascii: "\"") {
-                    let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                    index += 1
-                    return Self.text(slice)
-                }
-                if byte == UInt8(ascii: "\\") { break }
-                if byte < 0x20 { return nil }
-                index += 1
-            }
+            index = plainRun(from: start)
             guard index < bytes.count else { return nil }
+            if bytes[index] == UInt8(ascii: "\"") {
+                let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
+                index += 1
+                return Self.text(slice)
+            }
+            if bytes[index] < 0x20 { return nil }
             var decoded = Array(UnsafeBufferPointer(rebasing: bytes[start..<index]))
             while index < bytes.count {
                 let byte = bytes[index]
@@ -299,6 +289,18 @@ public enum FlatJSON {
                 }
             }
             return nil
+        }
+
+        /// Where a string's plain run from `start` stops: its closing quote, a backslash, a
+        /// control byte (invalid in a string), or the end of the bytes.
+        private func plainRun(from start: Int) -> Int {
+            var end = start
+            while end < bytes.count {
+                let byte = bytes[end]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                end += 1
+            }
+            return end
         }
 
         /// Valid UTF-8 as a `String`, else nil. ASCII, the common case, skips the

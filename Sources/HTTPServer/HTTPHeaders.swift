@@ -5,23 +5,10 @@ public struct HTTPHeaders: Sendable, Equatable {
     public var contentType: String?
     public var contentLength: String?
     public var authorization: String?
-    public var userAgent: String?
 
-    public init(contentType: String? = nil, contentLength: String? = nil, authorization: String? = nil, userAgent: String? = nil) {
+    public init(contentType: String? = nil, contentLength: String? = nil, authorization: String? = nil) {
         self.contentType = contentType
         self.contentLength = contentLength
         self.authorization = authorization
-        self.userAgent = userAgent
-    }
-
-    /// A header by its lower-cased name; nil for a name the server does not read.
-    public subscript(name: String) -> String? {
-        switch name {
-        case "content-type": contentType
-        case "content-length": contentLength
-        case "authorization": authorization
-        case "user-agent": userAgent
-        default: nil
-        }
     }
 }

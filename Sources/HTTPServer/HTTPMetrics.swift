@@ -19,10 +19,16 @@ final class HTTPMetrics {
         var status: Int
     }
 
+    /// An answer's counter and its route's timer (nil until a latency is recorded).
+    private struct Handles {
+        var count: Counter
+        var latency: Timer?
+    }
+
     private let factory: any MetricsFactory
     /// The last answer's handles: a run of the same route and status (a load of posts)
     /// skips hashing the route's pattern twice per request.
-    private var last: (answer: Answer, count: Counter, latency: Timer?)?
+    private var last: (answer: Answer, handles: Handles)?
     private var counts: [Answer: Counter] = [:]
     private var latencies: [Route: Timer] = [:]
     private let webSocketClients: Gauge
@@ -43,29 +49,30 @@ final class HTTPMetrics {
     /// One answered request; `startedAt` nil when its latency is not ours to measure (a
     /// file libwebsockets streams).
     func answered(route pattern: String, method: HTTPMethod, status: Int, startedAt: ContinuousClock.Instant?) {
-        let route = Route(pattern: pattern, method: method)
-        let answer = Answer(route: route, status: status)
-        let count: Counter
-        var latency: Timer?
-        if let last, last.answer == answer {
-            (count, latency) = (last.count, last.latency)
-        } else {
-            count = counts[answer] ?? {
-                let made = Counter(label: "http_requests_total", dimensions: [("route", pattern), ("method", method.rawValue), ("status", String(status))], factory: factory)
-                counts[answer] = made
-                return made
-            }()
+        let answer = Answer(route: Route(pattern: pattern, method: method), status: status)
+        var handles = if let last, last.answer == answer { last.handles } else { Handles(count: counter(for: answer), latency: latencies[answer.route]) }
+        handles.count.increment()
+        if let startedAt {
+            let latency = handles.latency ?? timer(for: answer.route)
+            handles.latency = latency
+            latency.recordNanoseconds((ContinuousClock.now - startedAt).wholeNanoseconds)
         }
-        count.increment()
-        defer { last = (answer, count, latency) }
-        guard let startedAt else { return }
-        let timer = latency ?? latencies[route] ?? {
-            let made = Timer(label: "http_request_duration_seconds", dimensions: [("route", pattern), ("method", method.rawValue)], factory: factory)
-            latencies[route] = made
-            return made
-        }()
-        latency = timer
-        timer.recordNanoseconds((ContinuousClock.now - startedAt).wholeNanoseconds)
+        last = (answer, handles)
+    }
+
+    private func counter(for answer: Answer) -> Counter {
+        if let known = counts[answer] { return known }
+        let route = answer.route
+        let made = Counter(label: "http_requests_total", dimensions: [("route", route.pattern), ("method", route.method.rawValue), ("status", String(answer.status))], factory: factory)
+        counts[answer] = made
+        return made
+    }
+
+    private func timer(for route: Route) -> Timer {
+        if let known = latencies[route] { return known }
+        let made = Timer(label: "http_request_duration_seconds", dimensions: [("route", route.pattern), ("method", route.method.rawValue)], factory: factory)
+        latencies[route] = made
+        return made
     }
 
     /// An update frame written to a client's socket, `delay` after it was made.

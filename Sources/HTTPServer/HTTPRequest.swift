@@ -7,8 +7,7 @@ public struct HTTPRequest: Sendable {
     public var query: [String: String]
     /// Values of `{name}` segments of the matched route.
     public var pathParameters: [String: String]
-    /// The headers the server reads (`content-type`, `content-length`, `authorization`,
-    /// `user-agent`).
+    /// The headers the server reads (`content-type`, `content-length`, `authorization`).
     public var headers: HTTPHeaders
     public var body: [UInt8]
 

@@ -47,9 +47,8 @@ public struct PostRecord: Sendable, Equatable {
     /// Whether `userID` may name a timeline: 1–64 letters, digits and `_ . @ -`, so it is
     /// safe in a URL path and in a log line.
     public static func isValidUserID(_ userID: String) -> Bool {
-        let scalars = userID.unicodeScalars
-        guard !scalars.isEmpty, scalars.count <= maxUserIDLength else { return false }
-        return scalars.allSatisfy { scalar in
+        guard !userID.isEmpty, fits(userID, maxLength: maxUserIDLength) else { return false }
+        return userID.unicodeScalars.allSatisfy { scalar in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "_", ".", "@", "-": true
             default: false

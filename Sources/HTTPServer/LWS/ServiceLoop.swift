@@ -558,7 +558,7 @@ final class ServiceLoop {
     private static func headers(of wsi: OpaquePointer) -> HTTPHeaders {
         HTTPHeaders(
             contentType: header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE), contentLength: header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH),
-            authorization: header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION), userAgent: header(wsi, WSI_TOKEN_HTTP_USER_AGENT)
+            authorization: header(wsi, WSI_TOKEN_HTTP_AUTHORIZATION)
         )
     }
 
