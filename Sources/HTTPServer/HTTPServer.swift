@@ -137,6 +137,10 @@ public final class HTTPServer: Sendable {
         protocols[0].callback = lwsCallback
         protocols[0].per_session_data_size = MemoryLayout<SessionData>.size
         protocols[0].rx_buffer_size = 0
+        // Without it libwebsockets sends at most 4 KiB (its service buffer) a system call
+        // and keeps the rest for the next writable pass: a 13 KiB answer took four passes,
+        // a 5 KiB WebSocket frame two, each pass a wait behind every other connection's work.
+        protocols[0].tx_packet_size = ServiceLoop.maxBatchBytes
 
         var info = lws_context_creation_info()
         info.port = Int32(configuration.port)

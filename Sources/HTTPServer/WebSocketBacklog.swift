@@ -29,6 +29,9 @@ struct WebSocketBacklog<Frame> {
         return dropped
     }
 
+    /// The next frame to write, left in place.
+    var first: Frame? { entries.first?.frame }
+
     /// The next frame to write.
     mutating func popFirst() -> Frame? {
         entries.isEmpty ? nil : entries.removeFirst().frame

@@ -38,4 +38,32 @@ final class WebSocketFrame: @unchecked Sendable {
     var payload: UnsafeMutablePointer<UInt8> {
         (buffer + Int(CLibWebSockets_LWS_PRE)).assumingMemoryBound(to: UInt8.self)
     }
+
+    /// The most bytes a frame's header takes (RFC 6455 §5.2: 2, plus 8 of length).
+    static let maxHeaderCount = 10
+
+    /// Writes the header of a final, unmasked text frame of `count` payload bytes (a
+    /// server's frame, RFC 6455 §5.2) at `destination`, which has room for
+    /// ``maxHeaderCount`` bytes; returns how many it wrote. Frames queued for one client
+    /// are written framed here, in one send: each through `lws_write` was one system
+    /// call and one service pass apiece.
+    static func writeHeader(payloadCount count: Int, to destination: UnsafeMutablePointer<UInt8>) -> Int {
+        destination[0] = 0x81  // FIN, text
+        switch count {
+        case ..<126:
+            destination[1] = UInt8(truncatingIfNeeded: count)
+            return 2
+        case ...0xFFFF:
+            destination[1] = 126
+            destination[2] = UInt8(truncatingIfNeeded: count >> 8)
+            destination[3] = UInt8(truncatingIfNeeded: count)
+            return 4
+        default:
+            destination[1] = 127
+            for index in 0..<8 {
+                destination[2 + index] = UInt8(truncatingIfNeeded: UInt64(count) >> (56 - 8 * index))
+            }
+            return 10
+        }
+    }
 }

@@ -65,12 +65,19 @@ public final class WebSocketConnection: @unchecked Sendable {
         while true {
             let header = try socket.read(exactly: 2)
             let opcode = header[0] & 0x0F
+            // Strict about what a server may send (RFC 6455 §5.1-5.2): the server's frames
+            // are read back in tests, so a framing mistake must fail them, not be skipped.
+            guard header[0] & 0x70 == 0 else { throw HTTPClientError("websocket frame with reserved bits set") }
+            guard header[1] & 0x80 == 0 else { throw HTTPClientError("websocket frame masked by the server") }
+            guard header[0] & 0x80 != 0 else { throw HTTPClientError("fragmented websocket message (the server never fragments)") }
             var length = Int(header[1] & 0x7F)
             if length == 126 {
                 let bytes = try socket.read(exactly: 2)
                 length = Int(bytes[0]) << 8 | Int(bytes[1])
             } else if length == 127 {
-                length = try socket.read(exactly: 8).reduce(0) { $0 << 8 | Int($1) }
+                let bytes = try socket.read(exactly: 8)
+                guard bytes[0] == 0, bytes[1] == 0, bytes[2] == 0, bytes[3] == 0 else { throw HTTPClientError("websocket frame over 4 GiB") }
+                length = bytes.reduce(0) { $0 << 8 | Int($1) }
             }
             let payload = try socket.read(exactly: length)
             if opcode == 0x1 { return String(decoding: payload, as: UTF8.self) }

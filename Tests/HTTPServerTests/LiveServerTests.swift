@@ -20,7 +20,10 @@ final class LiveServer {
         publicDir + "/../secret-\(URL(fileURLWithPath: publicDir).lastPathComponent).txt"
     }
 
-    init(configure: (inout Router) -> Void = { _ in }, webSocket: WebSocketEvents = .init(), timeout: Duration = .seconds(10), eventLoop: HTTPServerConfiguration.EventLoop = .epoll) throws {
+    init(
+        configure: (inout Router) -> Void = { _ in }, webSocket: WebSocketEvents = .init(), timeout: Duration = .seconds(10),
+        eventLoop: HTTPServerConfiguration.EventLoop = .epoll, webSocketBacklog: Int = HTTPServerConfiguration().webSocketBacklog
+    ) throws {
         publicDir = NSTemporaryDirectory() + "public-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: publicDir, withIntermediateDirectories: true)
         try Data("<h1>StreamSocial</h1>".utf8).write(to: URL(fileURLWithPath: publicDir + "/index.html"))
@@ -48,6 +51,7 @@ final class LiveServer {
         configuration.staticMounts = [.init(prefix: "/", directory: publicDir)]
         configuration.responseTimeout = timeout
         configuration.eventLoop = eventLoop
+        configuration.webSocketBacklog = webSocketBacklog
         server = HTTPServer(configuration: configuration, logger: quietLogger)
         port = try server.start(router: router, webSocket: webSocket)
     }
@@ -337,6 +341,56 @@ struct LiveServerTests {
         live.server.hub.subscribe(id, to: ["lag", "messages"])
         #expect(try socket.receive() == "lag-3")
         #expect(try socket.receive() == "messages-2")
+    }
+
+    /// Frames queued for one client go out framed by the server in one send, up to
+    /// `ServiceLoop.maxBatchBytes` a send. Each must still arrive whole, in order, as its
+    /// own message: lengths in all three header forms, and a burst larger than one send.
+    @Test("a burst of queued frames arrives as separate, whole messages, in order", arguments: HTTPServerConfiguration.EventLoop.allCases)
+    func burst(eventLoop: HTTPServerConfiguration.EventLoop) throws {
+        let live = try LiveServer(eventLoop: eventLoop)
+        let sizes = [0, 1, 125, 126, 200, 65_535, 65_536, 70_000, 3, 200_000, 300_000, 10]
+        let texts = sizes.enumerated().map { index, size in
+            String(repeating: String(UnicodeScalar(UInt8(97 + index))), count: size)
+        }
+        // Kept snapshots, one per channel, are all queued for a client as it connects.
+        for (index, text) in texts.enumerated() { live.server.hub.keepSnapshot(text, channel: "channel-\(index)") }
+        let socket = try TestWebSocket(port: live.port)
+        for text in texts {
+            let received = try socket.receive()
+            #expect(received.utf8.count == text.utf8.count)
+            #expect(received == text)
+        }
+        // And the updates after them, queued together.
+        #expect(eventually { live.server.hub.clientCount == 1 })
+        for (index, text) in texts.enumerated().reversed() { live.server.hub.broadcast(text, channel: "channel-\(index)") }
+        for text in texts.reversed() { #expect(try socket.receive() == text) }
+    }
+
+    /// Broadcasts are written straight to a client's socket when nothing waits for it.
+    /// Once a client stops reading, its socket fills, libwebsockets keeps the unsent part
+    /// of one frame, and what follows must queue in the client's bounded backlog, not
+    /// in libwebsockets' unbounded buffer: the oldest frames are dropped, the newest
+    /// arrive.
+    @Test("a client that stops reading gets its backlog's newest frames, not every frame", arguments: HTTPServerConfiguration.EventLoop.allCases)
+    func slowClient(eventLoop: HTTPServerConfiguration.EventLoop) throws {
+        let live = try LiveServer(eventLoop: eventLoop, webSocketBacklog: 16)
+        let socket = try TestWebSocket(port: live.port, timeoutSeconds: 10)
+        #expect(eventually { live.server.hub.clientCount == 1 })
+        // 32 MiB in all: more than loopback's socket buffers hold (a few MiB).
+        let count = 1_000
+        let padding = String(repeating: "x", count: 32 * 1024)
+        for index in 0..<count { live.server.hub.broadcast("\(index) \(padding)", channel: "messages") }
+        #expect(eventually(timeout: .seconds(10)) { live.server.hub.droppedFrames > 0 })
+        var received: [Int] = []
+        while received.last != count - 1 {
+            let text = try socket.receive()
+            received.append(Int(text.prefix { $0 != " " }) ?? -1)
+        }
+        #expect(received.count < count / 2)
+        #expect(received == received.sorted())
+        // The backlog's frames, whole and in order, after what the socket held.
+        #expect(Array(received.suffix(16)) == Array((count - 16)..<count))
     }
 
     @Test("a busy port is a start error, not a crash")

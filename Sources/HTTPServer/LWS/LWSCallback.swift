@@ -42,6 +42,9 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
     case LWS_CALLBACK_SERVER_WRITEABLE:
         guard let session else { return -1 }
         return loop.webSocketWritable(wsi: wsi, session: session)
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        loop.webSocketPeerClosing(session: session)
+        return 0
     case LWS_CALLBACK_CLOSED:
         loop.webSocketClosed(session: session)
         return 0

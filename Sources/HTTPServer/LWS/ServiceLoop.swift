@@ -62,6 +62,10 @@ final class ServiceLoop {
         var backlog: WebSocketBacklog<WebSocketFrame>
         var channels: Set<String>?
         var incoming: [UInt8] = []
+        /// The client sent a close frame: nothing more is written to it but lws's answer.
+        var closing = false
+        /// A write straight from a broadcast failed; its writable callback closes it.
+        var failed = false
     }
 
     let core: ServerCore
@@ -102,6 +106,9 @@ final class ServiceLoop {
     private var requests: [UInt64: PendingRequest] = [:]
     private var clients: [UInt64: Client] = [:]
     private var scratch: [UInt8] = []
+    /// The frames of the batch being written (``writeBatch(startingWith:for:on:)``), kept
+    /// to spare an allocation per send.
+    private var batch: [WebSocketFrame] = []
 
     init(core: ServerCore, router: Router, statics: StaticFiles, configuration: HTTPServerConfiguration, events: WebSocketEvents, logger: Logger) {
         self.core = core
@@ -445,14 +452,69 @@ final class ServiceLoop {
             return -1
         }
         let id = session.pointee.clientID
+        if clients[id]?.failed == true { return -1 }
         // In place: a copy of the client taken out and put back copied its backlog too.
         guard let frame = clients[id]?.backlog.popFirst() else { return 0 }
-        let more = clients[id]?.backlog.isEmpty == false
-        if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
-        // Updates only: a snapshot sent to a client that just connected is old news by design.
-        if frame.coalesceKey == nil { metrics?.frameWritten(after: ContinuousClock.now - frame.createdAt) }
-        if more { lws_callback_on_writable(wsi) }
+        if let next = clients[id]?.backlog.first, fitsBatch(frame.count, next.count) {
+            guard writeBatch(startingWith: frame, for: id, on: wsi) else { return -1 }
+        } else {
+            // One frame: libwebsockets writes its header in the headroom, no copy.
+            if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
+            frameWritten(frame, at: .now)
+        }
+        if clients[id]?.backlog.isEmpty == false { lws_callback_on_writable(wsi) }
         return 0
+    }
+
+    /// The most bytes one client's frames take in one send; the frames past it wait for
+    /// the next pass. A frame larger than this still goes, alone.
+    static let maxBatchBytes = 256 * 1024
+
+    private func fitsBatch(_ batched: Int, _ next: Int) -> Bool {
+        batched + next + 2 * WebSocketFrame.maxHeaderCount <= Self.maxBatchBytes
+    }
+
+    /// Writes `first` and the frames queued behind it, within ``maxBatchBytes``, framed
+    /// here and sent in one `lws_write`: one system call and one pass for a burst (the
+    /// panels' snapshots every 500 ms, a new client's snapshots) instead of one per frame.
+    /// libwebsockets keeps what the socket does not take and sends it before anything
+    /// else, as it does for a single frame.
+    private func writeBatch(startingWith first: WebSocketFrame, for id: UInt64, on wsi: OpaquePointer) -> Bool {
+        batch.removeAll(keepingCapacity: true)
+        batch.append(first)
+        var total = first.count + WebSocketFrame.maxHeaderCount
+        while let next = clients[id]?.backlog.first, fitsBatch(total, next.count) {
+            _ = clients[id]?.backlog.popFirst()
+            batch.append(next)
+            total += next.count + WebSocketFrame.maxHeaderCount
+        }
+        if scratch.count < total { scratch = [UInt8](repeating: 0, count: max(total, 16 * 1024)) }
+        let written = scratch.withUnsafeMutableBufferPointer { buffer -> Bool in
+            guard let base = buffer.baseAddress else { return false }
+            var length = 0
+            for frame in batch {
+                length += WebSocketFrame.writeHeader(payloadCount: frame.count, to: base + length)
+                (base + length).update(from: frame.payload, count: frame.count)
+                length += frame.count
+            }
+            // LWS_WRITE_RAW (an alias of this): the bytes go out as they are.
+            return lws_write(wsi, base, length, LWS_WRITE_HTTP) == length
+        }
+        guard written else { return false }
+        let now = ContinuousClock.now
+        for frame in batch { frameWritten(frame, at: now) }
+        return true
+    }
+
+    private func frameWritten(_ frame: WebSocketFrame, at now: ContinuousClock.Instant) {
+        // Updates only: a snapshot sent to a client that just connected is old news by design.
+        if frame.coalesceKey == nil { metrics?.frameWritten(after: now - frame.createdAt) }
+    }
+
+    /// `LWS_CALLBACK_WS_PEER_INITIATED_CLOSE`: the client is leaving; lws answers its close.
+    func webSocketPeerClosing(session: UnsafeMutablePointer<SessionData>?) {
+        guard let session else { return }
+        clients[session.pointee.clientID]?.closing = true
     }
 
     func webSocketClosed(session: UnsafeMutablePointer<SessionData>?) {
@@ -471,6 +533,28 @@ final class ServiceLoop {
         for (channel, frame) in snapshots where client.channels?.contains(channel) ?? true {
             enqueue(frame, to: id)
         }
+    }
+
+    /// Writes a broadcast `frame` to client `id` at once when nothing waits before it:
+    /// neither in its backlog nor in libwebsockets' unsent bytes. That is nearly always
+    /// (a reading client's socket takes a frame whole), and it spares the writable
+    /// round trip: two `epoll_ctl` and a service pass per frame and client, 60,000 a
+    /// second with 1,000 clients. Otherwise, and for a client leaving, the frame queues.
+    ///
+    /// Only on the service thread, between libwebsockets' callbacks; a failed write
+    /// closes the client from its own writable callback.
+    private func writeOrEnqueue(_ frame: WebSocketFrame, to id: UInt64) {
+        guard let client = clients[id] else { return }
+        guard client.backlog.isEmpty, !client.closing, !client.failed, !goingAway, lws_partial_buffered(client.wsi) == 0 else {
+            enqueue(frame, to: id)
+            return
+        }
+        if lws_write(client.wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count {
+            clients[id]?.failed = true
+            lws_callback_on_writable(client.wsi)
+            return
+        }
+        frameWritten(frame, at: .now)
     }
 
     private func enqueue(_ frame: WebSocketFrame, to id: UInt64) {
@@ -504,7 +588,7 @@ final class ServiceLoop {
                 }
                 guard let update else { continue }
                 for (id, client) in clients where client.channels?.contains(channel) ?? true {
-                    enqueue(update, to: id)
+                    writeOrEnqueue(update, to: id)
                 }
             case .send(let frame, let client):
                 enqueue(frame, to: client.raw)
