@@ -393,6 +393,30 @@ struct LiveServerTests {
         #expect(Array(received.suffix(16)) == Array((count - 16)..<count))
     }
 
+    /// An answer from another thread is written at once, outside the connection's
+    /// writable callback; a client that asked to close must still get all of it before
+    /// the connection closes, and a kept connection must go on to its next request.
+    @Test("an answer from another thread arrives whole, then the connection closes or goes on as asked", arguments: HTTPServerConfiguration.EventLoop.allCases)
+    func lateAnswerThenClose(eventLoop: HTTPServerConfiguration.EventLoop) throws {
+        let live = try LiveServer(eventLoop: eventLoop)
+        let closing = try TestSocket(host: "127.0.0.1", port: live.port)
+        try closing.write(Array("POST /api/later HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".utf8))
+        let sent = ContinuousClock.now
+        let text = String(decoding: try closing.readToEnd(), as: UTF8.self)
+        // Closed within libwebsockets' 1 s tick (where 4.1 ends a closing connection,
+        // whichever callback wrote its answer), not at the keep-alive timeout.
+        #expect(ContinuousClock.now - sent < .seconds(3))
+        #expect(text.hasPrefix("HTTP/1.1 201"))
+        #expect(text.hasSuffix(#"{"late":true}"#))
+
+        let kept = try live.client()
+        for _ in 0..<3 {
+            let response = try kept.postJSON("/api/later", "{}")
+            #expect(response.status == 201)
+            #expect(response.text == #"{"late":true}"#)
+        }
+    }
+
     @Test("a busy port is a start error, not a crash")
     func busyPort() throws {
         let live = try LiveServer()

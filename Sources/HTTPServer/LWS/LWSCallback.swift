@@ -57,7 +57,7 @@ let lwsCallback: @convention(c) (OpaquePointer?, lws_callback_reasons, UnsafeMut
         loop.connectionDestroyed(wsi: wsi)
         return 0
     case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
-        loop.drainCommands()
+        loop.drainCommands(inCallbackOf: nil)
         return 0
     default:
         return lws_callback_http_dummy(wsi, reason, user, input, length)
