@@ -475,8 +475,8 @@ final class ServiceLoop {
     }
 
     /// Writes `first` and the frames queued behind it, within ``maxBatchBytes``, framed
-    /// here and sent in one `lws_write`: one system call and one pass for a burst (the
-    /// panels' snapshots every 500 ms, a new client's snapshots) instead of one per frame.
+    /// here and sent in one `lws_write`: one system call and one pass for a burst (a new
+    /// client's snapshots, a slow client catching up) instead of one per frame.
     /// libwebsockets keeps what the socket does not take and sends it before anything
     /// else, as it does for a single frame.
     private func writeBatch(startingWith first: WebSocketFrame, for id: UInt64, on wsi: OpaquePointer) -> Bool {
@@ -541,8 +541,9 @@ final class ServiceLoop {
     /// round trip: two `epoll_ctl` and a service pass per frame and client, 60,000 a
     /// second with 1,000 clients. Otherwise, and for a client leaving, the frame queues.
     ///
-    /// Only on the service thread, between libwebsockets' callbacks; a failed write
-    /// closes the client from its own writable callback.
+    /// Service thread only, and never for the connection whose callback is running
+    /// (``drainCommands(inCallbackOf:)``); a failed write closes the client from its
+    /// own writable callback.
     private func writeOrEnqueue(_ frame: WebSocketFrame, to id: UInt64) {
         guard let client = clients[id] else { return }
         guard client.backlog.isEmpty, !client.closing, !client.failed, !goingAway, lws_partial_buffered(client.wsi) == 0 else {
