@@ -393,9 +393,11 @@ struct LiveServerTests {
         #expect(Array(received.suffix(16)) == Array((count - 16)..<count))
     }
 
-    /// An answer from another thread is written at once, outside the connection's
-    /// writable callback; a client that asked to close must still get all of it before
-    /// the connection closes, and a kept connection must go on to its next request.
+    /// An answer from another thread waits for its connection's writable callback (the
+    /// trial that wrote it at once from the command drain was dropped, see
+    /// docs/BENCHMARKS.md, ninth session): a client that asked to close must still get
+    /// all of it before the connection closes, and a kept connection must go on to its
+    /// next request.
     @Test("an answer from another thread arrives whole, then the connection closes or goes on as asked", arguments: HTTPServerConfiguration.EventLoop.allCases)
     func lateAnswerThenClose(eventLoop: HTTPServerConfiguration.EventLoop) throws {
         let live = try LiveServer(eventLoop: eventLoop)

@@ -458,9 +458,7 @@ final class ServiceLoop {
         if let next = clients[id]?.backlog.first, fitsBatch(frame.count, next.count) {
             guard writeBatch(startingWith: frame, for: id, on: wsi) else { return -1 }
         } else {
-            // One frame: libwebsockets writes its header in the headroom, no copy.
-            if lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count { return -1 }
-            frameWritten(frame, at: .now)
+            guard write(frame, on: wsi) else { return -1 }
         }
         if clients[id]?.backlog.isEmpty == false { lws_callback_on_writable(wsi) }
         return 0
@@ -506,6 +504,14 @@ final class ServiceLoop {
         return true
     }
 
+    /// Writes one frame; false if the write failed. libwebsockets writes its header in
+    /// the headroom, no copy.
+    private func write(_ frame: WebSocketFrame, on wsi: OpaquePointer) -> Bool {
+        guard lws_write(wsi, frame.payload, frame.count, LWS_WRITE_TEXT) >= frame.count else { return false }
+        frameWritten(frame, at: .now)
+        return true
+    }
+
     private func frameWritten(_ frame: WebSocketFrame, at now: ContinuousClock.Instant) {
         // Updates only: a snapshot sent to a client that just connected is old news by design.
         if frame.coalesceKey == nil { metrics?.frameWritten(after: now - frame.createdAt) }
@@ -541,21 +547,21 @@ final class ServiceLoop {
     /// round trip: two `epoll_ctl` and a service pass per frame and client, 60,000 a
     /// second with 1,000 clients. Otherwise, and for a client leaving, the frame queues.
     ///
-    /// Service thread only, and never for the connection whose callback is running
-    /// (``drainCommands(inCallbackOf:)``); a failed write closes the client from its
-    /// own writable callback.
-    private func writeOrEnqueue(_ frame: WebSocketFrame, to id: UInt64) {
+    /// Service thread only. Never for `current`, the connection whose callback is
+    /// running (``drainCommands(inCallbackOf:)``): its frame queues. A failed write
+    /// closes the client from its own writable callback.
+    private func writeOrEnqueue(_ frame: WebSocketFrame, to id: UInt64, inCallbackOf current: OpaquePointer?) {
         guard let client = clients[id] else { return }
-        guard client.backlog.isEmpty, !client.closing, !client.failed, !goingAway, lws_partial_buffered(client.wsi) == 0 else {
+        guard client.wsi != current, client.backlog.isEmpty, !client.closing, !client.failed, !goingAway,
+            lws_partial_buffered(client.wsi) == 0
+        else {
             enqueue(frame, to: id)
             return
         }
-        if lws_write(client.wsi, frame.payload, frame.count, LWS_WRITE_TEXT) < frame.count {
+        if !write(frame, on: client.wsi) {
             clients[id]?.failed = true
             lws_callback_on_writable(client.wsi)
-            return
         }
-        frameWritten(frame, at: .now)
     }
 
     private func enqueue(_ frame: WebSocketFrame, to id: UInt64) {
@@ -595,11 +601,7 @@ final class ServiceLoop {
                 }
                 guard let update else { continue }
                 for (id, client) in clients where client.channels?.contains(channel) ?? true {
-                    if client.wsi != current {
-                        writeOrEnqueue(update, to: id)
-                    } else {
-                        enqueue(update, to: id)
-                    }
+                    writeOrEnqueue(update, to: id, inCallbackOf: current)
                 }
             case .send(let frame, let client):
                 enqueue(frame, to: client.raw)
