@@ -273,14 +273,14 @@ public final class StreamSocialApp: Sendable {
         })
         // Lag and watermarks, and the panels that move with time.
         lifecycle.started(Worker(name: "timeline-lag", every: .seconds(1)) { [logger] _ in
-            let watermarks = lag.measure()
+            let measured = lag.measure()
             for partition in lag.report.partitions {
                 metrics.consumerLag(group: lag.group, topic: configuration.timelineTopic.name, partition: partition.partition, lag: partition.lag)
             }
-            for partition in timelines.forgetPositionsPastEnd(watermarks) {
+            for partition in timelines.forgetPositionsPastEnd(measured.watermarks, readBefore: measured.readBefore) {
                 logger.warning("user-timeline partition ends before where it was read: read from its start again", metadata: ["kafka.partition": .stringConvertible(partition)])
             }
-            timelines.setWatermarks(watermarks)
+            timelines.setWatermarks(measured.watermarks)
             channels.markChanged(.lag, .throughput, .partitions)
         })
         lifecycle.started(leaderboard.start(kafka: configuration.kafka(bootstrapServers: bootstrap), admin: admin, producer: producer))

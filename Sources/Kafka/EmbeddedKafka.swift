@@ -91,6 +91,12 @@ public final class EmbeddedKafka: Sendable {
         host.close { _ in rd_kafka_mock_cluster_destroy(cluster.pointer) }
     }
 
+    /// librdkafka aborts the process when a client is destroyed with its mock cluster
+    /// still alive; a cluster dropped without ``stop()`` did exactly that.
+    deinit {
+        stop()
+    }
+
     /// Runs `body` on the cluster unless it stopped.
     /// - Throws: ``KafkaError/Code/shutdown`` once stopped.
     private func onCluster<R>(_ body: (OpaquePointer) -> R) throws(KafkaError) -> R {

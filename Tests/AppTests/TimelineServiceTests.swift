@@ -45,12 +45,34 @@ struct TimelineServiceTests {
         for offset in 0..<5 {
             _ = service.apply(Self.record("bo", seq: Int64(offset + 1), partition: 1, offset: Int64(offset)), now: 1)
         }
-        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 5), 2: (low: 0, high: 0)]).isEmpty)
-        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 2)]) == [1])
+        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 5), 2: (low: 0, high: 0)], readBefore: service.consumedPositions).isEmpty)
+        #expect(service.forgetPositionsPastEnd([1: (low: 0, high: 2)], readBefore: service.consumedPositions) == [1])
         guard case .post = service.apply(Self.record("cy", seq: 1, partition: 1, offset: 0), now: 2) else {
             Issue.record("a record of the new log was skipped as a re-read"); return
         }
         #expect(service.orderingReport().rereads == 0)
+    }
+
+    /// Under load the log warned "partition ends before where it was read" every second
+    /// and dropped the re-read guard: the lag worker asked for the watermarks, and the
+    /// consumer had read past that high watermark by the time its position was compared.
+    @Test("a position read after the watermarks were asked for is not a log that shrank")
+    func positionPastStaleWatermarks() {
+        let service = TimelineService(partitionCount: 6, timelineCapacity: 100, recentMessages: 10, logger: quietLogger)
+        for offset in 0..<3 {
+            _ = service.apply(Self.record("ed", seq: Int64(offset + 1), partition: 4, offset: Int64(offset)), now: 1)
+        }
+        let before = service.consumedPositions
+        // The watermarks say 3; meanwhile the consumer reads offsets 3 and 4.
+        for offset in 3..<5 {
+            _ = service.apply(Self.record("ed", seq: Int64(offset + 1), partition: 4, offset: Int64(offset)), now: 1)
+        }
+        #expect(service.forgetPositionsPastEnd([4: (low: 0, high: 3)], readBefore: before).isEmpty)
+        #expect(service.consumedPositions[4] == 5)
+        // Still a re-read guard: offset 2 again is not applied twice.
+        guard case .reread = service.apply(Self.record("ed", seq: 3, partition: 4, offset: 2), now: 2) else {
+            Issue.record("a re-read was applied again after the stale watermarks"); return
+        }
     }
 
     /// A SIGTERM while posts flowed: the consumer was closed (and committed) before it

@@ -22,6 +22,20 @@ struct EmbeddedKafkaTests {
         #expect(topic.error == nil)
     }
 
+    /// A cluster dropped without `stop()` aborted the whole process: librdkafka asserts
+    /// that a client's mock clusters are destroyed before the client is.
+    @Test("a cluster dropped without stop() closes its brokers' ports")
+    func droppedClusterStops() throws {
+        var port = 0
+        do {
+            let cluster = try EmbeddedKafka(brokers: 1, logger: quietLogger)
+            port = try #require(cluster.bootstrapServers.split(separator: ":").last.flatMap { Int($0) })
+            let socket = try TestSocket(host: "127.0.0.1", port: port)
+            socket.close()
+        }
+        #expect(throws: (any Error).self, "port \(port) still listens") { try TestSocket(host: "127.0.0.1", port: port).close() }
+    }
+
     /// The embedded cluster has no controller to describe configurations: the topic check
     /// learns that within its timeout, with librdkafka's reason, and says so.
     @Test("DescribeConfigs on the embedded cluster fails within its timeout, with the reason")

@@ -27,15 +27,24 @@ final class LagMonitor: Sendable {
 
     var report: LagReport { latest.withLock { $0 } }
 
+    /// One second's watermarks, and how far the server had read just before they were
+    /// asked for (see ``TimelineService/forgetPositionsPastEnd(_:readBefore:)``).
+    struct Measurement: Sendable {
+        var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
+        var readBefore: [Int32: Int64] = [:]
+    }
+
     /// Measures now (blocking, up to a few seconds when Kafka is away); returns the
     /// watermarks for the partition analyzer.
     ///
     /// Lag counts from what the server has read, not from the committed offsets: a
     /// commit can be refused (someone else's consumer in the group) or a second late,
-    /// and neither changes what the dashboard has shown.
+    /// and neither changes what the dashboard has shown. The positions are taken before
+    /// the watermarks, so a position is never past its high watermark on a log that
+    /// only grew, and the lag errs long by what arrived during the query, never short.
     @discardableResult
-    func measure() -> [Int32: (low: Int64, high: Int64)] {
-        var watermarks: [Int32: (low: Int64, high: Int64)] = [:]
+    func measure() -> Measurement {
+        var measurement = Measurement(readBefore: consumed())
         do throws(KafkaError) {
             let count: Int
             if let known = clusterPartitions.withLock({ $0 }) {
@@ -44,10 +53,11 @@ final class LagMonitor: Sendable {
                 count = try admin.metadata(timeout: .seconds(1)).partitionCount(of: topic) ?? partitionCount
                 clusterPartitions.withLock { $0 = count }
             }
-            watermarks = try admin.watermarks(topic: topic, partitionCount: count, timeout: .seconds(1))
+            let watermarks = try admin.watermarks(topic: topic, partitionCount: count, timeout: .seconds(1))
+            measurement.watermarks = watermarks
             let partitions = (0..<Int32(count)).map { KafkaTopicPartition(topic: topic, partition: $0) }
             let committed = (try? admin.committedOffsets(group: group, partitions: partitions, timeout: .seconds(1))) ?? [:]
-            let positions = consumed()
+            let positions = measurement.readBefore
             var rows: [LagReport.Partition] = []
             for partition in partitions {
                 guard let marks = watermarks[partition.partition] else { continue }
@@ -62,6 +72,6 @@ final class LagMonitor: Sendable {
         } catch {
             latest.withLock { $0.error = error.description }
         }
-        return watermarks
+        return measurement
     }
 }

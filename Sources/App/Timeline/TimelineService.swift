@@ -142,12 +142,17 @@ public final class TimelineService: Sendable {
 
     /// Forgets where the server had read in partitions whose log now ends before that
     /// (the topic was deleted and created again): their new records are new, not
-    /// re-reads. Called with each second's watermarks; returns the partitions reset.
+    /// re-reads. Called with each second's watermarks and `readBefore`, the positions
+    /// taken before they were asked for. A position taken after can be past a high
+    /// watermark that has grown since, which is load, not a shorter log. The position
+    /// must also not have moved since `readBefore`: a consumer reading a new log counts
+    /// re-reads and stays where it was. Returns the partitions reset.
     @discardableResult
-    func forgetPositionsPastEnd(_ watermarks: [Int32: (low: Int64, high: Int64)]) -> [Int32] {
+    func forgetPositionsPastEnd(_ watermarks: [Int32: (low: Int64, high: Int64)], readBefore: [Int32: Int64]) -> [Int32] {
         state.withLock { state in
             var reset: [Int32] = []
-            for (partition, marks) in watermarks where (state.positions[partition] ?? 0) > marks.high {
+            for (partition, marks) in watermarks {
+                guard let before = readBefore[partition], before > marks.high, state.positions[partition] == before else { continue }
                 state.positions[partition] = marks.low
                 reset.append(partition)
             }
