@@ -5,9 +5,12 @@ under it), where it used to ignore SIGTERM for minutes once its cluster was gone
 import os
 import re
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
+
+import pytest
 
 from conftest import ROOT, Server, free_port
 
@@ -15,12 +18,14 @@ BINARY = os.environ.get("STREAMSOCIAL_BIN", str(ROOT / ".build/debug/streamsocia
 ENV = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "STREAMSOCIAL_ADMIN_TOKEN")}
 
 
-def start(tmp_path: Path, name: str, *args: str, port: int | None = None) -> Server:
-    """Starts `streamsocial serve` (on `port`, else a free one) and waits for its status."""
+def start(tmp_path: Path, name: str, *args: str, port: int | None = None, prefix: tuple[str, ...] = (),
+          ready_path: str = "/api/status") -> Server:
+    """Starts `streamsocial serve` (on `port`, else a free one; run through `prefix`, a
+    command that execs the rest) and waits until `ready_path` answers 200."""
     port = port or free_port()
     log_path = tmp_path / f"{name}.log"
     process = subprocess.Popen(
-        [BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
+        [*prefix, BINARY, "serve", "--host", "127.0.0.1", "--port", str(port), "--public-dir", str(ROOT / "Public"),
          "--generator-rate", "0", "--kafka-listen", "127.0.0.1:0", *args],
         stdout=open(log_path, "w"), stderr=subprocess.STDOUT, env=ENV,
     )
@@ -29,7 +34,7 @@ def start(tmp_path: Path, name: str, *args: str, port: int | None = None) -> Ser
     while time.time() < deadline:
         assert process.poll() is None, log_path.read_text()
         try:
-            if server.request("GET", "/api/status")[0] == 200:
+            if server.request("GET", ready_path)[0] == 200:
                 return server
         except OSError:
             pass
@@ -304,3 +309,56 @@ def test_a_post_record_stamped_at_the_end_of_time_is_read_without_bringing_the_s
     finally:
         server.process.terminate()
         server.process.wait(timeout=20)
+
+
+def evlib_plugin() -> Path | None:
+    """libwebsockets' libev plugin (Debian: libwebsockets-evlib-ev), which the epoll loop loads."""
+    found = sorted(Path("/usr/lib").glob("*/libwebsockets-evlib_ev.so")) + sorted(Path("/usr/lib").glob("libwebsockets-evlib_ev.so"))
+    return found[0] if found else None
+
+
+def test_without_the_libev_plugin_the_server_falls_back_to_poll_and_serves_http_and_websockets(tmp_path):
+    """A machine without libwebsockets-evlib-ev: the server says so and serves on lws's own
+    poll() loop. The plugin is hidden in a private mount namespace (a bind mount of
+    /dev/null over it, seen by this process only), so the machine's copy is untouched."""
+    plugin = evlib_plugin()
+    if plugin is None:
+        pytest.skip("no libev plugin on this machine: the fallback is what every start does")
+    if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
+        pytest.skip("unshare -m is not allowed here (needs root or CAP_SYS_ADMIN)")
+    # The shell hides the plugin in the new mount namespace, then execs the server.
+    hide = ("unshare", "-m", "sh", "-c", 'mount --bind /dev/null "$1" && shift && exec "$@"', "sh", str(plugin))
+    server = start(tmp_path, "poll", prefix=hide, ready_path="/readyz")
+    process, log_path, port = server.process, server.log_path, server.port
+    try:
+        assert "could not start on libev" in log_path.read_text()
+        maps = Path(f"/proc/{process.pid}/maps").read_text()
+        assert "libwebsockets-evlib_ev" not in maps, "the libev plugin is loaded after all"
+
+        status, body = server.post("ann", "on poll()")
+        assert status == 201, body
+        deadline = time.time() + 10
+        while True:
+            status, timeline = server.request("GET", "/api/timeline/ann")
+            if status == 200 and [post["content"] for post in timeline["posts"]] == ["on poll()"] or time.time() > deadline:
+                break
+            time.sleep(0.1)
+        assert status == 200 and [post["content"] for post in timeline["posts"]] == ["on poll()"], timeline
+
+        # A WebSocket upgrade, and the snapshots every new client gets, on the same loop.
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as ws:
+            ws.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = ws.recv(65536)
+                assert chunk, f"closed during the handshake: {received!r}"
+                received += chunk
+            head, _, rest = received.partition(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 101"), head
+            while len(rest) < 2:
+                rest += ws.recv(65536)
+            assert rest[0] == 0x81, f"not a final text frame: {rest[:2]!r}"
+    finally:
+        stop_time(server, 15)
+    assert process.returncode == 0, log_path.read_text()[-2000:]
