@@ -21,8 +21,11 @@ public final class BlockingSocket {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard result == 0 else {
-            Glibc.close(fd)
-            throw HTTPClientError("connect to \(host):\(port) failed: errno \(errno)")
+            let reason = errno
+            // Marked closed: the deinit of a class whose init throws still runs, and a
+            // second close would hit whatever another thread opened under that number.
+            close()
+            throw HTTPClientError("connect to \(host):\(port) failed: errno \(reason)")
         }
     }
 
