@@ -14,6 +14,8 @@ public struct KafkaClusterMetadata: Sendable, Equatable {
         public var partitionCount: Int
         /// Set when the broker reported an error for this topic.
         public var error: String?
+        /// Each partition's leader broker, by partition (-1: none known).
+        public var leaders: [Int32] = []
     }
 
     public var brokers: [Broker]
@@ -45,10 +47,17 @@ public struct KafkaClusterMetadata: Sendable, Equatable {
         }
         let topics = (0..<Int(m.topic_cnt)).map { index in
             let topic = m.topics[index]
+            let count = Int(max(0, topic.partition_cnt))
+            var leaders = [Int32](repeating: -1, count: count)
+            for partition in 0..<count {
+                let entry = topic.partitions[partition]
+                if entry.id >= 0, Int(entry.id) < count { leaders[Int(entry.id)] = entry.leader }
+            }
             return Topic(
                 name: String(cString: topic.topic),
-                partitionCount: Int(topic.partition_cnt),
-                error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err))
+                partitionCount: count,
+                error: topic.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : String(cString: rd_kafka_err2str(topic.err)),
+                leaders: leaders
             )
         }
         return KafkaClusterMetadata(brokers: brokers.sorted { $0.id < $1.id }, topics: topics.sorted { $0.name < $1.name })

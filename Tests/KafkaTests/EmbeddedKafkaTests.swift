@@ -22,6 +22,26 @@ struct EmbeddedKafkaTests {
         #expect(topic.error == nil)
     }
 
+    /// librdkafka's mock cluster picks each partition's leader at random. Where the six
+    /// leaders of user-timeline fell on two brokers instead of three, the producer sent a
+    /// third fewer produce requests per batch, and benchmark runs differed by a quarter.
+    @Test("partition leaders are spread evenly over the brokers, and each topic starts on the next broker")
+    func leadersSpreadEvenly() throws {
+        let spread = (0..<4).map { KafkaTopicSpec("spread-\($0)", partitions: 6) }
+        let single = (0..<3).map { KafkaTopicSpec("single-\($0)", partitions: 1) }
+        let cluster = try EmbeddedKafka(brokers: 3, topics: spread + single, logger: quietLogger)
+        defer { cluster.stop() }
+        let admin = try KafkaAdmin(configuration: .init(bootstrapServers: cluster.bootstrapServers), logger: quietLogger)
+        defer { admin.close() }
+        let metadata = try admin.metadata()
+        for spec in spread {
+            let topic = try #require(metadata.topics.first { $0.name == spec.name })
+            #expect(Dictionary(grouping: topic.leaders, by: \.self).mapValues(\.count) == [1: 2, 2: 2, 3: 2], "\(spec.name): \(topic.leaders)")
+        }
+        let singles = single.compactMap { spec in metadata.topics.first { $0.name == spec.name }?.leaders.first }
+        #expect(Set(singles) == [1, 2, 3], "single-partition topics' leaders: \(singles)")
+    }
+
     /// A cluster dropped without `stop()` aborted the whole process: librdkafka asserts
     /// that a client's mock clusters are destroyed before the client is.
     @Test("a cluster dropped without stop() closes its brokers' ports")

@@ -13,9 +13,10 @@
  *     product's timeline consumer on the embedded cluster) and counts the records.
  *
  * Kafka is a fresh embedded cluster in this process, shaped like the product's: 3
- * brokers, user-timeline with 6 partitions and 3 replicas. Delivery reports arrive on a
- * poller thread and reach the libwebsockets thread through a locked queue and
- * lws_cancel_service, woken only when the queue goes from empty to non-empty.
+ * brokers, user-timeline with 6 partitions and 3 replicas, two leaders per broker.
+ * Delivery reports arrive on a poller thread and reach the libwebsockets thread through a
+ * locked queue and lws_cancel_service, woken only when the queue goes from empty to
+ * non-empty.
  *
  *   cc -O2 -o kafka_path_server kafka_path_server.c -lwebsockets -lrdkafka -lpthread
  *   ./kafka_path_server PORT
@@ -367,6 +368,15 @@ int main(int argc, char **argv)
 	    rd_kafka_mock_topic_create(cluster, TOPIC, PARTITIONS, 3)) {
 		fprintf(stderr, "embedded cluster: %s\n", error);
 		return 1;
+	}
+	/* Leaders round the brokers, as the product's embedded cluster places them (the
+	 * mock's own choice is random, and two brokers instead of three changes the
+	 * producer's requests per batch). */
+	for (int partition = 0; partition < PARTITIONS; partition++) {
+		if (rd_kafka_mock_partition_set_leader(cluster, TOPIC, partition, partition % 3 + 1)) {
+			fprintf(stderr, "embedded cluster: no leader for partition %d\n", partition);
+			return 1;
+		}
 	}
 	bootstraps = rd_kafka_mock_cluster_bootstraps(cluster);
 
