@@ -35,7 +35,7 @@ final class LagMonitor: Sendable {
     }
 
     /// Measures now (blocking, up to a few seconds when Kafka is away); returns the
-    /// watermarks for the partition analyzer.
+    /// watermarks (for the partition analyzer) with the positions read before them.
     ///
     /// Lag counts from what the server has read, not from the committed offsets: a
     /// commit can be refused (someone else's consumer in the group) or a second late,
