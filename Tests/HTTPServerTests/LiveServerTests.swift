@@ -297,7 +297,11 @@ struct LiveServerTests {
             #expect(error?.description == "websocket closed with 1001")
         }
         #expect(eventually { stopped.load(ordering: .relaxed) })
-        #expect(ContinuousClock.now - began < .seconds(2))
+        // Alone this stop takes a few milliseconds: by design at most half a second and the
+        // context's teardown, never the 5 s libwebsockets would wait for each close reply
+        // (these clients send none). The bound leaves room for a starved machine: in the
+        // full suite on CI's 2 cores it once took 2.1 s.
+        #expect(ContinuousClock.now - began < .seconds(4))
     }
 
     @Test("a client that subscribed to some channels gets only those")
