@@ -26,7 +26,12 @@ public struct TimelineState: Sendable {
     /// One user's state.
     public struct User: Sendable {
         /// Newest posts, ascending by sequence; at most the state's capacity.
-        public internal(set) var posts: [Post] = []
+        ///
+        /// A slice, so dropping the oldest post once the timeline is full costs O(1)
+        /// instead of moving every other post (a tenth of the consumer's time per post,
+        /// profiled). The dropped posts stay in the buffer until an append outgrows it
+        /// and copies the slice alone: at most about twice the capacity is kept.
+        public internal(set) var posts: ArraySlice<Post> = []
         /// Distinct posts seen.
         public internal(set) var postCount = 0
         public internal(set) var duplicates = 0

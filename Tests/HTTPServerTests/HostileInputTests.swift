@@ -77,6 +77,28 @@ struct HostileInputTests {
         #expect(Self.stillServing(live), "\(name) left the server unable to answer")
     }
 
+    /// A handler that answers 50 ms later, from another thread (the Kafka path does):
+    /// while it works, libwebsockets feeds the bytes pipelined behind its request back
+    /// as completions of it on every pass, until the connection stops reading. The
+    /// connection pauses only then (a client that waits for its answers never pays
+    /// for it); past 64 completions it would be closed, failing these.
+    @Test("requests pipelined behind a slow handler's wait for its answer, in order", arguments: [
+        Pipeline(name: "slow POST+GET", requests: [later, get], statuses: [201, 200]),
+        Pipeline(name: "slow POST+GET+GET", requests: [later, get, get], statuses: [201, 200, 200]),
+        Pipeline(name: "slow POST+POST", requests: [later, post(#"{"b":2}"#)], statuses: [201, 400]),
+    ], HTTPServerConfiguration.EventLoop.allCases)
+    func pipeliningBehindSlowHandler(pipeline: Pipeline, eventLoop: HTTPServerConfiguration.EventLoop) throws {
+        let live = try LiveServer(eventLoop: eventLoop)
+        let socket = try TestSocket(host: "127.0.0.1", port: live.port, timeoutSeconds: 3)
+        try socket.write(Array(pipeline.requests.joined().utf8))
+        let answers = Self.responses(socket, upTo: pipeline.requests.count)
+        #expect(answers.map(\.status) == pipeline.statuses, "\(pipeline.name)")
+        #expect(answers.first?.body == #"{"late":true}"#)
+        #expect(Self.stillServing(live), "\(pipeline.name) left the server unable to answer")
+    }
+
+    static let later = "POST /api/later HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
     @Test("a body without a usable length is refused at once, never waited for", arguments: [
         ("chunked", "Transfer-Encoding: chunked\r\n", "2\r\n{}\r\n0\r\n\r\n", 411, "length_required"),
         ("no length", "", "{}", 411, "length_required"),

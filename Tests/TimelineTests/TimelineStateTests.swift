@@ -22,6 +22,32 @@ struct TimelineStateTests {
         #expect(state.counters.checked == 5)
     }
 
+    @Test("a full timeline drops its oldest as posts arrive, late ones included, and keeps its order")
+    func fullTimelineOverTime() {
+        var state = TimelineState(capacity: 4)
+        // Thousands of posts through a timeline of 4: the slice's start moves far from
+        // its buffer's, and late posts are inserted by index into it.
+        var sequence: Int64 = 0
+        var offset: Int64 = 0
+        func apply(_ number: Int64) {
+            state.apply(post("dana", number), partition: 1, offset: offset)
+            offset += 1
+        }
+        for _ in 0..<1_000 {
+            sequence += 3
+            apply(sequence)  // skips two numbers: a gap
+            apply(sequence - 1)  // late: inserted before the newest
+            apply(sequence - 2)  // later still
+            let posts = state.users["dana"]?.posts.map(\.sequence)
+            let newest = Array(max(1, sequence - 3)...sequence)
+            #expect(posts == newest, "after \(sequence)")
+            if posts != newest { return }
+        }
+        #expect(state.users["dana"]?.postCount == 3_000)
+        #expect(state.counters.gaps == 1_000 && state.counters.outOfOrder == 2_000)
+        #expect(state.users["dana"]?.posts.first?.content == "dana #\(sequence - 3)")
+    }
+
     @Test("a skipped number is a gap; when it arrives it is out of order, with both positions")
     func gapThenOutOfOrder() throws {
         var state = TimelineState()
