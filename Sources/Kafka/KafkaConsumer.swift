@@ -59,6 +59,42 @@ public final class KafkaConsumer: Sendable {
         poller.withLock { $0 = thread }
     }
 
+    /// Stops reading and commits what the handler processed (group mode), waiting for
+    /// the broker's answer; the consumer stays in its group until ``close()``.
+    /// Blocking; idempotent.
+    ///
+    /// For several members of one group stopping together: call this on each, then
+    /// ``close()`` on each. Closed at once, the first member to leave starts a
+    /// rebalance, and every later member's final commit fails inside it ("Group
+    /// rebalance in progress"): its last records are read again at the next start.
+    public func stopReading() {
+        poller.withLock { $0 }?.stop()
+        switch configuration.mode {
+        case .group, .assignAllCommitting:
+            _ = try? client.use { Self.commitAndForget(client: $0) }
+        case .assignAll, .assignAllFromEarliest:
+            break
+        }
+    }
+
+    /// Commits the stored offsets and waits; once they are committed, forgets them.
+    /// librdkafka commits a partition's stored offset again when the partition is
+    /// taken away (leaving the group included), and that commit fails, with a warning,
+    /// inside the rebalance that other members leaving at the same time start. It
+    /// forgets them itself the same way once a partition is unassigned.
+    private static func commitAndForget(client: OpaquePointer) {
+        // No offset (nothing processed since the last commit) or a failure: the
+        // offsets stay stored, for close() to try again.
+        guard rd_kafka_commit(client, nil, 0) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(client, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
+        defer { rd_kafka_topic_partition_list_destroy(assignment) }
+        RDKafkaTopicPartitionList.setOffsets(
+            of: assignment, to: Int64(RD_KAFKA_OFFSET_INVALID), where: Set(RDKafkaTopicPartitionList.partitions(of: assignment))
+        )
+        _ = rd_kafka_offsets_store(client, assignment)
+    }
+
     /// Stops reading, commits what was processed (group mode), leaves the group and
     /// destroys the client. Blocking; idempotent. The handler may still receive
     /// ``KafkaConsumerEvent/revoked(_:)`` on the calling thread while the group is left.
@@ -69,6 +105,7 @@ public final class KafkaConsumer: Sendable {
             case .group, .assignAllCommitting:
                 // What the handler processed, committed now rather than at the next
                 // interval; closing waits for the commit (bounded by librdkafka's timeouts).
+                // After ``stopReading()`` there is nothing new, and librdkafka sends nothing.
                 _ = rd_kafka_commit(handle, nil, 1)
             case .assignAll, .assignAllFromEarliest:
                 break

@@ -140,13 +140,18 @@ final class TeamSimulator: Sendable {
             return (state.consumers, state.statsWorker)
         }
         worker?.stop()
-        // In parallel: a consumer closing while its group still forms waits for the join
-        // (3 s on the embedded cluster); thirty of them one after another took > 7 s.
-        let closing = DispatchGroup()
-        for consumer in consumers {
-            DispatchQueue.global().async(group: closing) { consumer.close() }
+        // Two rounds, each in parallel (a consumer closing while its group still forms
+        // waits for the join, 3 s on the embedded cluster; thirty one after another took
+        // > 7 s). First every instance commits while its group is still whole, then all
+        // leave: closed in one round, every instance after a team's first committed
+        // during the rebalance the first one's leave started, and failed.
+        for round in [KafkaConsumer.stopReading, KafkaConsumer.close] {
+            let group = DispatchGroup()
+            for consumer in consumers {
+                DispatchQueue.global().async(group: group) { round(consumer)() }
+            }
+            group.wait()
         }
-        closing.wait()
     }
 
     /// One `new_users` record seen by one of the team's instances.
