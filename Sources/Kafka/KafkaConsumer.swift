@@ -83,9 +83,11 @@ public final class KafkaConsumer: Sendable {
     /// inside the rebalance that other members leaving at the same time start. It
     /// forgets them itself the same way once a partition is unassigned.
     private static func commitAndForget(client: OpaquePointer) {
-        // No offset (nothing processed since the last commit) or a failure: the
-        // offsets stay stored, for close() to try again.
-        guard rd_kafka_commit(client, nil, 0) == RD_KAFKA_RESP_ERR_NO_ERROR else { return }
+        // `_NO_OFFSET`: every stored offset is committed already (by the background
+        // committer), so forgetting them loses nothing. Any other failure: they stay
+        // stored, for close() to try again.
+        let err = rd_kafka_commit(client, nil, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else { return }
         var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(client, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
         defer { rd_kafka_topic_partition_list_destroy(assignment) }

@@ -80,6 +80,8 @@ final class TeamSimulator: Sendable {
     private struct State {
         var teams: [TeamState]
         var consumers: [KafkaConsumer] = []
+        /// Partitions each instance holds, in the order of `consumers`.
+        var held: [Set<KafkaTopicPartition>] = []
         var statsWorker: Worker?
     }
 
@@ -111,10 +113,20 @@ final class TeamSimulator: Sendable {
                 var client = kafka
                 client.clientID = "\(team.team.name)-instance-\(instance)"
                 let consumer = try KafkaConsumer(configuration: client, consumer: settings, logger: logger)
-                consumer.run { [self] event in
-                    if case .record(let record) = event { handle(record, team: index) }
+                let slot = state.withLock { state in
+                    state.consumers.append(consumer)
+                    state.held.append([])
+                    return state.held.count - 1
                 }
-                state.withLock { $0.consumers.append(consumer) }
+                consumer.run { [self] event in
+                    switch event {
+                    case .record(let record): handle(record, team: index)
+                    case .assigned(let partitions): state.withLock { $0.held[slot].formUnion(partitions) }
+                    // Also while closing, on the closing thread.
+                    case .revoked(let partitions): state.withLock { $0.held[slot].subtract(partitions) }
+                    default: break
+                    }
+                }
             }
         }
         let worker = Worker(name: "simulated-stats", every: .seconds(5)) { [self] _ in publishStats() }
@@ -128,6 +140,13 @@ final class TeamSimulator: Sendable {
         return zip(teams, counters).enumerated().map { index, pair in
             SimulatedTeam(team: pair.0.team.name, profile: pair.0.profile.name, instances: Self.instances(index), processed: pair.1.processed, flagged: pair.1.flagged)
         }
+    }
+
+    /// Whether every instance holds a partition: each team's group has formed with all
+    /// its instances (a group that is still rebalancing has revoked them). With fewer
+    /// partitions than a team has instances, this stays false.
+    var everyInstanceHoldsPartitions: Bool {
+        state.withLock { state in !state.held.isEmpty && state.held.allSatisfy { !$0.isEmpty } }
     }
 
     /// One to three instances, varying by team.

@@ -56,10 +56,14 @@ struct TeamSimulatorStopTests {
         for index in 0..<count {
             _ = try await producer.send(topic: topic, key: nil, value: users.next(), partition: Int32(index % 3))
         }
-        let processedAll = await eventuallyAsync(timeout: .seconds(30)) {
-            simulator.status().allSatisfy { $0.processed == count }
+        // Every group formed with all its instances, and every user read (some twice,
+        // where a rebalance came before a commit): the class at work, as an instructor
+        // stops it. (Under the full parallel suite on 2 cores the
+        // groups take many seconds to form.)
+        let settled = await eventuallyAsync(timeout: .seconds(120)) {
+            simulator.everyInstanceHoldsPartitions && simulator.status().allSatisfy { $0.processed >= count }
         }
-        #expect(processedAll, "processed: \(simulator.status().map(\.processed))")
+        #expect(settled, "processed: \(simulator.status().map(\.processed)), every instance assigned: \(simulator.everyInstanceHoldsPartitions)")
         simulator.stop()
 
         #expect(log.lines.filter { $0.contains("COMMIT") || $0.contains("ommit") } == [])
