@@ -53,6 +53,14 @@ def test_a_users_timeline_opens_from_the_feed_and_marks_where_order_broke(server
     status, body = server.request("POST", "/api/send-messages", [
         {"user_id": user, "content": f"unkeyed {i}", "key_strategy": "none"} for i in range(40)])
     assert status == 200 and body["accepted"] == 40
+    # The page shows a timeline as it is when the name is clicked, and the name shows
+    # in the feed with the first post applied: wait until the server has read all 40
+    # from their six partitions (on a loaded CI machine the click came first, and the
+    # page showed fewer).
+    deadline = time.monotonic() + 10
+    while server.request("GET", f"/api/timeline/{user}")[1].get("post_count") != 40:
+        assert time.monotonic() < deadline, "the server did not read the 40 posts back"
+        time.sleep(0.05)
     # The feed changes as posts arrive: find and click the name in one step.
     click = "const b = [...document.querySelectorAll('#feed .user')].find(b => b.textContent === arguments[0]); if (b) b.click(); return !!b"
     WebDriverWait(browser, 10).until(lambda d: d.execute_script(click, user))
