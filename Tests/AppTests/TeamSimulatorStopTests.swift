@@ -64,9 +64,13 @@ struct TeamSimulatorStopTests {
             simulator.everyInstanceHoldsPartitions && simulator.status().allSatisfy { $0.processed >= count }
         }
         #expect(settled, "processed: \(simulator.status().map(\.processed)), every instance assigned: \(simulator.everyInstanceHoldsPartitions)")
+        // Only what the stop logs: while the groups formed, the background committer's
+        // commits could fail in their rebalances (librdkafka retries them), which is not
+        // what this pins.
+        let before = log.lines.count
         simulator.stop()
 
-        #expect(log.lines.filter { $0.contains("COMMIT") || $0.contains("ommit") } == [])
+        #expect(log.lines.dropFirst(before).filter { $0.contains("COMMIT") || $0.contains("ommit") } == [])
         let admin = try KafkaAdmin(configuration: kafka, logger: quietLogger)
         defer { admin.close() }
         let partitions = (0..<3).map { KafkaTopicPartition(topic: topic, partition: Int32($0)) }
