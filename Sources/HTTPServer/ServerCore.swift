@@ -18,16 +18,14 @@ final class ServerCore: Sendable {
 
     private struct Inbox: ~Copyable {
         var commands: [Command] = []
+        /// Set while the context exists; cleared under this lock before it is destroyed,
+        /// so no thread wakes a context being destroyed.
+        var context: SendableContext?
         var serviceThread: pthread_t?
         var stats = Stats()
     }
 
     private let inbox = Mutex(Inbox())
-    /// Set while the context exists; cleared under its own lock before the context is
-    /// destroyed, so no thread wakes a context being destroyed. A lock apart from the
-    /// inbox: the wake-up (a write to lws's pipe) is a system call, and the service
-    /// thread's drain must not wait for it.
-    private let context = Mutex<SendableContext?>(nil)
 
     struct Stats {
         var webSocketClients = 0
@@ -48,36 +46,32 @@ final class ServerCore: Sendable {
     /// Queues `command` and wakes the service thread when the queue was empty. From the
     /// service thread itself no wake-up is needed: it drains after every handler call.
     func post(_ command: Command) {
-        let wake = inbox.withLock { inbox in
-            inbox.commands.append(command)
-            guard inbox.commands.count == 1 else { return false }
-            if let service = inbox.serviceThread, pthread_equal(service, pthread_self()) != 0 { return false }
-            return true
-        }
-        // A drain between the append and this wake-up finds the command anyway; the
-        // wake-up then costs one empty pass.
-        guard wake else { return }
-        context.withLock { context in
-            if let context { lws_cancel_service(context.pointer) }
-        }
-    }
-
-    /// Swaps the queue with `commands` (empty, its capacity kept from the last drain):
-    /// `commands` gets every queued command. Service thread only.
-    func drain(into commands: inout [Command]) {
         inbox.withLock { inbox in
-            guard !inbox.commands.isEmpty else { return }
-            swap(&commands, &inbox.commands)
+            inbox.commands.append(command)
+            guard inbox.commands.count == 1, let context = inbox.context else { return }
+            if let service = inbox.serviceThread, pthread_equal(service, pthread_self()) != 0 { return }
+            lws_cancel_service(context.pointer)
         }
     }
 
-    func attach(context pointer: OpaquePointer) {
-        inbox.withLock { $0.serviceThread = pthread_self() }
-        context.withLock { $0 = SendableContext(pointer: pointer) }
+    /// Takes every queued command. Service thread only.
+    func drain() -> [Command] {
+        inbox.withLock { inbox in
+            guard !inbox.commands.isEmpty else { return [] }
+            defer { inbox.commands = [] }
+            return inbox.commands
+        }
+    }
+
+    func attach(context: OpaquePointer) {
+        inbox.withLock { inbox in
+            inbox.context = SendableContext(pointer: context)
+            inbox.serviceThread = pthread_self()
+        }
     }
 
     func detach() {
-        context.withLock { $0 = nil }
+        inbox.withLock { $0.context = nil }
     }
 }
 

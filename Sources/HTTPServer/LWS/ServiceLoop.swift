@@ -45,9 +45,6 @@ final class ServiceLoop {
         /// The route's pattern, or ``HTTPMetrics/unmatched``: the metrics' label.
         var label: String
         let startedAt: ContinuousClock.Instant
-        /// The connection stopped reading for this request (``ServiceLoop/pauseReads(_:)``)
-        /// and reads again once it is answered.
-        var readsPaused = false
 
         init(wsi: OpaquePointer, request: HTTPRequest, route: Router.Route?, state: State, closeAfter: Bool = false, label: String, startedAt: ContinuousClock.Instant) {
             self.wsi = wsi
@@ -109,9 +106,6 @@ final class ServiceLoop {
     private var requests: [UInt64: PendingRequest] = [:]
     private var clients: [UInt64: Client] = [:]
     private var scratch: [UInt8] = []
-    /// The commands of the last drain, emptied: swapped with the core's queue at the
-    /// next, so neither side allocates a queue per wake-up.
-    private var drained: [ServerCore.Command] = []
     /// The frames of the batch being written (``writeBatch(startingWith:for:on:)``), kept
     /// to spare an allocation per send.
     private var batch: [WebSocketFrame] = []
@@ -220,27 +214,21 @@ final class ServiceLoop {
 
     /// `LWS_CALLBACK_HTTP_BODY_COMPLETION`: the body is complete; run the handler.
     ///
-    /// A request pipelined behind this one waits in libwebsockets' buffer list, which
-    /// 4.1 feeds back as further completions of this request on every service pass. The
-    /// first such completion stops the connection's reads until the response is written
-    /// (``pauseReads(_:)``); a client that waits for each answer, as every browser and
-    /// load generator does, never pays for the pause (two `epoll_ctl` calls and a pass
-    /// of lws's poll bookkeeping per request). A few completions can still arrive
-    /// between the answer and its write and are ignored; an endless run of them closes
-    /// the connection.
+    /// The connection stops reading until the response is written (``dispatch``): a
+    /// request pipelined behind this one waits in libwebsockets' buffer list, which 4.1
+    /// would otherwise feed back as further completions of this request on every
+    /// service pass. A few such completions can still arrive between the answer and
+    /// its write and are ignored; an endless run of them closes the connection.
     func completeBody(session: UnsafeMutablePointer<SessionData>) -> Int32 {
         session.pointee.bodyCompletions &+= 1
         if session.pointee.bodyCompletions > Self.maxSpuriousCompletions {
             logger.warning("closing a connection that pipelined a request body", metadata: ["http.request": .stringConvertible(session.pointee.requestID)])
             return -1
         }
+        guard session.pointee.bodyCompletions == 1 else { return 0 }
         let id = session.pointee.requestID
-        guard session.pointee.bodyCompletions == 1 else {
-            if let pending = requests[id], case .handling = pending.state { pauseReads(pending) }
-            return 0
-        }
         guard let pending = requests[id], case .receivingBody = pending.state, let route = pending.route else { return 0 }
-        return dispatch(id: id, pending, route: route, pausingReads: false)
+        return dispatch(id: id, pending, route: route)
     }
 
     static let stopping = HTTPError(
@@ -272,14 +260,11 @@ final class ServiceLoop {
     /// More completions of one request than this are libwebsockets' endless loop.
     static let maxSpuriousCompletions: UInt32 = 64
 
-    /// Runs the handler. A request without body stops the connection's reads until
-    /// the answer is written (``markReady``): bytes pipelined behind it would otherwise
-    /// keep the service loop polling without a timeout while the handler works. (Such
-    /// handlers mostly answer at once, inside this call, and libev then sees no change
-    /// to the connection's events.) A request with a body pauses only once pipelining
-    /// shows (``completeBody(session:)``).
-    private func dispatch(id: UInt64, _ pending: PendingRequest, route: Router.Route, pausingReads: Bool = true) -> Int32 {
-        if pausingReads { pauseReads(pending) }
+    /// Runs the handler. The connection stops reading until the answer is written
+    /// (``markReady``): bytes pipelined behind this request would otherwise keep the
+    /// service loop polling without a timeout while the handler works.
+    private func dispatch(id: UInt64, _ pending: PendingRequest, route: Router.Route) -> Int32 {
+        lws_rx_flow_control(pending.wsi, 0)
         pending.state = .handling(deadline: .now + configuration.responseTimeout)
         scheduleDeadlineCheck()
         route.handler(pending.request, HTTPResponder(requestID: id, core: core))
@@ -343,21 +328,10 @@ final class ServiceLoop {
         deadlineTimer.deallocate()
     }
 
-    /// Stops reading `pending`'s connection until it is answered.
-    private func pauseReads(_ pending: PendingRequest) {
-        guard !pending.readsPaused else { return }
-        pending.readsPaused = true
-        lws_rx_flow_control(pending.wsi, 0)
-    }
-
-    /// The handler answered: read the connection again (if it was paused) and write
-    /// when it is writable.
+    /// The handler answered: read the connection again and write when it is writable.
     private func markReady(_ pending: PendingRequest, _ response: HTTPResponse) {
         pending.state = .ready(response)
-        if pending.readsPaused {
-            pending.readsPaused = false
-            lws_rx_flow_control(pending.wsi, 1)
-        }
+        lws_rx_flow_control(pending.wsi, 1)
         lws_callback_on_writable(pending.wsi)
     }
 
@@ -612,16 +586,7 @@ final class ServiceLoop {
     /// for theirs: written at once, they saved a tenth of a millisecond and cut
     /// keep-alive requests at shutdown (docs/BENCHMARKS.md, ninth session).
     func drainCommands(inCallbackOf current: OpaquePointer?) {
-        // The buffer leaves the property while its commands run: a command that
-        // re-enters this function finds an empty one instead of the one iterated.
-        var commands = drained
-        drained = []
-        core.drain(into: &commands)
-        defer {
-            commands.removeAll(keepingCapacity: commands.capacity <= 4096)
-            drained = commands
-        }
-        for command in commands {
+        for command in core.drain() {
             switch command {
             case .respond(let id, let response):
                 guard let pending = requests[id], case .handling = pending.state else { continue }
