@@ -91,9 +91,7 @@ public final class KafkaConsumer: Sendable {
         var assignment: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
         guard rd_kafka_assignment(client, &assignment) == RD_KAFKA_RESP_ERR_NO_ERROR, let assignment else { return }
         defer { rd_kafka_topic_partition_list_destroy(assignment) }
-        RDKafkaTopicPartitionList.setOffsets(
-            of: assignment, to: Int64(RD_KAFKA_OFFSET_INVALID), where: Set(RDKafkaTopicPartitionList.partitions(of: assignment))
-        )
+        RDKafkaTopicPartitionList.setOffsets(of: assignment, to: Int64(RD_KAFKA_OFFSET_INVALID))
         _ = rd_kafka_offsets_store(client, assignment)
     }
 

@@ -24,13 +24,17 @@ final class RDKafkaTopicPartitionList {
         Self.elements(of: list).map { ($0.0, $0.1) }
     }
 
-    /// Sets the offset of the elements of `list` that are in `partitions`.
-    static func setOffsets(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, to offset: Int64, where partitions: Set<KafkaTopicPartition>) {
+    /// Sets the offset of the elements of `list` that are in `partitions`, or of every
+    /// element when `partitions` is nil.
+    static func setOffsets(of list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>, to offset: Int64, where partitions: Set<KafkaTopicPartition>? = nil) {
         let count = Int(list.pointee.cnt)
         guard count > 0, let elements = list.pointee.elems else { return }
         for index in 0..<count {
-            let tp = KafkaTopicPartition(topic: String(cString: elements[index].topic), partition: elements[index].partition)
-            if partitions.contains(tp) { elements[index].offset = offset }
+            if let partitions {
+                let tp = KafkaTopicPartition(topic: String(cString: elements[index].topic), partition: elements[index].partition)
+                guard partitions.contains(tp) else { continue }
+            }
+            elements[index].offset = offset
         }
     }
 
