@@ -79,7 +79,8 @@ public final class HTTPServer: Sendable {
     /// Stops taking work and waits for what was taken: new requests get `503 stopping`
     /// (and their connection is closed), new WebSockets are refused, and requests in
     /// flight (a POST waiting for Kafka's acknowledgement) are answered as their answers
-    /// come, for up to `timeout`. Call before ``stop()``, while whatever answers those
+    /// come, for up to `timeout`. A connection answered keep-alive just before is given
+    /// half a second to send its next request, so that it is refused, not cut. Call before ``stop()``, while whatever answers those
     /// requests still runs. Blocking.
     /// - Returns: the requests still unanswered when it returned (0: all answered; -1:
     ///   the service thread never counted them, as when it is stuck).
@@ -88,10 +89,14 @@ public final class HTTPServer: Sendable {
         guard state.withLock({ $0.running }) else { return 0 }
         core.count { $0.requestsInFlight = nil }
         core.post(.drain)
-        let deadline = ContinuousClock.now + timeout
+        let began = ContinuousClock.now
+        let deadline = began + timeout
         while true {
-            let left = core.stats.requestsInFlight
-            if left == 0 { return 0 }
+            let stats = core.stats
+            let left = stats.requestsInFlight
+            // A client answered just before the drain gets the grace to send its next
+            // request, which is then refused in words rather than cut by the close.
+            if left == 0, stats.awaitedConnections == 0 || ContinuousClock.now - began >= ServiceLoop.keepAliveGrace { return 0 }
             if ContinuousClock.now >= deadline { return left ?? -1 }
             usleep(5_000)
         }
@@ -201,7 +206,12 @@ public final class HTTPServer: Sendable {
             } else if lws_service(context, 0) < 0 {
                 break
             }
-            if loop.draining { core.count { [inFlight = loop.requestsInFlight] in $0.requestsInFlight = inFlight } }
+            if loop.draining {
+                core.count { [inFlight = loop.requestsInFlight, awaited = loop.awaitedConnectionCount] in
+                    $0.requestsInFlight = inFlight
+                    $0.awaitedConnections = awaited
+                }
+            }
             // Going away and every WebSocket closed: done.
             if loop.goingAway, loop.webSocketCount == 0 { break }
         }

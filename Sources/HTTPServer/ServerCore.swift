@@ -33,6 +33,9 @@ final class ServerCore: Sendable {
         /// While draining: requests not answered yet, as of the last service pass (nil
         /// until the service thread has counted once).
         var requestsInFlight: Int?
+        /// While draining: kept-alive connections whose next request the drain waits for
+        /// (see `ServiceLoop.keepAliveGrace`).
+        var awaitedConnections = 0
     }
 
     /// What the service thread last counted.

@@ -423,6 +423,44 @@ struct LiveServerTests {
         }
     }
 
+    /// A client in a loop reads its answer and sends the next request at once. When the
+    /// stop's drain began between the two, with nothing in flight, the drain used to
+    /// return at once and the close cut that next request (GracefulStopTests caught it
+    /// now and then under load). It must be answered `503 stopping` instead; a
+    /// connection quiet for longer than the grace must not hold the stop up.
+    @Test("a drain waits briefly for a client answered just before it: its next request is refused, not cut", arguments: HTTPServerConfiguration.EventLoop.allCases)
+    func drainWaitsForKeptAliveClient(eventLoop: HTTPServerConfiguration.EventLoop) throws {
+        let live = try LiveServer(eventLoop: eventLoop)
+        let quiet = try live.client()
+        #expect(try quiet.postJSON("/api/echo", "{}").status == 201)
+        Thread.sleep(forTimeInterval: 0.8)  // longer than the grace: not waited for
+        let client = try live.client()
+        #expect(try client.postJSON("/api/echo", "{}").status == 201)
+
+        let (draining, stopped) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let drainTook = Mutex<Duration?>(nil)
+        let server = live.server
+        // A thread of its own: the global queue may start a block late, after the client.
+        Thread {
+            let began = ContinuousClock.now
+            draining.signal()
+            server.drain(timeout: .seconds(3))
+            drainTook.withLock { $0 = ContinuousClock.now - began }
+            server.stop()
+            stopped.signal()
+        }.start()
+        draining.wait()
+        Thread.sleep(forTimeInterval: 0.1)  // a slow client, well inside the grace
+        let next = try client.postJSON("/api/echo", "{}")
+        #expect(next.status == 503)
+        #expect(next.errorCode == "stopping")
+        #expect(next.headers["connection"]?.lowercased() == "close")
+        stopped.wait()
+        // Released by the request above, not by the grace running out.
+        let took = try #require(drainTook.withLock { $0 })
+        #expect(took < .milliseconds(450), "the drain took \(took)")
+    }
+
     @Test("a busy port is a start error, not a crash")
     func busyPort() throws {
         let live = try LiveServer()

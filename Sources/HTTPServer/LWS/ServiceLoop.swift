@@ -95,10 +95,26 @@ final class ServiceLoop {
     var serviceIteration: UInt64 = 0
     /// Whether `serviceIteration` counts `lws_service` passes (the `poll()` loop).
     var countsPolls = true
-    /// The service pass in which each connection's last response was written. Keyed by
-    /// wsi because per-session memory is reallocated with every transaction; removed
-    /// in `WSI_DESTROY`, so a reused address never finds a stale entry.
-    private var lastResponseIteration: [OpaquePointer: UInt64] = [:]
+    /// When each kept-alive connection's last response was written: the service pass
+    /// and the time. Keyed by wsi because per-session memory is reallocated with every
+    /// transaction; removed in `WSI_DESTROY`, so a reused address never finds a stale
+    /// entry.
+    private var lastResponses: [OpaquePointer: LastResponse] = [:]
+    private struct LastResponse {
+        var iteration: UInt64
+        var at: ContinuousClock.Instant
+    }
+    /// While draining: connections answered keep-alive within ``keepAliveGrace`` before
+    /// the drain began and quiet since. Their clients are most likely about to send the
+    /// next request (a client in a loop reads its answer and writes at once): the drain
+    /// waits for it, up to the grace, so it is answered `503 stopping` instead of meeting
+    /// the close. Nothing in HTTP/1.1 can tell an idle client not to send; this narrows
+    /// the race to clients quiet for longer than the grace.
+    private var awaitedConnections: Set<OpaquePointer> = []
+    /// See ``awaitedConnections``.
+    static let keepAliveGrace: Duration = .milliseconds(500)
+    /// Kept-alive connections the drain still waits for (see ``awaitedConnections``).
+    var awaitedConnectionCount: Int { awaitedConnections.count }
     private var nextID: UInt64 = 1
     /// Each channel's kept snapshot, in the order channels first kept one (the order a
     /// new client is sent them).
@@ -138,6 +154,7 @@ final class ServiceLoop {
         }
         var request = HTTPRequest(method: method, path: path, query: Self.query(of: wsi), headers: Self.headers(of: wsi))
         if draining {
+            awaitedConnections.remove(wsi)
             return startResponse(id: id, wsi: wsi, request: request, response: Self.stopping.response, startedAt: startedAt, closeAfter: true)
         }
         if method.hasBody, request.headers.contentLength.flatMap(RequestFraming.contentLength) ?? 0 > 0, isPipelined(wsi: wsi) {
@@ -248,13 +265,14 @@ final class ServiceLoop {
     /// On the epoll loop this cannot be told here, and `appendBody` refuses the body
     /// when it arrives (it starts with its own request line).
     private func isPipelined(wsi: OpaquePointer) -> Bool {
-        guard countsPolls, let last = lastResponseIteration[wsi] else { return false }
-        return serviceIteration &- last <= 1
+        guard countsPolls, let last = lastResponses[wsi] else { return false }
+        return serviceIteration &- last.iteration <= 1
     }
 
     /// `LWS_CALLBACK_WSI_DESTROY`: the connection is gone.
     func connectionDestroyed(wsi: OpaquePointer) {
-        lastResponseIteration[wsi] = nil
+        lastResponses[wsi] = nil
+        if draining { awaitedConnections.remove(wsi) }
     }
 
     /// More completions of one request than this are libwebsockets' endless loop.
@@ -349,7 +367,7 @@ final class ServiceLoop {
         // A request whose body has no usable length: what follows on the connection
         // cannot be read as the next request. Or the server is stopping.
         if closing { return -1 }
-        if countsPolls { lastResponseIteration[wsi] = serviceIteration }
+        lastResponses[wsi] = LastResponse(iteration: serviceIteration, at: .now)
         return lws_http_transaction_completed(wsi) != 0 ? -1 : 0
     }
 
@@ -610,6 +628,9 @@ final class ServiceLoop {
                 sendSnapshots(to: client.raw)
             case .drain:
                 draining = true
+                let busy = Set(requests.values.map(\.wsi))
+                let recently = ContinuousClock.now - Self.keepAliveGrace
+                awaitedConnections = Set(lastResponses.lazy.filter { $0.value.at > recently && !busy.contains($0.key) }.map(\.key))
             case .stop:
                 // First: say goodbye to every WebSocket (1001), so pages reconnect at once
                 // instead of waiting out a dead connection. Then (second stop, or none
